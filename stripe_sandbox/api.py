@@ -1,0 +1,79 @@
+"""The route registry and what every handler receives.
+
+Resource modules declare their endpoints with :func:`route`; a handler gets a
+:class:`Ctx` (the account, the parameters, the clock, ``emit``) plus the path's
+variables, and returns a Stripe object or list. The WSGI app in ``server.py`` does
+the wire work around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidRequest, NotFound
+from .store import Account, State
+from .wire import Params
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Callable[..., Any]
+    auth: str  # "secret", "publishable" (Stripe.js), or "none"
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, *, auth: str = "secret"):
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        ROUTES.append(Route(method, path, fn, auth))
+        return fn
+
+    return decorate
+
+
+class Ctx:
+    """One request against one account."""
+
+    def __init__(self, state: State, acct: Account, params: Params, *, base_url: str,
+                 request: Any = None, key: str | None = None,
+                 idempotency_key: str | None = None, request_id: str | None = None):
+        self.state = state
+        self.acct = acct
+        self.params = params
+        self.base_url = base_url.rstrip("/")
+        self.request = request
+        self.key = key
+        self.idempotency_key = idempotency_key
+        self.request_id = request_id
+
+    # -- time ---------------------------------------------------------------------------
+    def now(self, clock_id: str | None = None) -> int:
+        return self.state.now(self.acct, clock_id)
+
+    def now_for_customer(self, customer_id: str | None) -> int:
+        return self.state.now_for_customer(self.acct, customer_id)
+
+    # -- lookups --------------------------------------------------------------------------
+    def load(self, kind: str, oid: str | None, *, label: str | None = None,
+             param: str = "id") -> dict[str, Any]:
+        obj = self.acct.get(oid, kind) if isinstance(oid, str) else None
+        if obj is None:
+            raise NotFound(label or kind.replace("_", " "), str(oid), param=param)
+        return obj
+
+    def emit(self, event_type: str, obj: dict[str, Any], *,
+             previous: dict[str, Any] | None = None, created: int | None = None) -> dict[str, Any]:
+        from .events import emit  # events imports api-free modules only
+
+        return emit(self.state, self.acct, event_type, obj, previous=previous, created=created,
+                    request_id=self.request_id, idempotency_key=self.idempotency_key)
+
+
+def require_choice(value: str | None, choices: tuple[str, ...], param: str) -> None:
+    if value is not None and value not in choices:
+        raise InvalidRequest(f"Invalid {param}: must be one of {', '.join(choices)}", param=param)

@@ -1,0 +1,1 @@
+"""invoices (being written)."""

@@ -1,0 +1,1 @@
+"""payments (being written)."""

@@ -1,0 +1,1 @@
+"""stripejs (being written)."""
