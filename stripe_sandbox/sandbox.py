@@ -23,7 +23,7 @@ class Sandbox:
     def __init__(self, host: str = "127.0.0.1", port: int = 12111, state_path: str | None = None,
                  retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, tick: float = 1.0,
                  verbose: bool = False):
-        from . import billing
+        from . import cycle
 
         self.state = State(state_path)
         self.state.load()
@@ -35,10 +35,11 @@ class Sandbox:
         self.server.daemon_threads = True
         self.host = host
         self.port = self.server.server_port
+        self.state.base_url = self.url  # type: ignore[attr-defined]
         self.tick = tick
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._billing = billing
+        self._cycle = cycle
 
     @property
     def url(self) -> str:
@@ -47,7 +48,7 @@ class Sandbox:
     def _clock_loop(self) -> None:
         """Run what is due on the wall clock (objects on no test clock); save state."""
         while not self._stop.wait(self.tick):
-            self._billing.run_wall_clock(self.state)
+            self._cycle.run_wall_clock(self.state)
             if self.state.dirty and self.state.path:
                 self.state.save()
 

@@ -25,6 +25,7 @@ from .wire import Params, decode
 
 RESOURCE_MODULES = (
     "customers", "payment_methods", "setup_intents", "catalog", "subscriptions",
+    "subscription_updates",
     "invoices", "payments", "disputes", "events", "test_clocks", "sandbox", "accounts",
 )
 PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.stripejs")

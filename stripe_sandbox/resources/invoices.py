@@ -1,1 +1,187 @@
-"""invoices (being written)."""
+"""Invoices: ``/v1/invoices`` (made by the subscription cycle), ``pay``, ``void``,
+``mark_uncollectible``, ``finalize``; ``/v1/invoice_payments``; the hosted invoice page."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import billing
+from ..api import Ctx, route
+from ..errors import InvalidRequest, StateConflict
+from ..events import changed
+from ..render import includable, paginate
+from ..store import Account, State, snapshot
+from .payment_methods import resolve
+from .payments import decline_error
+
+
+def _load(ctx: Ctx, oid: str) -> dict[str, Any]:
+    return ctx.load("invoice", oid)
+
+
+@includable("invoice", "payments")
+def _payments(acct: Account, inv: dict[str, Any]) -> dict[str, Any]:
+    data = [p for p in acct.all("invoice_payment") if p["invoice"] == inv["id"]]
+    return {"object": "list", "data": data, "has_more": False,
+            "url": f"/v1/invoice_payments?invoice={inv['id']}"}
+
+
+@route("GET", "/v1/invoices/<oid>")
+def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
+    return _load(ctx, oid)
+
+
+@route("GET", "/v1/invoices")
+def list_(ctx: Ctx) -> dict[str, Any]:
+    p = ctx.params
+    return paginate(ctx.acct, ctx.acct.all("invoice"), p, "/v1/invoices",
+                    filters={"customer": p.str("customer"), "subscription": p.str("subscription"),
+                             "status": p.str("status", choices=("draft", "open", "paid",
+                                                                "uncollectible", "void")),
+                             "test_clock": p.str("test_clock")})
+
+
+@route("GET", "/v1/invoices/<oid>/lines")
+def lines(ctx: Ctx, oid: str) -> dict[str, Any]:
+    inv = _load(ctx, oid)
+    return paginate(ctx.acct, inv["lines"]["data"], ctx.params, f"/v1/invoices/{oid}/lines")
+
+
+@route("POST", "/v1/invoices/<oid>")
+def update(ctx: Ctx, oid: str) -> dict[str, Any]:
+    inv = _load(ctx, oid)
+    before = snapshot(inv)
+    p = ctx.params
+    metadata = p.metadata(inv["metadata"])
+    if metadata is not None:
+        inv["metadata"] = metadata
+    if "auto_advance" in p:
+        inv["auto_advance"] = bool(p.bool("auto_advance"))
+    if "description" in p:
+        inv["description"] = p.nullable_str("description")
+    if "default_payment_method" in p:
+        pm_id = p.nullable_str("default_payment_method")
+        if pm_id:
+            ctx.load("payment_method", pm_id, label="PaymentMethod",
+                     param="default_payment_method")
+        inv["default_payment_method"] = pm_id
+    previous = changed(before, inv)
+    if previous:
+        ctx.emit("invoice.updated", inv, previous=previous)
+    return inv
+
+
+@route("POST", "/v1/invoices/<oid>/finalize")
+def finalize(ctx: Ctx, oid: str) -> dict[str, Any]:
+    inv = _load(ctx, oid)
+    if inv["status"] != "draft":
+        raise StateConflict("This invoice is already finalized, you can't re-finalize a "
+                            "non-draft invoice.", code="invoice_not_editable")
+    at = ctx.now(inv["test_clock"])
+    if "auto_advance" in ctx.params:
+        inv["auto_advance"] = bool(ctx.params.bool("auto_advance"))
+    billing.finalize(ctx, inv, at)
+    return inv
+
+
+@route("POST", "/v1/invoices/<oid>/pay")
+def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
+    """Attempt payment now (Backstop's retries and card updates go through here)."""
+    inv = _load(ctx, oid)
+    p = ctx.params
+    if inv["status"] == "paid":
+        raise StateConflict("Invoice is already paid", code="invoice_already_paid")
+    if inv["status"] == "void":
+        raise StateConflict("This invoice can no longer be paid because it has been voided.",
+                            code="invoice_not_editable")
+    at = ctx.now(inv["test_clock"])
+    if inv["status"] == "draft":
+        billing.finalize(ctx, inv, at)
+    if p.bool("paid_out_of_band", False):
+        billing.mark_paid(ctx, inv, at, out_of_band=True)
+        from ..cycle import after_invoice_paid
+
+        after_invoice_paid(ctx, inv, at)
+        return inv
+    pm_id = p.str("payment_method")
+    if pm_id:
+        pm = resolve(ctx, pm_id)
+        if pm["customer"] not in (None, inv["customer"]):
+            raise InvalidRequest("The provided PaymentMethod belongs to another customer.",
+                                 param="payment_method")
+        pm_id = pm["id"]
+    elif billing.charge_method(ctx, inv) is None and inv["amount_due"] > 0:
+        raise InvalidRequest("This customer has no attached payment source or default "
+                             "payment method. Please consider adding a default payment "
+                             "method.", param="payment_method")
+    charge, failure = billing.attempt_invoice(ctx, inv, at, pm_id=pm_id, automatic=False)
+    if failure is not None and charge is not None:
+        pi = ctx.acct.get(charge["payment_intent"])
+        raise decline_error(failure, pi, charge)
+    return inv
+
+
+@route("POST", "/v1/invoices/<oid>/void")
+def void(ctx: Ctx, oid: str) -> dict[str, Any]:
+    inv = _load(ctx, oid)
+    if inv["status"] not in ("open", "uncollectible"):
+        raise StateConflict(f"You can only void an open or uncollectible invoice; this one is "
+                            f"{inv['status']}.", code="invoice_not_editable")
+    billing.close(ctx, inv, "void", ctx.now(inv["test_clock"]))
+    return inv
+
+
+@route("POST", "/v1/invoices/<oid>/mark_uncollectible")
+def mark_uncollectible(ctx: Ctx, oid: str) -> dict[str, Any]:
+    inv = _load(ctx, oid)
+    if inv["status"] != "open":
+        raise StateConflict(f"You can only mark an open invoice uncollectible; this one is "
+                            f"{inv['status']}.", code="invoice_not_editable")
+    billing.close(ctx, inv, "uncollectible", ctx.now(inv["test_clock"]))
+    return inv
+
+
+@route("GET", "/v1/invoice_payments/<oid>")
+def retrieve_payment(ctx: Ctx, oid: str) -> dict[str, Any]:
+    return ctx.load("invoice_payment", oid)
+
+
+@route("GET", "/v1/invoice_payments")
+def list_payments(ctx: Ctx) -> dict[str, Any]:
+    return paginate(ctx.acct, ctx.acct.all("invoice_payment"), ctx.params,
+                    "/v1/invoice_payments", filters={"invoice": ctx.params.str("invoice")})
+
+
+@route("GET", "/invoice/<account_id>/<oid>", auth="none")
+def hosted_page(state: State, request: Request, account_id: str, oid: str) -> Response:
+    """Stripe's hosted invoice page, reduced to what a customer needs to see."""
+    with state.lock:
+        acct = state.accounts.get(account_id)
+        inv = acct.get(oid, "invoice") if acct else None
+        if inv is None or inv["status"] == "draft":
+            return Response("Invoice not found", status=404, mimetype="text/plain")
+        inv = snapshot(inv)
+    esc = html.escape
+    rows = "".join(f"<tr><td>{esc(line['description'] or '')}</td>"
+                   f"<td class=n>{line['amount'] / 100:.2f}</td></tr>"
+                   for line in inv["lines"]["data"])
+    cur = inv["currency"].upper()
+    body = f"""<!doctype html><html lang=en><head><meta charset=utf-8>
+<meta name=viewport content="width=device-width, initial-scale=1">
+<title>Invoice {esc(inv['number'] or inv['id'])}</title>
+<style>body{{font:15px/1.5 system-ui,sans-serif;background:#f6f8fa;color:#1a1f36;margin:0}}
+main{{max-width:480px;margin:40px auto;background:#fff;border-radius:8px;padding:28px;
+box-shadow:0 1px 3px rgba(0,0,0,.1)}}h1{{font-size:20px;margin:0 0 4px}}.muted{{color:#697386}}
+table{{width:100%;border-collapse:collapse;margin:18px 0}}td{{padding:8px 0;
+border-bottom:1px solid #e3e8ee}}.n{{text-align:right}}.status{{display:inline-block;
+padding:2px 8px;border-radius:4px;background:#e3e8ee;font-size:13px}}</style></head>
+<body><main><h1>{cur} {inv['amount_due'] / 100:.2f}</h1>
+<p class=muted>Invoice {esc(inv['number'] or '')} · <span class=status>{esc(inv['status'])}
+</span></p><table>{rows}<tr><td><b>Amount remaining</b></td>
+<td class=n><b>{inv['amount_remaining'] / 100:.2f}</b></td></tr></table>
+<p class=muted>Stripe sandbox: payments on this page are made by the API
+(<code>POST /v1/invoices/{esc(oid)}/pay</code>).</p></main></body></html>"""
+    return Response(body, mimetype="text/html")
