@@ -28,6 +28,7 @@ def sandbox_url() -> Iterator[str]:
     yield line.rsplit(" ", 1)[1].strip()
     proc.terminate()
     proc.wait(timeout=10)
+    proc.stdout.close()
 
 
 @pytest.fixture
@@ -94,3 +95,4 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.server.shutdown()
+    r.server.server_close()
