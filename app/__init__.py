@@ -1,0 +1,87 @@
+"""Backstop's core: ``create_app`` assembles settings, extensions and blueprints.
+
+Nothing here connects, logs or reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from . import settings as settings_module
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = settings_module.load(**(overrides or {}))
+    app = Flask(__name__)
+    app.config.update(
+        BACKSTOP=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure or settings.is_production,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure or settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=settings.env == "test",
+    )
+    if settings.env != "test":
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    from .extensions import csrf, db, login_manager, migrate
+    from .queue import init_queue
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    init_queue(app)
+    _register_models()
+    _register_blueprints(app)
+    _load_extensions(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several processes (web, worker, beat) share one file in `make run`.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _register_models() -> None:
+    # Import every domain's models so metadata (and Alembic) sees all tables.
+    from .accounts import models as _accounts  # noqa: F401
+    from .audit import models as _audit  # noqa: F401
+    from .outbox import models as _outbox  # noqa: F401
+    from .stripe import models as _stripe  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .stripe.views import bp as stripe_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(stripe_bp)
+
+
+def _load_extensions(app: Flask) -> None:
+    """Packages above ``app/`` (the back office, the hosted pages) plug themselves in
+    through the ``backstop.extensions`` entry point, so ``app/`` never imports them."""
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group="backstop.extensions"), key=lambda e: e.name):
+        entry.load()(app)

@@ -1,0 +1,95 @@
+"""Accounts: a user belongs to workspaces through memberships with a role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..models import BigId, Base, created_at, intpk, workspace_fk
+
+ROLES = ("owner", "admin", "viewer")
+STAFF_ROLES = ("support", "admin")
+
+
+class Workspace(Base):
+    __tablename__ = "workspace"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(63), unique=True, comment="URL name, a-z0-9-")
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    brand_color: Mapped[str] = mapped_column(String(7), default="#4f46e5")
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    is_portal_cancel_disabled: Mapped[bool] = mapped_column(
+        default=False, comment="merchant ticked: Stripe's own portal no longer cancels")
+    created_at: Mapped[created_at]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="workspace",
+                                                         cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.slug}>"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(String(254), unique=True, comment="lower-cased")
+    name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active_user: Mapped[bool] = mapped_column(default=True)
+    staff_role: Mapped[str | None] = mapped_column(
+        String(16), comment="support (read-only) or admin in the back office; null = merchant")
+    created_at: Mapped[created_at]
+    last_login_at: Mapped[dt.datetime | None]
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="reset links issued before this are void")
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user",
+                                                         cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_user
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role in STAFF_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id",
+                                                           ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16), comment="owner | admin | viewer")
+    created_at: Mapped[created_at]
+
+    workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True,
+                                            comment="sha256 of the emailed token")
+    invited_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime]
+    accepted_at: Mapped[dt.datetime | None]

@@ -1,0 +1,190 @@
+"""Sign-up, authentication, password resets and invitations. Services flush; callers commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import unicodedata
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import utcnow
+from .models import ROLES, Invitation, Membership, User, Workspace
+
+MIN_PASSWORD = 10
+RESET_MAX_AGE = 3600
+INVITATION_TTL = dt.timedelta(days=7)
+RESERVED_SLUGS = {"admin", "api", "static", "webhooks", "stripe", "login", "logout", "signup"}
+
+
+class AccountError(ValueError):
+    """A request that makes sense in shape but not in meaning (shown to the user)."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:50]
+    return slug or "workspace"
+
+
+def unique_slug(session: Session, name: str) -> str:
+    base = slugify(name)
+    if base in RESERVED_SLUGS:
+        base = f"{base}-team"
+    slug, n = base, 1
+    while session.execute(select(Workspace.id).where(Workspace.slug == slug)).first():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Use at least {MIN_PASSWORD} characters for the password.")
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.execute(select(User).where(
+        User.email == normalise_email(email))).scalar_one_or_none()
+
+
+def create_user(session: Session, email: str, password: str, name: str | None = None,
+                staff_role: str | None = None) -> User:
+    check_password(password)
+    if find_user(session, email) is not None:
+        raise AccountError("An account with this email already exists. Log in instead.")
+    user = User(email=normalise_email(email), name=name,
+                password_hash=generate_password_hash(password), staff_role=staff_role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_up(session: Session, email: str, password: str, workspace_name: str) -> User:
+    """A new merchant: the user, their workspace, and their owner membership."""
+    user = create_user(session, email, password)
+    create_workspace(session, user, workspace_name)
+    return user
+
+
+def create_workspace(session: Session, owner: User, name: str) -> Workspace:
+    name = name.strip()
+    if not name:
+        raise AccountError("Give the workspace a name.")
+    workspace = Workspace(name=name, slug=unique_slug(session, name))
+    session.add(workspace)
+    session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=owner.id, role="owner"))
+    session.flush()
+    return workspace
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = find_user(session, email)
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal who has an account.
+        check_password_hash(generate_password_hash("x"), password)
+        return None
+    if not user.is_active_user or not check_password_hash(user.password_hash, password):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+# -- password reset -------------------------------------------------------------------------
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="backstop.password-reset")
+
+
+def reset_token(user: User, secret_key: str) -> str:
+    stamp = user.password_changed_at.timestamp() if user.password_changed_at else 0
+    return _serializer(secret_key).dumps({"user": user.id, "stamp": stamp})
+
+
+def user_for_reset(session: Session, token: str, secret_key: str) -> User:
+    try:
+        data = _serializer(secret_key).loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise AccountError("This reset link has expired. Ask for a new one.")
+    except BadSignature:
+        raise AccountError("This reset link is not valid.")
+    user = session.get(User, data.get("user"))
+    stamp = user.password_changed_at.timestamp() if user and user.password_changed_at else 0
+    if user is None or stamp != data.get("stamp"):
+        raise AccountError("This reset link was already used.")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password(password)
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at = utcnow()
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(session: Session, workspace: Workspace, inviter: User, email: str,
+           role: str) -> tuple[Invitation, str]:
+    """Returns the invitation and the plain token (emailed, never stored)."""
+    if role not in ROLES:
+        raise AccountError("Choose owner, admin or viewer.")
+    email = normalise_email(email)
+    existing = session.execute(select(Membership).join(User).where(
+        Membership.workspace_id == workspace.id, User.email == email)).scalar_one_or_none()
+    if existing is not None:
+        raise AccountError(f"{email} is already a member of this workspace.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(workspace_id=workspace.id, email=email, role=role,
+                            token_hash=_hash(token), invited_by_id=inviter.id,
+                            expires_at=utcnow() + INVITATION_TTL)
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def open_invitation(session: Session, token: str) -> Invitation:
+    invitation = session.execute(select(Invitation).where(
+        Invitation.token_hash == _hash(token))).scalar_one_or_none()
+    if invitation is None or invitation.accepted_at is not None:
+        raise AccountError("This invitation is not valid or was already used.")
+    expires = invitation.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive UTC
+        expires = expires.replace(tzinfo=dt.UTC)
+    if expires < utcnow():
+        raise AccountError("This invitation has expired. Ask for a new one.")
+    return invitation
+
+
+def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
+    if normalise_email(user.email) != invitation.email:
+        raise AccountError("This invitation was sent to another email address.")
+    found = session.execute(select(Membership).where(
+        Membership.workspace_id == invitation.workspace_id,
+        Membership.user_id == user.id)).scalar_one_or_none()
+    invitation.accepted_at = utcnow()
+    if found is not None:
+        return found
+    member = Membership(workspace_id=invitation.workspace_id, user_id=user.id,
+                        role=invitation.role)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def owners_count(session: Session, workspace_id: int) -> int:
+    return session.execute(select(func.count()).select_from(Membership).where(
+        Membership.workspace_id == workspace_id, Membership.role == "owner")).scalar_one()

@@ -1,0 +1,1 @@
+"""Merchant pages: thin views over the domain services."""

@@ -1,0 +1,49 @@
+"""The "Get set up" checklist: which steps are done, from facts about the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Facts:
+    stripe_connected: bool
+    send_domain_verified: bool
+    cancel_flow_published: bool
+    portal_cancel_disabled: bool
+    has_campaign: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    why: str
+    done: bool
+    optional: bool = False
+    manual: bool = False
+
+
+def steps(f: Facts) -> list[Step]:
+    return [
+        Step("stripe", "Connect Stripe",
+             "Backstop reads your subscriptions and failed payments from Stripe.",
+             f.stripe_connected),
+        Step("send_domain", "Verify a send domain",
+             "Dunning emails then come from your own domain instead of Backstop's.",
+             f.send_domain_verified, optional=True),
+        Step("cancel_flow", "Publish a cancel flow",
+             "Customers who try to cancel see a short survey and an offer first.",
+             f.cancel_flow_published),
+        Step("portal", "Embed Backstop and turn off cancellation in Stripe's own portal",
+             "Otherwise customers can cancel in Stripe's portal without seeing your offer. "
+             "Tick this when it is done.", f.portal_cancel_disabled, manual=True),
+        Step("campaign", "First recovery campaign",
+             "Ticks itself when Backstop starts recovering its first failed payment.",
+             f.has_campaign),
+    ]
+
+
+def progress(all_steps: list[Step]) -> tuple[int, int]:
+    required = [s for s in all_steps if not s.optional]
+    return sum(s.done for s in required), len(required)

@@ -1,0 +1,45 @@
+"""The declarative base and the column types every domain package shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# Constraint names Alembic can rely on across PostgreSQL and SQLite.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+intpk = Annotated[int, mapped_column(BigId, primary_key=True)]
+timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True))]
+created_at = Annotated[dt.datetime, mapped_column(
+    DateTime(timezone=True), default=utcnow, server_default=func.now())]
+stripe_id = Annotated[str, mapped_column(String(255))]
+json_doc = Annotated[dict[str, Any], mapped_column(JSON)]
+
+
+def workspace_fk(**kw: Any) -> Mapped[int]:
+    """The tenant column every tenant-owned row carries."""
+    return mapped_column(BigId, ForeignKey("workspace.id", ondelete="CASCADE"), index=True,
+                         comment="the tenant that owns this row", **kw)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING),
+        type_annotation_map={dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON},
+    )

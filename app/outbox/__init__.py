@@ -1,0 +1,1 @@
+"""Every email Backstop sends, stored with its rendered body (the outbox)."""

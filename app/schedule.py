@@ -1,0 +1,47 @@
+"""The database holds every schedule: rows with ``due_at`` and a status, claimed by the
+beat sweeper as leases.
+
+A model that wants sweeping has ``status`` ("pending" | "running" | ...), ``due_at``,
+``lease_until`` and ``attempts`` columns. :func:`claim_due` takes up to ``limit`` rows
+that are due (or whose lease ran out: their worker died) and marks them running under a
+new lease, in one statement per row set: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
+conditional ``UPDATE`` on SQLite (one writer at a time there). Several beats at once
+never claim the same row; the idempotency key of each effect makes a re-run harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+DEFAULT_LEASE = dt.timedelta(minutes=5)
+
+
+def claim_due(session: Session, model: Any, *, now: dt.datetime, limit: int = 500,
+              lease: dt.timedelta = DEFAULT_LEASE) -> list[int]:
+    """Claim due rows of ``model``; returns their ids (the caller commits, then enqueues)."""
+    due = or_(
+        (model.status == "pending") & (model.due_at <= now),
+        (model.status == "running") & (model.lease_until <= now),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        ids = session.execute(
+            select(model.id).where(due).order_by(model.due_at).limit(limit)
+            .with_for_update(skip_locked=True)).scalars().all()
+        if ids:
+            session.execute(update(model).where(model.id.in_(ids)).values(
+                status="running", lease_until=now + lease, attempts=model.attempts + 1))
+        return list(ids)
+    candidates = session.execute(
+        select(model.id).where(due).order_by(model.due_at).limit(limit)).scalars().all()
+    claimed = []
+    for row_id in candidates:
+        # Claim-by-update: only one updater sees the row still due.
+        result = session.execute(update(model).where(model.id == row_id, due).values(
+            status="running", lease_until=now + lease, attempts=model.attempts + 1))
+        if result.rowcount == 1:
+            claimed.append(row_id)
+    return claimed

@@ -1,0 +1,1 @@
+"""The only package that talks to Stripe: clients, the connection, webhooks, the mirror."""

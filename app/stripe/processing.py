@@ -1,0 +1,90 @@
+"""Acting on stored events, in a worker: update the mirror, route to the domains.
+
+Domain packages subscribe with :func:`on`; handlers must tolerate the same event twice
+and events out of order (re-read the Stripe object when order matters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import mirror
+from .models import StripeConnection, StripeEvent
+
+log = logging.getLogger("backstop.stripe")
+
+Handler = Callable[[Session, StripeConnection, dict[str, Any]], None]
+_HANDLERS: dict[str, list[Handler]] = {}
+
+MIRRORED_PREFIXES = ("customer.", "invoice.")
+
+
+def on(*event_types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for event_type in event_types:
+            _HANDLERS.setdefault(event_type, []).append(fn)
+        return fn
+
+    return register
+
+
+def process(session: Session, event: StripeEvent) -> str:
+    """Process one stored event; returns its final status. Safe to run twice."""
+    if event.status in ("processed", "ignored"):
+        return event.status
+    event.attempts += 1
+    connection = None
+    if event.workspace_id is not None:
+        connection = session.execute(select(StripeConnection).where(
+            StripeConnection.workspace_id == event.workspace_id)).scalar_one_or_none()
+    payload = event.payload
+    obj = (payload.get("data") or {}).get("object") or {}
+    if connection is None:
+        return _finish(event, "ignored")
+    if event.type == "account.application.deauthorized":
+        from .connection import mark_disconnected
+
+        if connection.is_connected and connection.stripe_account_id == event.account:
+            mark_disconnected(session, connection, reason="deauthorized")
+        return _finish(event, "processed")
+    if not connection.is_connected:
+        return _finish(event, "ignored")  # stored, not acted on
+    if event.type.startswith(MIRRORED_PREFIXES):
+        deleted = event.type in ("customer.deleted", "customer.subscription.deleted")
+        mirror.upsert(session, connection.workspace_id, obj, event.stripe_created,
+                      deleted=deleted and obj.get("object") == "customer")
+    for handler in _HANDLERS.get(event.type, []):
+        handler(session, connection, payload)
+    log.info("stripe.event.processed workspace=%s event=%s type=%s", event.workspace_id,
+             event.stripe_event_id, event.type)
+    return _finish(event, "processed")
+
+
+def _finish(event: StripeEvent, status: str) -> str:
+    event.status = status
+    event.processed_at = dt.datetime.now(dt.UTC)
+    event.error = None
+    return status
+
+
+def record_failure(event: StripeEvent, error: str) -> None:
+    event.status = "failed"
+    event.error = error[:1000]
+
+
+def replay(session: Session, event: StripeEvent) -> None:
+    """Make a stored event processable again (staff replay, ``flask ops replay-events``)."""
+    from ..queue import enqueue
+    from .intake import PROCESS_TASK, workspace_for_account
+
+    if event.workspace_id is None:  # it arrived before its workspace connected
+        event.workspace_id = workspace_for_account(session, event.account)
+    event.status = "received"
+    event.processed_at = None
+    enqueue(session, PROCESS_TASK, event.id)

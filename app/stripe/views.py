@@ -1,0 +1,126 @@
+"""HTTP edges of the Stripe package: inbound webhooks and the connect flows."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, request, session,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..accounts.access import current_workspace, require_role
+from ..accounts.models import Workspace
+from ..extensions import csrf, db
+from . import connection as connection_service
+from . import intake, signatures
+from .models import StripeConnection
+
+bp = Blueprint("stripe", __name__)
+
+
+# -- inbound webhooks ----------------------------------------------------------------------------
+
+def _read_body() -> bytes:
+    limit = current_app.config["BACKSTOP"].webhook_max_bytes
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        abort(413)
+    return body
+
+
+def _refuse(reason: str, status: int = 400):
+    return jsonify(error=reason), status
+
+
+def _accept(body: bytes, secrets_: list[str], workspace_id: int | None, routed: bool):
+    settings = current_app.config["BACKSTOP"]
+    try:
+        signatures.verify(body, request.headers.get("Stripe-Signature"), secrets_,
+                          now=int(time.time()), tolerance=settings.webhook_tolerance_seconds)
+    except signatures.SignatureExpired:
+        return _refuse("signature timestamp outside the tolerance")
+    except signatures.SignatureError:
+        return _refuse("invalid signature")
+    try:
+        event = intake.parse(body)
+    except intake.BadPayload as exc:
+        return _refuse(str(exc))
+    if routed:
+        workspace_id = intake.workspace_for_account(db.session, event.get("account"))
+    result = intake.store(db.session, event, workspace_id)
+    db.session.commit()
+    return jsonify(received=True, duplicate=result.duplicate), 200
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def platform_webhook():
+    """Connect events of every OAuth-connected account, routed by ``event.account``."""
+    body = _read_body()
+    secret = current_app.config["BACKSTOP"].stripe_webhook_secret
+    if not secret:
+        return _refuse("the platform webhook secret is not configured", 503)
+    return _accept(body, [secret], None, routed=True)
+
+
+@bp.post("/webhooks/stripe/<slug>")
+@csrf.exempt
+def workspace_webhook(slug: str):
+    """Events from a merchant's own endpoint (restricted-key mode)."""
+    body = _read_body()
+    row = db.session.execute(
+        select(Workspace.id, StripeConnection)
+        .join(StripeConnection, StripeConnection.workspace_id == Workspace.id, isouter=True)
+        .where(Workspace.slug == slug)).first()
+    if row is None:
+        return _refuse("unknown workspace", 404)
+    workspace_id, connection = row
+    secret = connection_service.webhook_secret(connection) if connection else None
+    if not secret:
+        return _refuse("this workspace has no Stripe webhook endpoint", 404)
+    return _accept(body, [secret], workspace_id, routed=False)
+
+
+# -- connecting -------------------------------------------------------------------------------
+
+@bp.get("/stripe/connect")
+@login_required
+@require_role("owner", "admin")
+def connect():
+    workspace = current_workspace()
+    state = secrets.token_urlsafe(24)
+    session["stripe_oauth"] = {"state": state, "workspace_id": workspace.id}
+    return redirect(connection_service.authorize_url(state, current_user.email))
+
+
+@bp.get("/stripe/oauth/callback")
+@login_required
+def oauth_callback():
+    pending = session.pop("stripe_oauth", None)
+    if not pending or not secrets.compare_digest(pending["state"],
+                                                 request.args.get("state", "")):
+        abort(400, "This Stripe authorization does not belong to this session.")
+    workspace = current_workspace()
+    if workspace.id != pending["workspace_id"]:
+        abort(400, "This Stripe authorization belongs to another workspace.")
+    require_role("owner", "admin")(lambda: None)()
+    if request.args.get("error"):
+        flash("Stripe was not connected: " + request.args.get(
+            "error_description", request.args["error"]), "warning")
+        return redirect(url_for("dashboard.stripe_settings"))
+    code = request.args.get("code")
+    if not code:
+        abort(400, "Stripe sent no authorization code.")
+    try:
+        connection_service.complete_oauth(db.session, workspace.id, code)
+    except connection_service.ConnectionError_ as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("dashboard.stripe_settings"))
+    db.session.commit()
+    flash("Stripe is connected. Importing your customers now.", "success")
+    return redirect(url_for("dashboard.overview"))

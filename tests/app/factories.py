@@ -1,0 +1,74 @@
+"""Factories for app tests: they flush, never commit (the test decides)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from app.accounts import services as accounts
+from app.accounts.models import Membership, User, Workspace
+from app.crypto import encrypt
+from app.extensions import db
+from app.stripe.models import StripeConnection
+from app.stripe.signatures import sign
+
+PASSWORD = "correct horse battery"
+_n = itertools.count(1)
+
+
+def user(email: str | None = None, **kw: Any) -> User:
+    return accounts.create_user(db.session, email or f"user{next(_n)}@example.com", PASSWORD,
+                                **kw)
+
+
+def workspace(owner: User | None = None, name: str | None = None) -> Workspace:
+    return accounts.create_workspace(db.session, owner or user(), name or f"Shop {next(_n)}")
+
+
+def member(ws: Workspace, role: str = "viewer", email: str | None = None) -> User:
+    u = user(email)
+    db.session.add(Membership(workspace_id=ws.id, user_id=u.id, role=role))
+    db.session.flush()
+    return u
+
+
+def connection(ws: Workspace, *, account: str | None = None, mode: str = "oauth",
+               webhook_secret: str | None = None, status: str = "connected") -> StripeConnection:
+    conn = StripeConnection(workspace_id=ws.id, mode=mode,
+                            stripe_account_id=account or f"acct_test{next(_n)}",
+                            livemode=False, secret_enc=encrypt("sk_test_unused"),
+                            webhook_secret_enc=encrypt(webhook_secret) if webhook_secret else None,
+                            status=status, import_status="done", import_progress={})
+    db.session.add(conn)
+    db.session.flush()
+    return conn
+
+
+def event(event_type: str = "customer.created", *, account: str | None = None,
+          obj: dict[str, Any] | None = None, created: int | None = None,
+          event_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": event_id or f"evt_test{next(_n)}", "object": "event",
+        "api_version": "2026-10-28.endive", "created": created or int(time.time()),
+        "data": {"object": obj or {"id": f"cus_{next(_n)}", "object": "customer",
+                                   "email": "a@example.com", "name": "A"}},
+        "livemode": False, "pending_webhooks": 1, "request": {"id": None},
+        "type": event_type,
+    }
+    if account:
+        body["account"] = account
+    return body
+
+
+def signed(body: dict[str, Any] | bytes, secret: str, at: int | None = None) -> tuple[bytes, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw, {"Stripe-Signature": sign(raw, secret, at or int(time.time())),
+                 "Content-Type": "application/json"}
+
+
+def login(web, u: User) -> None:
+    with web.session_transaction() as s:
+        s["_user_id"] = str(u.id)
+        s["_fresh"] = True

@@ -1,0 +1,193 @@
+"""Shared fixtures: the Stripe sandbox process, a webhook receiver, and the Backstop app
+on the embedded defaults (SQLite, eager tasks) or, with BACKSTOP_TEST_DATABASE_URL /
+BACKSTOP_TEST_BROKER_URL, on the real services.
+
+BACKSTOP_TEST_REQUIRE_SERVICES=1 turns an unreachable service (or a missing chromium)
+into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import stripe
+
+REQUIRE_SERVICES = os.environ.get("BACKSTOP_TEST_REQUIRE_SERVICES") == "1"
+TEST_DATABASE_URL = os.environ.get("BACKSTOP_TEST_DATABASE_URL")
+TEST_BROKER_URL = os.environ.get("BACKSTOP_TEST_BROKER_URL")
+WEBHOOK_SECRET = "whsec_platform_test_secret"
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip, or fail when the run requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    port = parsed.port or {"postgresql": 5432, "amqp": 5672}.get(parsed.scheme.split("+")[0], 0)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# -- the Stripe sandbox -----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "--port", "0",
+         "--webhook-retry-delays", "0.2,0.4,0.8"],
+        stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    yield line.rsplit(" ", 1)[1].strip()
+    proc.terminate()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+def make_client(url: str, key: str, **kwargs: Any) -> stripe.StripeClient:
+    return stripe.StripeClient(key, base_addresses={"api": url, "connect": url, "files": url},
+                               max_network_retries=0, **kwargs)
+
+
+class Receiver:
+    """An HTTP endpoint on loopback that stores every POST and answers with ``status``."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                with receiver.cond:
+                    receiver.requests.append({"headers": dict(self.headers), "body": body,
+                                              "status": receiver.status})
+                    receiver.cond.notify_all()
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.cond:
+            return [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool],
+                 timeout: float = 10.0) -> list[dict[str, Any]]:
+        with self.cond:
+            ok = self.cond.wait_for(
+                lambda: predicate([json.loads(r["body"]) for r in self.requests
+                                   if r["status"] < 300]), timeout)
+        assert ok, f"webhooks never satisfied the condition; got {self.types()}"
+        return self.events()
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.events()]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+# -- the Backstop app -------------------------------------------------------------------------
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        if not reachable(TEST_DATABASE_URL):
+            service_unavailable(f"database at {TEST_DATABASE_URL}")
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "backstop.sqlite")
+
+
+@pytest.fixture(scope="session")
+def app_settings(tmp_path_factory: pytest.TempPathFactory, sandbox_url: str) -> dict[str, Any]:
+    return {
+        "env": "test",
+        "database_url": _database_url(tmp_path_factory),
+        "broker_url": "memory://",
+        "task_always_eager": True,
+        "base_url": "http://localhost",
+        "stripe_api_base": sandbox_url,
+        "stripe_connect_base": sandbox_url,
+        "stripe_secret_key": "sk_test_backstop_tests",
+        "stripe_client_id": "ca_backstop_tests",
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_settings: dict[str, Any]):
+    from app import create_app
+    from app.extensions import db
+    from workers.celery_app import init_celery
+
+    flask_app = create_app(app_settings)
+    init_celery(flask_app)
+    with flask_app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield flask_app
+    with flask_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each app test starts from empty tables (only where the app fixture is used)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    flask_app = request.getfixturevalue("app")
+    from app.extensions import db
+
+    with flask_app.app_context():
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def web(app):
+    return app.test_client()
+
+
+ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,1 @@
+"""Celery worker and beat: thin tasks that load by id and call a service."""

@@ -1,0 +1,60 @@
+"""``celery -A workers.celery_app worker`` / ``beat``.
+
+The Celery object is the one ``create_app`` made (``app.extensions["celery"]``); here
+it gets the Task class that runs every call inside the app context, the task modules
+and the beat schedule. Tasks are named explicitly and take ids, JSON only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper"]
+
+#: Beat runs only sweepers and daily scans; every other schedule lives in the database.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-due-rows": {"task": "schedule.sweep", "schedule": dt.timedelta(seconds=30)},
+}
+
+
+def init_celery(flask_app: Flask) -> Celery:
+    """Give the app's Celery object its Task class, tasks and beat schedule."""
+    celery: Celery = flask_app.extensions["celery"]
+    if flask_app.extensions.get("celery.ready"):
+        return celery
+
+    class AppContextTask(Task):
+        abstract = True
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with flask_app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery.Task = AppContextTask  # type: ignore[misc]
+    celery.conf.beat_schedule = BEAT_SCHEDULE
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    celery.finalize(auto=True)
+    flask_app.extensions["celery.ready"] = True
+    return celery
+
+
+_celery: Celery | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """``celery -A workers.celery_app`` asks for ``app``/``celery``: build it on demand,
+    so importing this module (in tests) creates no app and reads no environment."""
+    global _celery
+    if name in ("app", "celery"):
+        if _celery is None:
+            from app import create_app
+
+            _celery = init_celery(create_app())
+        return _celery
+    raise AttributeError(name)

@@ -1,0 +1,47 @@
+"""The beat sweeper: claim due schedule rows and enqueue one task per row.
+
+Domain packages register what to sweep with :func:`sweepable`; the recovery loop's
+steps are the first. The claim (a lease) is committed before any task is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from app.extensions import db
+from app.queue import enqueue
+from app.schedule import claim_due
+
+log = logging.getLogger("backstop.workers")
+
+#: (model, task name) pairs to sweep, registered by the domain task modules.
+SWEPT: list[tuple[Any, str]] = []
+
+
+def sweepable(model: Any, task_name: str) -> None:
+    if (model, task_name) not in SWEPT:
+        SWEPT.append((model, task_name))
+
+
+def sweep_once(now: dt.datetime, limit: int = 500) -> int:
+    claimed = 0
+    for model, task_name in SWEPT:
+        ids = claim_due(db.session, model, now=now, limit=limit)
+        for row_id in ids:
+            enqueue(db.session, task_name, row_id)
+        db.session.commit()
+        claimed += len(ids)
+    return claimed
+
+
+@shared_task(name="schedule.sweep", acks_late=True)
+def sweep() -> int:
+    """Claim every due row and enqueue its task (beat runs this every 30 s)."""
+    count = sweep_once(dt.datetime.now(dt.UTC))
+    if count:
+        log.info("schedule.swept count=%s", count)
+    return count
