@@ -41,6 +41,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     init_queue(app)
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
     _register_models()
     _register_blueprints(app)
     _load_extensions(app)
@@ -52,6 +55,19 @@ def _engine_options(url: str) -> dict[str, Any]:
         # Several processes (web, worker, beat) share one file in `make run`.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
+
+
+def _tune_sqlite(engine: Any) -> None:
+    """WAL lets readers and one writer work at once (web, worker and beat share a file)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def _migrations_dir() -> Any:

@@ -8,6 +8,7 @@ into a failure instead of a skip.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import socket
@@ -22,6 +23,8 @@ from urllib.parse import urlparse
 
 import pytest
 import stripe
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 
 REQUIRE_SERVICES = os.environ.get("BACKSTOP_TEST_REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("BACKSTOP_TEST_DATABASE_URL")
@@ -185,8 +188,26 @@ def ctx(app):
         yield app
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (its own ``g`` and db session), as in
+    production, even while the test holds one open to look at the database."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        def run() -> Any:
+            _cv_app.set(None)
+            return super(IsolatedClient, self).open(*args, **kwargs)
+
+        response = contextvars.copy_context().run(run)
+        if _cv_app.get(None) is not None:
+            from app.extensions import db
+
+            db.session.expire_all()  # see what the request committed
+        return response
+
+
 @pytest.fixture
 def web(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

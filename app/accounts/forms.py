@@ -36,7 +36,7 @@ class AcceptInvitationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField("Role", choices=[(r, r.title()) for r in ROLES], default="viewer")
+    role = SelectField("Role", choices=list(ROLES), default="viewer")
 
 
 class WorkspaceSettingsForm(FlaskForm):
