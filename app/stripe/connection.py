@@ -175,8 +175,10 @@ def import_page(session: Session, connection: StripeConnection, *, now: int) -> 
         params["created"] = {"gte": now - days * 86400}
     client = stripe_client.client_for(connection)
     page = getattr(client.v1, kind).list(params)
-    for obj in page.data:
-        mirror.upsert(session, connection.workspace_id, obj.to_dict(), now)
+    # The raw JSON, not the SDK's objects: they turn decimal strings into Decimal.
+    raw = page.last_response.data["data"] if page.last_response else []
+    for obj in raw:
+        mirror.upsert(session, connection.workspace_id, obj, now)
     state["count"] += len(page.data)
     state["cursor"] = page.data[-1].id if page.data else state["cursor"]
     state["done"] = not page.has_more
