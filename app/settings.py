@@ -65,8 +65,12 @@ class Settings:
 
     @property
     def sqlalchemy_url(self) -> str:
-        """``postgres://`` and ``postgresql://`` mean psycopg 3 here."""
+        """``postgres://`` and ``postgresql://`` mean psycopg 3 here; a relative SQLite path
+        is relative to the working directory (not Flask-SQLAlchemy's instance folder)."""
         url = self.database_url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") \
+                and url != "sqlite:///:memory:":
+            return "sqlite:///" + os.path.abspath(url.removeprefix("sqlite:///"))
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]

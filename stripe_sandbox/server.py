@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api
 from .errors import AuthenticationError, IdempotencyError, PermissionDenied, StripeError
+from .oauth import is_revoked
 from .render import expand
 from .store import State, account_id_for_key, new_id
 from .wire import Params, decode
@@ -156,6 +157,10 @@ class SandboxApp:
         return key
 
     def _account(self, request: Request, key: str):
+        if is_revoked(self.state, key):
+            raise AuthenticationError(
+                f"Expired API Key provided: {_redact(key)}. Application access may have "
+                "been revoked.", code="api_key_expired")
         own = self.state.keys.get(key) or account_id_for_key(key_account_suffix(key))
         acct = self.state.account(own)
         wanted = request.headers.get("Stripe-Account")
