@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install Backstop with its dev tools
 
+run: $(VENV)/.installed ## run Backstop with the Stripe sandbox, seeded with a demo workspace
+	$(PY) -m scripts.dev
+
 test: $(VENV)/.installed ## run every test (embedded defaults; see README for the services lane)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -34,4 +37,4 @@ sandbox: $(VENV)/.installed ## run the local Stripe sandbox on 127.0.0.1:12111
 bench: $(VENV)/.installed ## run the benchmarks in bench/ (prints ratios against baselines)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-.PHONY: help install test lint format sandbox bench
+.PHONY: help install run test lint format sandbox bench

@@ -51,6 +51,8 @@ class Settings:
         "env": "BACKSTOP_WEBHOOK_MAX_BYTES", "help": "larger webhook bodies get 413"})
     webhook_tolerance_seconds: int = field(default=300, metadata={
         "env": "BACKSTOP_WEBHOOK_TOLERANCE", "help": "allowed age of a signature"})
+    import_page_size: int = field(default=100, metadata={
+        "env": "BACKSTOP_IMPORT_PAGE_SIZE", "help": "objects per page of the import (1-100)"})
     import_days: int = field(default=90, metadata={
         "env": "BACKSTOP_IMPORT_DAYS", "help": "days of invoices imported on connect"})
     mail_from: str = field(default="Backstop <no-reply@backstop.localhost>", metadata={
@@ -94,6 +96,8 @@ class Settings:
             except ValueError:
                 raise SettingsError("BACKSTOP_ENCRYPTION_KEYS holds a key that is not a "
                                     "Fernet key (32 url-safe base64-encoded bytes)")
+        if not 1 <= self.import_page_size <= 100:
+            raise SettingsError("BACKSTOP_IMPORT_PAGE_SIZE must be between 1 and 100")
         if self.is_production:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise SettingsError("SECRET_KEY must be set to 32+ random characters in "

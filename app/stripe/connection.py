@@ -21,7 +21,6 @@ log = logging.getLogger("backstop.stripe")
 
 IMPORT_TASK = "stripe.import_page"
 IMPORT_ORDER = ("customers", "subscriptions", "invoices")
-PAGE_SIZE = 100
 #: What Backstop listens to on a merchant's own endpoint (restricted-key mode).
 ENDPOINT_EVENTS = (
     "invoice.payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.voided",
@@ -165,7 +164,7 @@ def import_page(session: Session, connection: StripeConnection, *, now: int) -> 
         return True
     connection.import_status = "running"
     state = dict(progress.get(kind) or {"count": 0, "cursor": None, "done": False})
-    params: dict[str, Any] = {"limit": PAGE_SIZE}
+    params: dict[str, Any] = {"limit": current_app.config["BACKSTOP"].import_page_size}
     if state["cursor"]:
         params["starting_after"] = state["cursor"]
     if kind == "subscriptions":

@@ -48,10 +48,14 @@ def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_restricted_key_connects_and_imports(web, owner, merchant, monkeypatch) -> None:
+def test_restricted_key_connects_and_imports(web, owner, merchant, app, monkeypatch) -> None:
     _, ws = owner
     key, client = merchant
-    monkeypatch.setattr("app.stripe.connection.PAGE_SIZE", 3)  # several pages, resumably
+    from dataclasses import replace
+
+    # Several pages, each its own task, resumed from the saved cursor.
+    monkeypatch.setitem(app.config, "BACKSTOP", replace(app.config["BACKSTOP"],
+                                                         import_page_size=3))
     response = submit(web, "/settings/stripe/restricted-key", {"key": key},
                       page="/settings/stripe")
     assert response.status_code == 302

@@ -1,0 +1,205 @@
+"""``make run``: the whole product on one machine with no server installed.
+
+Migrates the SQLite database under ``var/``, starts the Stripe sandbox, seeds a demo
+workspace connected to it (customers and subscriptions, some on cards whose renewals
+fail), then runs web, worker and beat together under honcho (``Procfile.dev``).
+Everything is idempotent: a second ``make run`` reuses what the first one made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+SANDBOX_PORT = 12111
+WEB_PORT = 5000
+PLATFORM_KEY = "sk_test_backstop_platform"
+DEMO_EMAIL = "demo@backstop.localhost"
+DEMO_PASSWORD = "backstop-demo"  # noqa: S105 - a printed demo login, dev only
+DAY = 86400
+
+#: Demo customers: (name, payment method). The sandbox cards succeed on the first
+#: charge and decline renewals with their code (stripe_sandbox/README.md).
+DEMO_CUSTOMERS = [
+    ("Ada Lovelace", "pm_card_visa"), ("Grace Hopper", "pm_card_mastercard"),
+    ("Alan Turing", "pm_card_visa"), ("Katherine Johnson", "pm_card_amex"),
+    ("Edsger Dijkstra", "pm_card_visa"), ("Barbara Liskov", "pm_card_visa"),
+    ("Dennis Ritchie", "pm_card_sandbox_insufficient_funds"),
+    ("Margaret Hamilton", "pm_card_sandbox_expired_card"),
+    ("Ken Thompson", "pm_card_sandbox_do_not_honor_recover2"),
+    ("Frances Allen", "pm_card_sandbox_mastercard_insufficient_funds_recover1"),
+    ("John McCarthy", "pm_card_sandbox_stolen_card"),
+    ("Radia Perlman", "pm_card_sandbox_authentication_required"),
+]
+
+
+def env() -> dict[str, str]:
+    values = dict(os.environ)
+    # Procfile.dev names gunicorn and celery: the ones installed beside this Python.
+    values["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), values.get("PATH", "")])
+    values.setdefault("BACKSTOP_ENV", "development")
+    values.setdefault("BACKSTOP_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
+    values.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{SANDBOX_PORT}")
+    values.setdefault("STRIPE_CONNECT_BASE", f"http://127.0.0.1:{SANDBOX_PORT}")
+    values.setdefault("STRIPE_SECRET_KEY", PLATFORM_KEY)
+    values.setdefault("STRIPE_CLIENT_ID", "ca_" + PLATFORM_KEY.removeprefix("sk_test_"))
+    dev_env = VAR / "dev.env"
+    if dev_env.exists():
+        for line in dev_env.read_text().splitlines():
+            key, _, value = line.partition("=")
+            values.setdefault(key.strip(), value.strip())
+    return values
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def run(cmd: list[str], environ: dict[str, str]) -> None:
+    subprocess.run(cmd, cwd=ROOT, env=environ, check=True)
+
+
+def start_sandbox(environ: dict[str, str]) -> subprocess.Popen[str]:
+    if not port_free(SANDBOX_PORT):
+        sys.exit(f"port {SANDBOX_PORT} is taken: is another `make run` or sandbox running?")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "--port", str(SANDBOX_PORT),
+         "--state", str(VAR / "stripe_sandbox.json")],
+        cwd=ROOT, env=environ, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        sys.exit("the Stripe sandbox did not start")
+    return proc
+
+
+def stripe_call(method: str, path: str, data: dict[str, str] | None = None,
+                account: str | None = None) -> dict:
+    body = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (data or {}).items())
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{SANDBOX_PORT}{path}", data=body.encode() if data else None,
+        method=method, headers={"Authorization": f"Bearer {PLATFORM_KEY}",
+                                **({"Stripe-Account": account} if account else {})})
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def ensure_platform_endpoint() -> None:
+    """The platform's Connect endpoint; its secret goes to var/dev.env for the web."""
+    dev_env = VAR / "dev.env"
+    url = f"http://127.0.0.1:{WEB_PORT}/webhooks/stripe"
+    existing = [e for e in stripe_call("GET", "/v1/webhook_endpoints?limit=100")["data"]
+                if e["url"] == url]
+    if existing and dev_env.exists():
+        return
+    for endpoint in existing:
+        stripe_call("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}")
+    created = stripe_call("POST", "/v1/webhook_endpoints", {
+        "url": url, "enabled_events[0]": "*", "connect": "true",
+        "description": "Backstop (make run)"})
+    dev_env.write_text(f"STRIPE_WEBHOOK_SECRET={created['secret']}\n")
+
+
+def seed(environ: dict[str, str]) -> None:
+    """The demo merchant, connected to a sandbox account full of subscriptions."""
+    os.environ.update(environ)
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.accounts import services as accounts
+    from app.crypto import encrypt
+    from app.extensions import db
+    from app.stripe.connection import IMPORT_TASK
+    from app.stripe.models import StripeConnection
+
+    flask_app = create_app()
+    with flask_app.app_context():
+        if accounts.find_user(db.session, DEMO_EMAIL) is not None:
+            return
+        print("Seeding the demo workspace (a minute: the sandbox bills a month of renewals)")
+        user = accounts.sign_up(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Demo Fitness Co")
+        workspace = user.memberships[0].workspace
+        account = stripe_call("POST", "/v1/accounts", {
+            "type": "standard", "email": DEMO_EMAIL,
+            "business_profile[name]": "Demo Fitness Co"})["id"]
+        _demo_stripe_data(account)
+        connection = StripeConnection(
+            workspace_id=workspace.id, mode="oauth", stripe_account_id=account, livemode=False,
+            secret_enc=encrypt("sk_test_" + secrets.token_hex(12)), scope="read_write")
+        db.session.add(connection)
+        db.session.flush()
+        from app.queue import enqueue
+
+        enqueue(db.session, IMPORT_TASK, connection.id)
+        db.session.commit()
+        assert db.session.execute(select(StripeConnection)).first()
+
+
+def _demo_stripe_data(account: str) -> None:
+    now = int(time.time())
+    clock = stripe_call("POST", "/v1/test_helpers/test_clocks", {
+        "frozen_time": str(now - 31 * DAY), "name": "Demo"}, account)
+    prices = [stripe_call("POST", "/v1/prices", {
+        "currency": "usd", "unit_amount": str(amount), "recurring[interval]": "month",
+        "product_data[name]": name}, account)["id"]
+        for name, amount in (("Studio", 2900), ("Studio Plus", 5900))]
+    for i, (name, pm) in enumerate(DEMO_CUSTOMERS):
+        email = name.lower().replace(" ", ".") + "@example.com"
+        customer = stripe_call("POST", "/v1/customers", {
+            "name": name, "email": email, "test_clock": clock["id"], "payment_method": pm},
+            account)
+        method = stripe_call("GET", f"/v1/payment_methods?customer={customer['id']}",
+                             account=account)["data"][0]["id"]
+        stripe_call("POST", "/v1/subscriptions", {
+            "customer": customer["id"], "items[0][price]": prices[i % 2],
+            "default_payment_method": method}, account)
+    # A month later: the renewals run, and the cards above decline theirs.
+    stripe_call("POST", f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
+                {"frozen_time": str(now)}, account)
+
+
+def main() -> int:
+    VAR.mkdir(exist_ok=True)
+    environ = env()
+    if not port_free(WEB_PORT):
+        sys.exit(f"port {WEB_PORT} is taken: is another `make run` running?")
+    run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "-d",
+         "app/migrations"], environ)
+    sandbox = start_sandbox(environ)
+    try:
+        ensure_platform_endpoint()
+        environ = env()  # now with the platform webhook secret
+        seed(environ)
+        print(f"\n  Backstop:   http://127.0.0.1:{WEB_PORT}/login"
+              f"\n  Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"
+              f"\n  Stripe sandbox: http://127.0.0.1:{SANDBOX_PORT}\n", flush=True)
+        honcho = [sys.executable, "-m", "honcho", "start", "-f", "Procfile.dev"]
+        return subprocess.call(honcho, cwd=ROOT, env=environ)
+    except KeyboardInterrupt:
+        return 0
+    except urllib.error.URLError as exc:
+        print(f"the Stripe sandbox did not answer: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sandbox.send_signal(signal.SIGINT)
+        try:
+            sandbox.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
