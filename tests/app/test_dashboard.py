@@ -1,0 +1,60 @@
+"""The overview: set-up checklist, the banner, import progress."""
+
+from __future__ import annotations
+
+from app.dashboard import checklist
+from app.extensions import db
+
+from . import factories as f
+from .forms import submit
+
+
+def facts(**kw) -> checklist.Facts:
+    base = dict(stripe_connected=False, send_domain_verified=False, cancel_flow_published=False,
+                portal_cancel_disabled=False, has_campaign=False)
+    return checklist.Facts(**{**base, **kw})
+
+
+def test_checklist_ticks_from_facts_and_ignores_optional_steps_in_progress() -> None:
+    steps = checklist.steps(facts(stripe_connected=True, send_domain_verified=True))
+    assert [s.key for s in steps] == ["stripe", "send_domain", "cancel_flow", "portal",
+                                      "campaign"]
+    assert {s.key for s in steps if s.done} == {"stripe", "send_domain"}
+    assert checklist.progress(steps) == (1, 4)
+    assert [s.key for s in steps if s.manual] == ["portal"]
+
+
+def test_overview_banner_until_connected_and_import_progress(web, ctx) -> None:
+    owner = f.user()
+    ws = f.workspace(owner)
+    db.session.commit()
+    f.login(web, owner)
+    page = web.get("/dashboard").get_data(as_text=True)
+    assert "Backstop does nothing until Stripe is connected" in page
+    assert web.get("/dashboard/import-status").json == {"status": "none"}
+    conn = f.connection(ws)
+    conn.import_status = "running"
+    conn.import_progress = {"customers": {"count": 40, "done": True, "cursor": "cus_x"},
+                            "subscriptions": {"count": 10, "done": False, "cursor": "sub_x"}}
+    db.session.commit()
+    status = web.get("/dashboard/import-status").json
+    assert status["status"] == "running" and status["percent"] == 33
+    assert status["counts"] == {"customers": 40, "subscriptions": 10, "invoices": 0}
+    page = web.get("/dashboard").get_data(as_text=True)
+    assert 'role="progressbar"' in page and "Stripe is connected" not in page
+    assert "Backstop does nothing until" not in page
+
+
+def test_portal_step_is_ticked_by_hand_by_admins_only(web, ctx) -> None:
+    owner = f.user()
+    ws = f.workspace(owner)
+    viewer = f.member(ws, "viewer")
+    db.session.commit()
+    f.login(web, viewer)
+    assert submit(web, "/dashboard/checklist/portal", {"done": "1"},
+                  page="/dashboard").status_code == 403
+    f.login(web, owner)
+    assert submit(web, "/dashboard/checklist/portal", {"done": "1"},
+                  page="/dashboard").status_code == 302
+    db.session.refresh(ws)
+    assert ws.is_portal_cancel_disabled

@@ -1,0 +1,59 @@
+"""Cross-tenant access is a test matrix, not a hope: every dashboard route that takes
+an id, given another workspace's id, answers 404 or 403 and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.accounts.models import Membership
+from app.extensions import db
+from app.stripe import mirror
+
+from . import factories as f
+from .forms import csrf_token
+
+#: Routes with variables that are not tenant ids (tokens are their own secret).
+NOT_TENANT_IDS = {"accounts.reset", "accounts.accept", "stripe.workspace_webhook", "static"}
+
+
+@pytest.fixture
+def two_shops(web, ctx):
+    alice = f.user("alice@example.com")
+    shop_a = f.workspace(alice, "Shop A")
+    bob = f.user("bob@example.com")
+    shop_b = f.workspace(bob, "Shop B")
+    bobs_viewer = f.member(shop_b, "viewer")
+    mirror.upsert(db.session, shop_b.id, {"id": "cus_b", "object": "customer",
+                                          "email": "secret@b.example"}, 1)
+    mirror.upsert(db.session, shop_a.id, {"id": "cus_a", "object": "customer",
+                                          "email": "mine@a.example"}, 1)
+    db.session.commit()
+    member_b = db.session.execute(select(Membership).where(
+        Membership.user_id == bobs_viewer.id)).scalar_one()
+    f.login(web, alice)
+    return {"stripe_id": "cus_b", "member_id": member_b.id, "slug": shop_b.slug}
+
+
+def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -> None:
+    token = csrf_token(web, "/dashboard")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint in NOT_TENANT_IDS:
+            continue
+        unknown = rule.arguments - two_shops.keys()
+        assert not unknown, f"{rule.endpoint} takes {unknown}: add it to this matrix"
+        url = rule.build({k: two_shops[k] for k in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = web.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code in (403, 404), (method, url, response.status_code)
+            checked += 1
+    assert checked >= 3
+    assert db.session.execute(select(func.count()).select_from(Membership)).scalar_one() == 3
+
+
+def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
+    page = web.get("/customers").get_data(as_text=True)
+    assert "mine@a.example" in page and "secret@b.example" not in page
+    assert web.get("/customers?q=cus_b").get_data(as_text=True).count("secret@b.example") == 0
+    assert web.get("/customers/cus_a").status_code == 200
