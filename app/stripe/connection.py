@@ -79,9 +79,10 @@ def complete_oauth(session: Session, workspace_id: int, code: str) -> StripeConn
             {"grant_type": "authorization_code", "code": code})
     except stripe_client.StripeError as exc:
         raise ConnectionError_(f"Stripe did not accept the authorization: {exc.user_message or exc}")
-    return _save(session, workspace_id, mode="oauth", stripe_account_id=token["stripe_user_id"],
-                 livemode=bool(token["livemode"]), secret_enc=encrypt(token["access_token"]),
-                 webhook_secret_enc=None, scope=token.get("scope"))
+    grant = token.to_dict()
+    return _save(session, workspace_id, mode="oauth", stripe_account_id=grant["stripe_user_id"],
+                 livemode=bool(grant.get("livemode")), secret_enc=encrypt(grant["access_token"]),
+                 webhook_secret_enc=None, scope=grant.get("scope"))
 
 
 def connect_restricted_key(session: Session, workspace_id: int, slug: str,
