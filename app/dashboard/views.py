@@ -6,7 +6,7 @@ import zoneinfo
 
 from flask import (Blueprint, flash, jsonify, redirect, render_template, request, url_for)
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts import services as account_services
 from ..accounts.access import can, current_workspace, membership, require_role
@@ -235,8 +235,3 @@ def _mail_from() -> str:
     from flask import current_app
 
     return current_app.config["BACKSTOP"].mail_from
-
-
-def customer_count(workspace_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(MirrorCustomer).where(
-        MirrorCustomer.workspace_id == workspace_id)).scalar_one()

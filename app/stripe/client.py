@@ -45,8 +45,3 @@ def client_for(connection: StripeConnection) -> stripe.StripeClient:
                                    stripe_account=connection.stripe_account_id,
                                    base_addresses=_bases(), max_network_retries=2)
     return key_client(decrypt(connection.secret_enc))
-
-
-def construct(payload: dict) -> stripe.StripeObject:
-    """Wrap a stored event payload as the SDK's object (for typed access)."""
-    return stripe.StripeObject.construct_from(payload, stripe.api_key)
