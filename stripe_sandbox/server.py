@@ -89,9 +89,13 @@ class SandboxApp:
         try:
             if route.auth == "none":
                 return route.handler(self.state, request, **path_args)
-            return self._api_call(route, request, path_args, request_id)
+            response = self._api_call(route, request, path_args, request_id)
         except StripeError as exc:
-            return self._error(exc, request_id)
+            response = self._error(exc, request_id)
+        if route.auth == "publishable":  # Stripe.js calls these from the merchant's origin
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = "Request-Id, Stripe-Version"
+        return response
 
     # -- the /v1 API --------------------------------------------------------------------
     def _api_call(self, route: api.Route, request: Request, path_args: dict[str, Any],

@@ -191,8 +191,13 @@ def attempt(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *, at: int, off_se
     pi["last_payment_error"] = error
     if failure.decline_code == "authentication_required":
         pi["status"] = "requires_action"
+        # The customer authenticates on the invoice's hosted page (the sandbox's
+        # Stripe.js stand-in handles setup intents only).
+        invoice_id = ctx.acct.priv(pi["id"]).get("invoice")
         pi["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
-            "type": "three_d_secure_redirect", "stripe_js": f"{ctx.base_url}/3ds/{pi['id']}"}}
+            "type": "three_d_secure_redirect",
+            "stripe_js": f"{ctx.base_url}/invoice/{ctx.acct.id}/{invoice_id}"
+            if invoice_id else None}}
     else:
         pi["status"] = "requires_payment_method"
     ctx.emit("charge.failed", charge, created=at)
