@@ -10,6 +10,7 @@ import base64
 import hashlib
 import importlib
 import json
+import re
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -18,7 +19,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import api
-from .errors import AuthenticationError, IdempotencyError, PermissionDenied, StripeError
+from .errors import (AuthenticationError, IdempotencyError, InvalidRequest, PermissionDenied,
+                     StripeError)
 from .oauth import is_revoked
 from .render import expand
 from .store import State, account_id_for_key, new_id
@@ -32,6 +34,7 @@ RESOURCE_MODULES = (
 PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.stripejs")
 
 _KEY_PREFIXES = ("sk_test_", "rk_test_")
+_PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MAX_BODY = 1024 * 1024
 
 
@@ -104,6 +107,9 @@ class SandboxApp:
         body = request.get_data(as_text=True) if request.method in ("POST", "DELETE") else ""
         query = request.query_string.decode()
         params = Params({**decode(query), **decode(body)})
+        for name in params.keys():
+            if not _PARAM_NAME.match(name):
+                raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
         idem_key = request.headers.get("Idempotency-Key")
         with self.state.lock:
             acct = self._account(request, key)
@@ -130,7 +136,9 @@ class SandboxApp:
                 status, payload = exc.status, json.dumps(exc.body()).encode()
             if request.method != "GET":
                 self.state.dirty = True
-            if idem_key and request.method == "POST":
+            # Stripe saves a result only once the endpoint started executing: a request
+            # refused for its parameters can be fixed and retried with the same key.
+            if idem_key and request.method == "POST" and (status < 400 or status == 402):
                 self.state.idempotency.put(acct.id, idem_key, fingerprint, status, payload)
         return self._json(payload, status, request_id)
 

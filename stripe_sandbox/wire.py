@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from .errors import InvalidRequest
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_INDEX = re.compile(r"^[0-9]+$")  # ASCII digits only: "²".isdigit() is True
 
 
 def decode(body: str) -> dict[str, Any]:
@@ -25,7 +26,8 @@ def decode(body: str) -> dict[str, Any]:
             raise InvalidRequest(f"Invalid parameter name: {raw_key}", param=raw_key)
         path = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
         _assign(root, path, value, raw_key)
-    return _listify(root)
+    # The top level is always a hash of parameter names, even names like "0".
+    return {k: _listify(v) for k, v in root.items()}
 
 
 def _assign(node: dict[str, Any], path: list[str], value: str, raw_key: str) -> None:
@@ -49,7 +51,7 @@ def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {k: _listify(v) for k, v in node.items()}
-    if converted and all(k.isdigit() for k in converted):
+    if converted and all(_INDEX.match(k) for k in converted):
         keys = sorted(converted, key=int)
         if [int(k) for k in keys] == list(range(len(keys))):
             return [converted[k] for k in keys]
@@ -148,7 +150,8 @@ class Params:
         if value is None or value == "":
             return []
         if isinstance(value, dict):  # sparse indices such as items[1] alone
-            value = [value[k] for k in sorted(value, key=lambda k: int(k) if k.isdigit() else 0)]
+            value = [value[k] for k in sorted(
+                value, key=lambda k: int(k) if _INDEX.match(k) else 0)]
         if not isinstance(value, list):
             raise InvalidRequest(f"Invalid array: {self._name(key)}", param=self._name(key))
         return value
@@ -170,6 +173,8 @@ class Params:
         merged = dict(current or {})
         if value == "":
             return {}
+        if isinstance(value, list):  # keys "0", "1", ... were decoded as a list
+            value = {str(i): v for i, v in enumerate(value)}
         if not isinstance(value, dict):
             raise InvalidRequest("Invalid hash: metadata", param="metadata")
         for key, item in value.items():
