@@ -151,6 +151,15 @@ def webhook_secret(connection: StripeConnection) -> str | None:
 
 # -- import -----------------------------------------------------------------------------------
 
+def restart_import(session: Session, connection: StripeConnection) -> None:
+    """Forget the import's progress and queue its first page (staff re-sync). Flushes."""
+    connection.import_status = "pending"
+    connection.import_progress = {}
+    connection.import_error = None
+    session.flush()
+    enqueue(session, IMPORT_TASK, connection.id)
+
+
 def import_page(session: Session, connection: StripeConnection, *, now: int) -> bool:
     """Import one page of the current object type; True when everything is imported.
 

@@ -43,7 +43,8 @@ class StripeEvent(Base):
     """Every event Stripe sent us, stored raw under its unique id before we answer."""
 
     __tablename__ = "stripe_event"
-    __table_args__ = (Index("ix_stripe_event_ws_created", "workspace_id", "stripe_created"),)
+    __table_args__ = (Index("ix_stripe_event_ws_created", "workspace_id", "stripe_created"),
+                      Index("ix_stripe_event_ws_received", "workspace_id", "received_at"))
 
     id: Mapped[intpk]
     stripe_event_id: Mapped[str] = mapped_column(String(255), unique=True)

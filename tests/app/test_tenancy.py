@@ -14,7 +14,8 @@ from . import factories as f
 from .forms import csrf_token
 
 #: Routes with variables that are not tenant ids (tokens are their own secret).
-NOT_TENANT_IDS = {"accounts.reset", "accounts.accept", "stripe.workspace_webhook", "static"}
+NOT_TENANT_IDS = {"accounts.reset", "accounts.accept", "stripe.workspace_webhook", "static",
+                  "admin.static"}
 
 
 @pytest.fixture
@@ -32,7 +33,8 @@ def two_shops(web, ctx):
     member_b = db.session.execute(select(Membership).where(
         Membership.user_id == bobs_viewer.id)).scalar_one()
     f.login(web, alice)
-    return {"stripe_id": "cus_b", "member_id": member_b.id, "slug": shop_b.slug}
+    return {"stripe_id": "cus_b", "member_id": member_b.id, "slug": shop_b.slug,
+            "export_type": "csv"}
 
 
 def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -> None:

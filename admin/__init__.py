@@ -1,0 +1,48 @@
+"""The back office: Flask-Admin at ``/admin`` for Backstop's staff.
+
+``support`` staff read everything (no secret is ever shown); ``admin`` staff may also
+act: edit workspaces and users, replay Stripe events, re-sync a connection. Every
+action is written to the audit log. ``create_app`` plugs this in through the
+``backstop.extensions`` entry point, so ``app/`` never imports it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from app.accounts.models import User, Workspace
+from app.audit.models import AuditEntry
+from app.extensions import db
+from app.outbox.models import OutboxMessage
+from app.stripe.models import StripeConnection, StripeEvent
+
+from .access import StaffIndexView
+from .connections import StripeConnectionView
+from .events import StripeEventView
+from .records import AuditLogView, OutboxView
+from .users import UserView
+from .workspaces import WorkspaceView
+
+
+def init_app(app: Flask) -> Admin:
+    # Our templates (``backstop_admin/...``) extend Flask-Admin's; a route-less
+    # blueprint puts them on the template path.
+    app.register_blueprint(Blueprint("backstop_admin", __name__, template_folder="templates"))
+    admin = Admin(
+        app, name="Backstop back office", url="/admin",
+        index_view=StaffIndexView(name="Home", url="/admin"),
+        theme=Bootstrap4Theme(base_template="backstop_admin/base.html", fluid=True),
+    )
+    admin.add_view(WorkspaceView(Workspace, db, name="Workspaces", endpoint="workspaces"))
+    admin.add_view(UserView(User, db, name="Users", endpoint="users"))
+    admin.add_view(StripeConnectionView(StripeConnection, db, name="Connections",
+                                        endpoint="stripe_connections",
+                                        url="stripe-connections", category="Stripe"))
+    admin.add_view(StripeEventView(StripeEvent, db, name="Events", endpoint="stripe_events",
+                                   url="stripe-events", category="Stripe"))
+    admin.add_view(OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox"))
+    admin.add_view(AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log",
+                                url="audit-log"))
+    return admin

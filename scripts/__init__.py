@@ -1,0 +1,1 @@
+"""Operator scripts: ``flask ops ...`` (on-call commands) and ``make run``'s launcher."""

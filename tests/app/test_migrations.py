@@ -1,0 +1,24 @@
+"""The Alembic migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine
+
+from app import create_app
+from app.extensions import db
+
+
+def test_migrations_match_the_models(tmp_path, app_settings) -> None:
+    url = "sqlite:///" + str(tmp_path / "migrated.sqlite")
+    fresh = create_app({**app_settings, "database_url": url})
+    with fresh.app_context():
+        upgrade(directory=fresh.extensions["migrate"].directory)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        engine.dispose()
+        db.engine.dispose()
+    assert diff == [], f"run `flask db migrate`: models and migrations differ: {diff}"
