@@ -23,14 +23,21 @@ class Route:
     path: str
     handler: Callable[..., Any]
     auth: str  # "secret", "publishable" (Stripe.js), or "none"
+    params: frozenset[str] | None  # top-level parameters taken; None: not checked
 
 
 ROUTES: list[Route] = []
+COMMON = ("expand",)
+LIST_PARAMS = ("limit", "starting_after", "ending_before", "created")
 
 
-def route(method: str, path: str, *, auth: str = "secret"):
+def route(method: str, path: str, *, auth: str = "secret", params: tuple[str, ...] | None = None):
+    """Register an endpoint; with ``params``, any other top-level parameter is a 400, as on
+    Stripe (a typo in the product's calls fails here, not only in production)."""
+    allowed = frozenset(params + COMMON) if params is not None else None
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        ROUTES.append(Route(method, path, fn, auth))
+        ROUTES.append(Route(method, path, fn, auth, allowed))
         return fn
 
     return decorate

@@ -108,7 +108,8 @@ class SandboxApp:
         query = request.query_string.decode()
         params = Params({**decode(query), **decode(body)})
         for name in params.keys():
-            if not _PARAM_NAME.match(name):
+            if not _PARAM_NAME.match(name) or (route.params is not None
+                                               and name not in route.params):
                 raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
         idem_key = request.headers.get("Idempotency-Key")
         with self.state.lock:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from .errors import InvalidRequest
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_INDEX = re.compile(r"^[0-9]+$")  # ASCII digits only: "²".isdigit() is True
+_INDEX = re.compile(r"[0-9]+")  # fullmatch, ASCII only: "²".isdigit() is True
 
 
 def decode(body: str) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {k: _listify(v) for k, v in node.items()}
-    if converted and all(_INDEX.match(k) for k in converted):
+    if converted and all(_INDEX.fullmatch(k) for k in converted):
         keys = sorted(converted, key=int)
         if [int(k) for k in keys] == list(range(len(keys))):
             return [converted[k] for k in keys]
@@ -151,7 +151,7 @@ class Params:
             return []
         if isinstance(value, dict):  # sparse indices such as items[1] alone
             value = [value[k] for k in sorted(
-                value, key=lambda k: int(k) if _INDEX.match(k) else 0)]
+                value, key=lambda k: int(k) if _INDEX.fullmatch(k) else 0)]
         if not isinstance(value, list):
             raise InvalidRequest(f"Invalid array: {self._name(key)}", param=self._name(key))
         return value

@@ -140,7 +140,8 @@ def _new_price(ctx: Ctx, product_id: str, p: Any) -> dict[str, Any]:
     return price
 
 
-@route("POST", "/v1/prices")
+@route("POST", "/v1/prices",
+       params=("currency", "unit_amount", "recurring", "product", "product_data", "active", "lookup_key", "metadata", "nickname"))
 def create_price(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     product_data = p.dict("product_data")
@@ -193,7 +194,8 @@ def list_prices(ctx: Ctx) -> dict[str, Any]:
                              "type": p.str("type")})
 
 
-@route("POST", "/v1/coupons")
+@route("POST", "/v1/coupons",
+       params=("id", "amount_off", "currency", "duration", "duration_in_months", "max_redemptions", "metadata", "name", "percent_off", "redeem_by"))
 def create_coupon(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     percent = p.float("percent_off")

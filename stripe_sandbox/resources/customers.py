@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest
 from ..events import changed
 from ..render import paginate
@@ -45,7 +45,8 @@ def _default_pm(ctx: Ctx, customer_id: str | None, current: str | None) -> str |
     return pm_id
 
 
-@route("POST", "/v1/customers")
+@route("POST", "/v1/customers",
+       params=("address", "balance", "description", "email", "invoice_settings", "metadata", "name", "payment_method", "phone", "preferred_locales", "tax_exempt", "test_clock"))
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     clock_id = p.str("test_clock")
@@ -103,7 +104,8 @@ def retrieve(ctx: Ctx, cid: str) -> dict[str, Any]:
     return ctx.load("customer", cid)
 
 
-@route("POST", "/v1/customers/<cid>")
+@route("POST", "/v1/customers/<cid>",
+       params=("address", "balance", "description", "email", "invoice_settings", "metadata", "name", "phone", "preferred_locales", "tax_exempt"))
 def update(ctx: Ctx, cid: str) -> dict[str, Any]:
     customer = ctx.load("customer", cid)
     before = snapshot(customer)
@@ -144,7 +146,7 @@ def delete(ctx: Ctx, cid: str) -> dict[str, Any]:
     return {"id": cid, "object": "customer", "deleted": True}
 
 
-@route("GET", "/v1/customers")
+@route("GET", "/v1/customers", params=("email", "test_clock", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     filters: dict[str, Any] = {"email": p.str("email"), "test_clock": p.str("test_clock")}

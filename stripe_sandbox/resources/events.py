@@ -51,7 +51,8 @@ def _enabled_events(ctx: Ctx) -> list[str]:
     return events
 
 
-@route("POST", "/v1/webhook_endpoints")
+@route("POST", "/v1/webhook_endpoints",
+       params=("url", "enabled_events", "description", "metadata", "connect", "api_version"))
 def create_endpoint(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     endpoint = {

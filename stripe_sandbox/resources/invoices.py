@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import billing
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest, StateConflict
 from ..events import changed
 from ..render import includable, paginate
@@ -34,7 +34,8 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return _load(ctx, oid)
 
 
-@route("GET", "/v1/invoices")
+@route("GET", "/v1/invoices",
+       params=("customer", "subscription", "status", "test_clock", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     return paginate(ctx.acct, ctx.acct.all("invoice"), p, "/v1/invoices",
@@ -50,7 +51,8 @@ def lines(ctx: Ctx, oid: str) -> dict[str, Any]:
     return paginate(ctx.acct, inv["lines"]["data"], ctx.params, f"/v1/invoices/{oid}/lines")
 
 
-@route("POST", "/v1/invoices/<oid>")
+@route("POST", "/v1/invoices/<oid>",
+       params=("auto_advance", "default_payment_method", "description", "metadata"))
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     before = snapshot(inv)
@@ -74,7 +76,7 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     return inv
 
 
-@route("POST", "/v1/invoices/<oid>/finalize")
+@route("POST", "/v1/invoices/<oid>/finalize", params=("auto_advance",))
 def finalize(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] != "draft":
@@ -87,7 +89,8 @@ def finalize(ctx: Ctx, oid: str) -> dict[str, Any]:
     return inv
 
 
-@route("POST", "/v1/invoices/<oid>/pay")
+@route("POST", "/v1/invoices/<oid>/pay",
+       params=("paid_out_of_band", "payment_method", "off_session", "forgive", "source"))
 def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
     """Attempt payment now (Backstop's retries and card updates go through here)."""
     inv = _load(ctx, oid)
@@ -124,7 +127,7 @@ def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
     return inv
 
 
-@route("POST", "/v1/invoices/<oid>/void")
+@route("POST", "/v1/invoices/<oid>/void", params=())
 def void(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] not in ("open", "uncollectible"):
@@ -134,7 +137,7 @@ def void(ctx: Ctx, oid: str) -> dict[str, Any]:
     return inv
 
 
-@route("POST", "/v1/invoices/<oid>/mark_uncollectible")
+@route("POST", "/v1/invoices/<oid>/mark_uncollectible", params=())
 def mark_uncollectible(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] != "open":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import cards
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import CardError, InvalidRequest, NotFound
 from ..events import changed
 from ..render import paginate
@@ -111,7 +111,7 @@ def attach_to(ctx: Ctx, pm_id: str, customer: dict[str, Any]) -> dict[str, Any]:
     return pm
 
 
-@route("POST", "/v1/payment_methods")
+@route("POST", "/v1/payment_methods", params=("type", "card", "billing_details", "metadata"))
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     kind = p.str("type", "card")
@@ -167,7 +167,7 @@ def retrieve(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     return ctx.load("payment_method", pm_id, label="PaymentMethod")
 
 
-@route("POST", "/v1/payment_methods/<pm_id>")
+@route("POST", "/v1/payment_methods/<pm_id>", params=("billing_details", "card", "metadata"))
 def update(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     pm = ctx.load("payment_method", pm_id, label="PaymentMethod")
     before = snapshot(pm)
@@ -189,14 +189,14 @@ def update(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     return pm
 
 
-@route("POST", "/v1/payment_methods/<pm_id>/attach")
+@route("POST", "/v1/payment_methods/<pm_id>/attach", params=("customer",))
 def attach(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     customer_id = ctx.params.str("customer", required=True)
     customer = ctx.load("customer", customer_id, param="customer")
     return attach_to(ctx, pm_id, customer)
 
 
-@route("POST", "/v1/payment_methods/<pm_id>/detach")
+@route("POST", "/v1/payment_methods/<pm_id>/detach", params=())
 def detach(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     pm = ctx.load("payment_method", pm_id, label="PaymentMethod")
     if pm["customer"] is None:
@@ -214,7 +214,7 @@ def detach(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     return pm
 
 
-@route("GET", "/v1/payment_methods")
+@route("GET", "/v1/payment_methods", params=("customer", "type", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     customer = p.str("customer")

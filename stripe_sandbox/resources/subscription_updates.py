@@ -79,7 +79,8 @@ def _apply_items(ctx: Ctx, sub: dict[str, Any], at: int) -> list[dict[str, Any]]
     return lines
 
 
-@route("POST", "/v1/subscriptions/<oid>")
+@route("POST", "/v1/subscriptions/<oid>",
+       params=("items", "default_payment_method", "description", "metadata", "cancel_at", "cancel_at_period_end", "cancellation_details", "coupon", "discounts", "pause_collection", "payment_behavior", "proration_behavior", "trial_end", "off_session"))
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     sub = ctx.load("subscription", oid)
     p = ctx.params
@@ -146,7 +147,8 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     return sub
 
 
-@route("POST", "/v1/subscriptions/<oid>/resume")
+@route("POST", "/v1/subscriptions/<oid>/resume",
+       params=("billing_cycle_anchor", "proration_behavior"))
 def resume(ctx: Ctx, oid: str) -> dict[str, Any]:
     """Resume a ``paused`` subscription (a trial that ended without a payment method)."""
     sub = ctx.load("subscription", oid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import billing, cycle
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import CardError, InvalidRequest, StateConflict
 from ..render import paginate
 from ..store import new_id
@@ -111,7 +111,8 @@ def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | None | bo
     return {"behavior": behavior, "resumes_at": resumes_at}
 
 
-@route("POST", "/v1/subscriptions")
+@route("POST", "/v1/subscriptions",
+       params=("customer", "items", "default_payment_method", "description", "metadata", "cancel_at", "cancel_at_period_end", "coupon", "discounts", "pause_collection", "payment_behavior", "trial_end", "trial_period_days", "trial_from_plan", "trial_settings", "proration_behavior", "collection_method", "off_session"))
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     customer = ctx.load("customer", p.str("customer", required=True), param="customer")
@@ -215,7 +216,8 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("subscription", oid)
 
 
-@route("GET", "/v1/subscriptions")
+@route("GET", "/v1/subscriptions",
+       params=("customer", "status", "price", "test_clock", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     status = p.str("status")
@@ -233,7 +235,8 @@ def list_(ctx: Ctx) -> dict[str, Any]:
                              if p.str("price") else None})
 
 
-@route("DELETE", "/v1/subscriptions/<oid>")
+@route("DELETE", "/v1/subscriptions/<oid>",
+       params=("invoice_now", "prorate", "cancellation_details"))
 def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     sub = ctx.load("subscription", oid)
     if sub["status"] in ENDED:
