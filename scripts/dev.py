@@ -25,7 +25,7 @@ VAR = ROOT / "var"
 SANDBOX_PORT = 12111
 WEB_PORT = 5000
 PLATFORM_KEY = "sk_test_backstop_platform"
-DEMO_EMAIL = "demo@backstop.localhost"
+DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "backstop-demo"  # noqa: S105 - a printed demo login, dev only
 DAY = 86400
 

@@ -131,3 +131,12 @@ def test_workspace_settings_validate(web, ctx) -> None:
     assert good.status_code == 302
     db.session.refresh(ws)
     assert (ws.name, ws.timezone, ws.brand_color) == ("Acme Co", "Europe/Paris", "#ff5500")
+
+
+def test_the_printed_demo_login_is_one_the_login_form_accepts(app) -> None:
+    from email_validator import validate_email
+
+    from scripts.dev import DEMO_EMAIL, DEMO_PASSWORD
+
+    validate_email(DEMO_EMAIL, check_deliverability=False)
+    assert len(DEMO_PASSWORD) >= 10

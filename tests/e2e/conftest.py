@@ -1,0 +1,61 @@
+"""Helpers for the end-to-end tests: the app served for real on loopback, and the
+checks that skip (or, with BACKSTOP_TEST_REQUIRE_SERVICES=1, fail) without Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from ..conftest import service_unavailable
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not os.access(CHROMIUM, os.X_OK):
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return CHROMIUM
+
+
+@contextmanager
+def serve(build: Callable[[str], Any]) -> Iterator[tuple[str, Any]]:
+    """Serve the WSGI app ``build(base_url)`` on a free loopback port in a thread.
+
+    The server binds first (port 0, no race), so the app can be built knowing its own
+    public URL (the OAuth callback needs it)."""
+    holder: dict[str, Any] = {}
+
+    def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
+        return holder["app"](environ, start_response)
+
+    server = make_server("127.0.0.1", 0, dispatch, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        holder["app"] = build(base_url)
+    except BaseException:
+        server.server_close()
+        raise
+    thread = threading.Thread(target=server.serve_forever, name="e2e-web", daemon=True)
+    thread.start()
+    try:
+        yield base_url, holder["app"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
