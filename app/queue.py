@@ -46,19 +46,22 @@ def enqueue(session: Session, task_name: str, *args: Any) -> None:
     session.info.setdefault(_PENDING, []).append((task_name, args))
 
 
+def send_now(task_name: str, *args: Any) -> None:
+    """Send at once: only for callers that just committed their own transaction
+    (the webhook intake, which writes through a bare connection, not the session)."""
+    celery: Celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        # Runs in a fresh app context (and so a fresh session) via the Task class.
+        celery.tasks[task_name].apply(args=args, throw=True)
+    else:
+        celery.send_task(task_name, args=list(args))
+    log.debug("task.enqueued name=%s args=%s", task_name, args)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    celery: Celery = current_app.extensions["celery"]
-    for name, args in pending:
-        if celery.conf.task_always_eager:
-            # Runs in a fresh app context (and so a fresh session) via the Task class.
-            celery.tasks[name].apply(args=args, throw=True)
-        else:
-            celery.send_task(name, args=list(args))
-        log.info("task.enqueued name=%s args=%s", name, args)
+    for name, args in session.info.pop(_PENDING, []):
+        send_now(name, *args)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -21,27 +21,33 @@ DEFAULT_LEASE = dt.timedelta(minutes=5)
 
 
 def claim_due(session: Session, model: Any, *, now: dt.datetime, limit: int = 500,
-              lease: dt.timedelta = DEFAULT_LEASE) -> list[int]:
-    """Claim due rows of ``model``; returns their ids (the caller commits, then enqueues)."""
-    due = or_(
-        (model.status == "pending") & (model.due_at <= now),
-        (model.status == "running") & (model.lease_until <= now),
-    )
+              lease: dt.timedelta = DEFAULT_LEASE, ready: Any = None,
+              order_by: Any = None, ids: list[int] | None = None) -> list[int]:
+    """Claim due rows of ``model``; returns their ids (the caller commits, then enqueues).
+
+    ``ready`` says which rows wait to be claimed (default: ``pending`` and due); a row
+    ``running`` past its lease is always claimable again. ``ids`` narrows the claim."""
+    if ready is None:
+        ready = (model.status == "pending") & (model.due_at <= now)
+    claimable = or_(ready, (model.status == "running") & (model.lease_until <= now))
+    if ids is not None:
+        claimable = claimable & model.id.in_(ids)
+    order = order_by if order_by is not None else model.due_at
+    claim = {"status": "running", "lease_until": now + lease, "attempts": model.attempts + 1}
     if session.get_bind().dialect.name == "postgresql":
-        ids = session.execute(
-            select(model.id).where(due).order_by(model.due_at).limit(limit)
+        found = session.execute(
+            select(model.id).where(claimable).order_by(order).limit(limit)
             .with_for_update(skip_locked=True)).scalars().all()
-        if ids:
-            session.execute(update(model).where(model.id.in_(ids)).values(
-                status="running", lease_until=now + lease, attempts=model.attempts + 1))
-        return list(ids)
+        if found:
+            session.execute(update(model).where(model.id.in_(found)).values(**claim))
+        return list(found)
     candidates = session.execute(
-        select(model.id).where(due).order_by(model.due_at).limit(limit)).scalars().all()
+        select(model.id).where(claimable).order_by(order).limit(limit)).scalars().all()
     claimed = []
     for row_id in candidates:
-        # Claim-by-update: only one updater sees the row still due.
-        result = session.execute(update(model).where(model.id == row_id, due).values(
-            status="running", lease_until=now + lease, attempts=model.attempts + 1))
+        # Claim-by-update: only one updater sees the row still claimable.
+        result = session.execute(update(model).where(model.id == row_id, claimable)
+                                 .values(**claim))
         if result.rowcount == 1:
             claimed.append(row_id)
     return claimed

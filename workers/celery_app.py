@@ -19,6 +19,9 @@ TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper"]
 #: Beat runs only sweepers and daily scans; every other schedule lives in the database.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-due-rows": {"task": "schedule.sweep", "schedule": dt.timedelta(seconds=30)},
+    # Events are woken on arrival; this catches any whose wake-up was lost.
+    "sweep-stripe-events": {"task": "stripe.process_pending",
+                            "schedule": dt.timedelta(seconds=5)},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -16,9 +17,8 @@ from app.stripe.models import StripeConnection, StripeEvent
 log = logging.getLogger("backstop.workers")
 
 
-@shared_task(name="stripe.process_event", bind=True, max_retries=8, acks_late=True)
-def process_event(self, event_id: int) -> str | None:
-    """Act on one stored event (idempotent: a processed event is left alone)."""
+def _process_claimed(event_id: int) -> str | None:
+    """Process one event this worker claimed, in its own transaction."""
     event = db.session.get(StripeEvent, event_id)
     if event is None:
         return None
@@ -33,9 +33,49 @@ def process_event(self, event_id: int) -> str | None:
             processing.record_failure(event, f"{type(exc).__name__}: {exc}")
             db.session.commit()
         log.exception("stripe.event.failed event=%s", event_id)
+        raise
+
+
+@shared_task(name="stripe.process_event", bind=True, max_retries=8, acks_late=True)
+def process_event(self, event_id: int) -> str | None:
+    """Claim and act on one stored event (a replay); a processed event is left alone."""
+    claimed = processing.claim(db.session, now=dt.datetime.now(dt.UTC), event_id=event_id)
+    db.session.commit()
+    if not claimed:
+        return None
+    try:
+        return _process_claimed(event_id)
+    except Exception as exc:
         if self.request.is_eager:
             raise
         raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries * 5))
+
+
+@shared_task(name="stripe.process_pending", acks_late=True)
+def process_pending(batch: int = 100) -> int:
+    """Claim every stored event waiting for a worker, oldest first, and act on each.
+
+    Woken by the intake (at most a few times a second) and by the beat as a safety net;
+    several workers share the work through the claims."""
+    done = 0
+    while True:
+        ids = processing.claim(db.session, now=dt.datetime.now(dt.UTC), limit=batch)
+        db.session.commit()
+        if not ids:
+            return done
+        for event_id in ids:
+            try:
+                _process_claimed(event_id)
+            except Exception:  # recorded on the event; staff replay it
+                if current_task_is_eager():
+                    raise
+            done += 1
+
+
+def current_task_is_eager() -> bool:
+    from celery import current_task
+
+    return bool(current_task and current_task.request.is_eager)
 
 
 @shared_task(name="stripe.import_page", bind=True, max_retries=8, acks_late=True)

@@ -6,19 +6,23 @@ Answering fast matters (Stripe waits on us), so intake does nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Boolean, Connection, DateTime, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from ..queue import enqueue
-from .models import StripeConnection, StripeEvent
+from ..queue import send_now
+from .models import StripeConnection
 
 PROCESS_TASK = "stripe.process_event"
+PENDING_TASK = "stripe.process_pending"
+#: At most one wake-up per process in this many seconds: the stored row is the queue
+#: entry (a worker claims every waiting event), the message only says "look now".
+WAKE_EVERY = 0.2
+_last_wake = [0.0]
 
 
 class BadPayload(ValueError):
@@ -29,11 +33,14 @@ class BadPayload(ValueError):
 class Intake:
     event_id: str
     duplicate: bool
+    row_id: int | None = None
+    workspace_id: int | None = None
 
 
 def parse(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
+        body.decode("utf-8")  # stored as text, exactly as received
     except (ValueError, UnicodeDecodeError):
         raise BadPayload("body is not JSON")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) \
@@ -53,27 +60,71 @@ def workspace_for_account(session: Session, account: str | None) -> int | None:
         .order_by(StripeConnection.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def store(session: Session, event: dict[str, Any], workspace_id: int | None) -> Intake:
-    """Insert the event once; a duplicate delivery changes nothing."""
-    values = {
-        "stripe_event_id": event["id"],
+_ROUTE_BY_ACCOUNT = ("(SELECT workspace_id FROM stripe_connection WHERE stripe_account_id = "
+                     ":account AND mode = 'oauth' ORDER BY id DESC LIMIT 1)")
+_INSERT = """
+INSERT INTO stripe_event (stripe_event_id, workspace_id, type, account, livemode,
+                          stripe_created, payload, received_at, status, attempts)
+SELECT :event_id, routed.workspace_id, :type, :account, :livemode, :created, {payload}, :now,
+       CASE WHEN routed.workspace_id IS NULL THEN 'ignored' ELSE 'received' END, 0
+FROM (SELECT {route} AS workspace_id) AS routed
+WHERE true
+ON CONFLICT (stripe_event_id) DO NOTHING
+RETURNING id, workspace_id
+"""
+_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def _statement(dialect: str, routed: bool) -> Any:
+    """One INSERT ... SELECT that routes, stores once and reports, built once per dialect:
+    the intake's whole database work is this single round trip."""
+    key = (dialect, routed)
+    if key not in _STATEMENTS:
+        payload = "CAST(:payload AS JSON)" if dialect == "postgresql" else ":payload"
+        sql = _INSERT.format(payload=payload,
+                             route=_ROUTE_BY_ACCOUNT if routed else ":workspace_id")
+        _STATEMENTS[key] = text(sql).bindparams(
+            bindparam("now", type_=DateTime(timezone=True)),
+            bindparam("livemode", type_=Boolean()))
+    return _STATEMENTS[key]
+
+
+def store(connection: Connection, event: dict[str, Any], raw: bytes, *,
+          workspace_id: int | None = None, route_by_account: bool = False) -> Intake:
+    """Insert the event once, exactly as received; a duplicate delivery changes nothing.
+
+    The caller commits, then calls :func:`dispatch` with the result."""
+    statement = _statement(connection.dialect.name, route_by_account)
+    row = connection.execute(statement, {
+        "event_id": event["id"],
         "workspace_id": workspace_id,
         "type": event["type"][:100],
-        "account": event.get("account"),
+        "account": event.get("account") if isinstance(event.get("account"), str) else None,
         "livemode": bool(event.get("livemode")),
-        "stripe_created": int(event.get("created") or 0),
-        "payload": event,
-        "received_at": dt.datetime.now(dt.UTC),
-        "status": "received" if workspace_id else "ignored",
-        "attempts": 0,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(StripeEvent).values(**values).on_conflict_do_nothing(
-        index_elements=["stripe_event_id"]).returning(StripeEvent.id)
-    new_id = session.execute(statement).scalar_one_or_none()
-    if new_id is None:
+        "created": _int(event.get("created")),
+        "payload": raw.decode("utf-8"),
+        "now": dt.datetime.now(dt.UTC),
+    }).first()
+    if row is None:
         return Intake(event["id"], duplicate=True)
-    if workspace_id:
-        enqueue(session, PROCESS_TASK, new_id)
-    return Intake(event["id"], duplicate=False)
+    return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
+
+
+def dispatch(result: Intake, *, eager: bool = False) -> None:
+    """After the commit: wake a worker for a routed, new event.
+
+    Publishing once per event would cost more than storing it; the beat sweeps waiting
+    events every few seconds too, so a wake-up lost to a crash delays, never drops."""
+    if result.duplicate or result.workspace_id is None:
+        return
+    now = time.monotonic()
+    if eager or now - _last_wake[0] >= WAKE_EVERY:
+        _last_wake[0] = now
+        send_now(PENDING_TASK)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0

@@ -44,7 +44,8 @@ class StripeEvent(Base):
 
     __tablename__ = "stripe_event"
     __table_args__ = (Index("ix_stripe_event_ws_created", "workspace_id", "stripe_created"),
-                      Index("ix_stripe_event_ws_received", "workspace_id", "received_at"))
+                      Index("ix_stripe_event_ws_received", "workspace_id", "received_at"),
+                      Index("ix_stripe_event_pending", "status", "id"))
 
     id: Mapped[intpk]
     stripe_event_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -56,7 +57,10 @@ class StripeEvent(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[created_at]
     status: Mapped[str] = mapped_column(
-        String(16), default="received", comment="received | processed | ignored | failed")
+        String(16), default="received",
+        comment="received | running (claimed by a worker) | processed | ignored | failed")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(
+        comment="a running claim expires then (its worker died): claimable again")
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(1000))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..schedule import claim_due
 from . import mirror
 from .models import StripeConnection, StripeEvent
 
@@ -34,11 +35,18 @@ def on(*event_types: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def claim(session: Session, *, now: dt.datetime, limit: int = 100,
+          event_id: int | None = None) -> list[int]:
+    """Claim stored events waiting for a worker (oldest first), as leases."""
+    return claim_due(session, StripeEvent, now=now, limit=limit,
+                     ready=StripeEvent.status == "received", order_by=StripeEvent.id,
+                     ids=[event_id] if event_id is not None else None)
+
+
 def process(session: Session, event: StripeEvent) -> str:
-    """Process one stored event; returns its final status. Safe to run twice."""
+    """Process one claimed event; returns its final status. Safe to run twice."""
     if event.status in ("processed", "ignored"):
         return event.status
-    event.attempts += 1
     connection = None
     if event.workspace_id is not None:
         connection = session.execute(select(StripeConnection).where(
@@ -69,12 +77,14 @@ def process(session: Session, event: StripeEvent) -> str:
 def _finish(event: StripeEvent, status: str) -> str:
     event.status = status
     event.processed_at = dt.datetime.now(dt.UTC)
+    event.lease_until = None
     event.error = None
     return status
 
 
 def record_failure(event: StripeEvent, error: str) -> None:
     event.status = "failed"
+    event.lease_until = None
     event.error = error[:1000]
 
 
@@ -87,4 +97,5 @@ def replay(session: Session, event: StripeEvent) -> None:
         event.workspace_id = workspace_for_account(session, event.account)
     event.status = "received"
     event.processed_at = None
+    event.lease_until = None
     enqueue(session, PROCESS_TASK, event.id)

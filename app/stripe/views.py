@@ -36,7 +36,8 @@ def _refuse(reason: str, status: int = 400):
     return jsonify(error=reason), status
 
 
-def _accept(body: bytes, secrets_: list[str], workspace_id: int | None, routed: bool):
+def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
+    """Verify, store once, answer. ``workspace_id`` None: route by ``event.account``."""
     settings = current_app.config["BACKSTOP"]
     try:
         signatures.verify(body, request.headers.get("Stripe-Signature"), secrets_,
@@ -49,10 +50,11 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None, routed: 
         event = intake.parse(body)
     except intake.BadPayload as exc:
         return _refuse(str(exc))
-    if routed:
-        workspace_id = intake.workspace_for_account(db.session, event.get("account"))
-    result = intake.store(db.session, event, workspace_id)
-    db.session.commit()
+    # One statement in autocommit: a single round trip to the database.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        result = intake.store(connection, event, body, workspace_id=workspace_id,
+                              route_by_account=workspace_id is None)
+    intake.dispatch(result, eager=settings.task_always_eager)
     return jsonify(received=True, duplicate=result.duplicate), 200
 
 
@@ -64,7 +66,7 @@ def platform_webhook():
     secret = current_app.config["BACKSTOP"].stripe_webhook_secret
     if not secret:
         return _refuse("the platform webhook secret is not configured", 503)
-    return _accept(body, [secret], None, routed=True)
+    return _accept(body, [secret], None)
 
 
 @bp.post("/webhooks/stripe/<slug>")
@@ -82,7 +84,7 @@ def workspace_webhook(slug: str):
     secret = connection_service.webhook_secret(connection) if connection else None
     if not secret:
         return _refuse("this workspace has no Stripe webhook endpoint", 404)
-    return _accept(body, [secret], workspace_id, routed=False)
+    return _accept(body, [secret], workspace_id)
 
 
 # -- connecting -------------------------------------------------------------------------------
