@@ -57,16 +57,9 @@ def home():
 def _import_status(connection: StripeConnection | None) -> dict:
     if connection is None:
         return {"status": "none"}
-    progress = connection.import_progress or {}
-    done_kinds = sum(1 for k in connection_service.IMPORT_ORDER if progress.get(k, {}).get("done"))
-    return {
-        "status": connection.import_status,
-        "percent": round(100 * done_kinds / len(connection_service.IMPORT_ORDER))
-        if connection.import_status != "done" else 100,
-        "counts": {k: progress.get(k, {}).get("count", 0)
-                   for k in connection_service.IMPORT_ORDER},
-        "error": connection.import_error,
-    }
+    return {**connection_service.import_summary(connection.import_progress or {},
+                                                connection.import_status),
+            "error": connection.import_error}
 
 
 @bp.get("/dashboard")
@@ -107,7 +100,8 @@ def customers():
         query = query.where(MirrorCustomer.email.ilike(f"%{q}%")
                             | MirrorCustomer.name.ilike(f"%{q}%")
                             | (MirrorCustomer.stripe_id == q))
-    rows = db.session.execute(query.order_by(MirrorCustomer.id.desc())
+    rows = db.session.execute(query.order_by(MirrorCustomer.stripe_created.desc(),
+                                              MirrorCustomer.id.desc())
                               .limit(PAGE + 1).offset((page - 1) * PAGE)).scalars().all()
     return render_template("dashboard/customers.html", customers=rows[:PAGE], page=page,
                            has_more=len(rows) > PAGE, q=q)

@@ -160,6 +160,23 @@ def restart_import(session: Session, connection: StripeConnection) -> None:
     enqueue(session, IMPORT_TASK, connection.id)
 
 
+def import_summary(progress: dict[str, Any], status: str) -> dict[str, Any]:
+    """What the dashboard shows of an import. Stripe's lists have no totals, so a phase
+    under way counts as half done: the bar moves without promising a finish time."""
+    done = [k for k in IMPORT_ORDER if progress.get(k, {}).get("done")]
+    current = next((k for k in IMPORT_ORDER if k not in done), None)
+    started = current is not None and progress.get(current, {}).get("count", 0) > 0
+    share = (len(done) + (0.5 if started else 0)) / len(IMPORT_ORDER)
+    return {
+        "status": status,
+        "percent": 100 if status == "done" else round(100 * share),
+        "phase": None if status == "done" else current,
+        "step": None if current is None else IMPORT_ORDER.index(current) + 1,
+        "steps": len(IMPORT_ORDER),
+        "counts": {k: progress.get(k, {}).get("count", 0) for k in IMPORT_ORDER},
+    }
+
+
 def import_page(session: Session, connection: StripeConnection, *, now: int) -> bool:
     """Import one page of the current object type; True when everything is imported.
 

@@ -46,6 +46,7 @@ def upsert(session: Session, workspace_id: int, obj: dict[str, Any], source_crea
     if model is MirrorCustomer:
         row.email = obj.get("email")
         row.name = obj.get("name")
+        row.stripe_created = int(obj.get("created") or 0)
     elif model is MirrorSubscription:
         row.customer_stripe_id = _id(obj.get("customer")) or ""
         row.status = obj.get("status") or "unknown"

@@ -78,11 +78,14 @@ class _Mirrored:
 
 class MirrorCustomer(_Mirrored, Base):
     __tablename__ = "mirror_customer"
-    __table_args__ = (UniqueConstraint("workspace_id", "stripe_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "stripe_id"),
+                      Index("ix_mirror_customer_ws_created", "workspace_id", "stripe_created"))
 
     workspace_id: Mapped[int] = workspace_fk()
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str | None] = mapped_column(String(255))
+    stripe_created: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
+                                                comment="customer.created (epoch)")
 
 class MirrorSubscription(_Mirrored, Base):
     __tablename__ = "mirror_subscription"

@@ -38,7 +38,8 @@ def test_overview_banner_until_connected_and_import_progress(web, ctx) -> None:
                             "subscriptions": {"count": 10, "done": False, "cursor": "sub_x"}}
     db.session.commit()
     status = web.get("/dashboard/import-status").json
-    assert status["status"] == "running" and status["percent"] == 33
+    assert status["status"] == "running" and status["percent"] == 50  # 1.5 of 3 phases
+    assert (status["phase"], status["step"], status["steps"]) == ("subscriptions", 2, 3)
     assert status["counts"] == {"customers": 40, "subscriptions": 10, "invoices": 0}
     page = web.get("/dashboard").get_data(as_text=True)
     assert 'role="progressbar"' in page and "Stripe is connected" not in page
@@ -58,3 +59,15 @@ def test_portal_step_is_ticked_by_hand_by_admins_only(web, ctx) -> None:
                   page="/dashboard").status_code == 302
     db.session.refresh(ws)
     assert ws.is_portal_cancel_disabled
+
+
+def test_import_summary_moves_within_a_phase() -> None:
+    from app.stripe.connection import import_summary
+
+    assert import_summary({}, "pending")["percent"] == 0
+    started = import_summary({"customers": {"count": 5, "done": False}}, "running")
+    assert (started["percent"], started["phase"], started["step"]) == (17, "customers", 1)
+    two = import_summary({"customers": {"count": 5, "done": True},
+                          "subscriptions": {"count": 0, "done": True}}, "running")
+    assert (two["percent"], two["phase"]) == (67, "invoices")
+    assert import_summary({}, "done")["percent"] == 100

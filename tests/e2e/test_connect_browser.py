@@ -184,7 +184,8 @@ def test_connect_with_stripe_and_watch_the_import(chromium: str, live, sandbox_u
             # One page through: the page's polling shows it while the import runs.
             gate.allow(1)
             expect(page.locator("#import-counts")).to_contain_text(f"{PAGE_SIZE} customers")
-            expect(bar).to_have_attribute("aria-valuenow", "0")
+            expect(bar).to_have_attribute("aria-valuenow", "17")  # a phase under way: half
+            expect(page.locator("#import-phase")).to_have_text("· customers, step 1 of 3")
             page.screenshot(path=str(SHOTS / "e2e_overview_progress.png"), full_page=True)
             with flask_app.app_context():
                 running = db.session.execute(select(StripeConnection)).scalar_one()
