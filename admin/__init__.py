@@ -31,18 +31,36 @@ def init_app(app: Flask) -> Admin:
     # blueprint puts them on the template path.
     app.register_blueprint(Blueprint("backstop_admin", __name__, template_folder="templates"))
     admin = Admin(
-        app, name="Backstop back office", url="/admin",
+        app,
+        name="Backstop back office",
+        url="/admin",
         index_view=StaffIndexView(name="Home", url="/admin"),
         theme=Bootstrap4Theme(base_template="backstop_admin/base.html", fluid=True),
     )
     admin.add_view(WorkspaceView(Workspace, db, name="Workspaces", endpoint="workspaces"))
     admin.add_view(UserView(User, db, name="Users", endpoint="users"))
-    admin.add_view(StripeConnectionView(StripeConnection, db, name="Connections",
-                                        endpoint="stripe_connections",
-                                        url="stripe-connections", category="Stripe"))
-    admin.add_view(StripeEventView(StripeEvent, db, name="Events", endpoint="stripe_events",
-                                   url="stripe-events", category="Stripe"))
+    admin.add_view(
+        StripeConnectionView(
+            StripeConnection,
+            db,
+            name="Connections",
+            endpoint="stripe_connections",
+            url="stripe-connections",
+            category="Stripe",
+        )
+    )
+    admin.add_view(
+        StripeEventView(
+            StripeEvent,
+            db,
+            name="Events",
+            endpoint="stripe_events",
+            url="stripe-events",
+            category="Stripe",
+        )
+    )
     admin.add_view(OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox"))
-    admin.add_view(AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log",
-                                url="audit-log"))
+    admin.add_view(
+        AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log", url="audit-log")
+    )
     return admin

@@ -22,13 +22,13 @@ from app.stripe.models import StripeConnection, StripeEvent
 from .counting import capped_count, display_count
 
 #: Flask-Admin endpoints that change something; only ``admin`` staff reach them.
-WRITE_ENDPOINTS = frozenset({"create_view", "edit_view", "delete_view", "action_view",
-                             "ajax_update"})
+WRITE_ENDPOINTS = frozenset(
+    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update"}
+)
 
 
 def is_staff() -> bool:
-    return bool(current_user.is_authenticated and current_user.is_active
-                and current_user.is_staff)
+    return bool(current_user.is_authenticated and current_user.is_active and current_user.is_staff)
 
 
 def is_admin() -> bool:
@@ -67,10 +67,16 @@ class StaffIndexView(StaffOnly, AdminIndexView):
 
     @expose("/")
     def index(self) -> Any:
-        failed_events = capped_count(db.session, select(StripeEvent.id).where(
-            StripeEvent.status == "failed"))
-        failed_imports = capped_count(db.session, select(StripeConnection.id).where(
-            StripeConnection.import_status == "failed"))
-        return self.render("backstop_admin/index.html",
-                           failed_events=display_count(failed_events),
-                           failed_imports=display_count(failed_imports), can_act=is_admin())
+        failed_events = capped_count(
+            db.session, select(StripeEvent.id).where(StripeEvent.status == "failed")
+        )
+        failed_imports = capped_count(
+            db.session,
+            select(StripeConnection.id).where(StripeConnection.import_status == "failed"),
+        )
+        return self.render(
+            "backstop_admin/index.html",
+            failed_events=display_count(failed_events),
+            failed_imports=display_count(failed_imports),
+            can_act=is_admin(),
+        )

@@ -156,9 +156,15 @@ class BackstopModelView(StaffOnly, ModelView):
 
     def audit(self, verb: str, model: Any, **details: Any) -> None:
         """Record a staff action on ``model`` (the caller commits)."""
-        record(db.session, **actor(), action=f"{self.audit_type}.{verb}",
-               target_type=self.audit_type, target_id=str(model.id),
-               workspace_id=_workspace_of(model), **details)
+        record(
+            db.session,
+            **actor(),
+            action=f"{self.audit_type}.{verb}",
+            target_type=self.audit_type,
+            target_id=str(model.id),
+            workspace_id=_workspace_of(model),
+            **details,
+        )
 
 
 def int_ids(ids: list[str]) -> list[int]:
@@ -195,12 +201,16 @@ def _changes(model: Any) -> dict[str, list[Any]]:
 
 # -- workspace names in lists: one query per page, not one per row -------------------------
 
+
 def remember_workspace_slugs(ids: set[int | None]) -> None:
     cache: dict[int, str] = g.setdefault("backstop_admin_slugs", {})
     wanted = {i for i in ids if i is not None and i not in cache}
     if wanted:
-        cache.update(db.session.execute(
-            select(Workspace.id, Workspace.slug).where(Workspace.id.in_(wanted))).all())
+        cache.update(
+            db.session.execute(
+                select(Workspace.id, Workspace.slug).where(Workspace.id.in_(wanted))
+            ).all()
+        )
 
 
 def workspace_slug(workspace_id: int) -> str | None:
@@ -224,10 +234,20 @@ def as_code(view: Any, context: Any, model: Any, name: str) -> Any:
 
 
 #: Bootstrap badge tone per status value, across connections, events and the outbox.
-STATUS_TONES = {"connected": "success", "done": "success", "processed": "success",
-                "sent": "success", "running": "info", "received": "info",
-                "queued": "info", "pending": "secondary", "ignored": "secondary",
-                "disconnected": "warning", "blocked": "warning", "failed": "danger"}
+STATUS_TONES = {
+    "connected": "success",
+    "done": "success",
+    "processed": "success",
+    "sent": "success",
+    "running": "info",
+    "received": "info",
+    "queued": "info",
+    "pending": "secondary",
+    "ignored": "secondary",
+    "disconnected": "warning",
+    "blocked": "warning",
+    "failed": "danger",
+}
 
 
 def status_badge(view: Any, context: Any, model: Any, name: str) -> Any:

@@ -23,10 +23,10 @@ from .base import BackstopModelView, as_code, int_ids, status_badge, workspace_l
 SECRET_COLUMNS = ("secret_enc", "webhook_secret_enc")
 
 
-
 def _progress(view: Any, context: Any, model: StripeConnection, name: str) -> Any:
     return Markup("<pre class='mb-0'>{}</pre>").format(
-        json.dumps(model.import_progress or {}, indent=2, sort_keys=True))
+        json.dumps(model.import_progress or {}, indent=2, sort_keys=True)
+    )
 
 
 class StripeConnectionView(BackstopModelView):
@@ -35,25 +35,49 @@ class StripeConnectionView(BackstopModelView):
     audit_type = "stripe_connection"
     details_template = "backstop_admin/connection_details.html"
 
-    column_list = ("workspace_id", "mode", "stripe_account_id", "livemode", "status",
-                   "import_status")
-    column_details_list = ("id", "workspace_id", "mode", "stripe_account_id", "livemode",
-                           "scope", "status", "connected_at", "disconnected_at",
-                           "disconnect_reason", "import_status", "import_progress",
-                           "import_error")
+    column_list = (
+        "workspace_id",
+        "mode",
+        "stripe_account_id",
+        "livemode",
+        "status",
+        "import_status",
+    )
+    column_details_list = (
+        "id",
+        "workspace_id",
+        "mode",
+        "stripe_account_id",
+        "livemode",
+        "scope",
+        "status",
+        "connected_at",
+        "disconnected_at",
+        "disconnect_reason",
+        "import_status",
+        "import_progress",
+        "import_error",
+    )
     column_export_list = column_list
     column_exclude_list = SECRET_COLUMNS
     column_details_exclude_list = SECRET_COLUMNS
     column_export_exclude_list = SECRET_COLUMNS
     form_columns = ("disconnect_reason",)  # never rendered: nobody edits a connection here
     form_excluded_columns = SECRET_COLUMNS
-    column_labels = {"workspace_id": "Workspace", "stripe_account_id": "Account",
-                     "import_status": "Import"}
+    column_labels = {
+        "workspace_id": "Workspace",
+        "stripe_account_id": "Account",
+        "import_status": "Import",
+    }
     column_searchable_list = ("stripe_account_id",)
     column_filters = ("mode", "status", "import_status", "livemode", "workspace_id")
     column_default_sort = ("id", True)
-    column_formatters = {"workspace_id": workspace_link, "stripe_account_id": as_code,
-                         "status": status_badge, "import_status": status_badge}
+    column_formatters = {
+        "workspace_id": workspace_link,
+        "stripe_account_id": as_code,
+        "status": status_badge,
+        "import_status": status_badge,
+    }
     column_formatters_detail = {**column_formatters, "import_progress": _progress}
 
     @action("resync", "Re-sync", "Restart the import of the selected connections?")

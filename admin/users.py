@@ -30,23 +30,44 @@ def _memberships(view: Any, context: Any, model: User, name: str) -> Any:
     rows = db.session.execute(
         select(Workspace.id, Workspace.slug, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(Membership.user_id == model.id).order_by(Workspace.slug).limit(50)).all()
+        .where(Membership.user_id == model.id)
+        .order_by(Workspace.slug)
+        .limit(50)
+    ).all()
     if not rows:
         return Markup('<span class="text-muted">none</span>')
     return Markup(", ").join(
         Markup('<a href="{}">{}</a> ({})').format(
-            url_for("workspaces.details_view", id=ws_id), slug, role)
-        for ws_id, slug, role in rows)
+            url_for("workspaces.details_view", id=ws_id), slug, role
+        )
+        for ws_id, slug, role in rows
+    )
 
 
 class UserView(BackstopModelView):
     allow_edit = True
     admin_actions = ("deactivate", "reactivate")
     audit_type = "user"
-    column_list = ("id", "email", "name", "staff_role", "is_active_user", "created_at",
-                   "last_login_at")
-    column_details_list = ("id", "email", "name", "staff_role", "is_active_user",
-                           "created_at", "last_login_at", "password_changed_at", "memberships")
+    column_list = (
+        "id",
+        "email",
+        "name",
+        "staff_role",
+        "is_active_user",
+        "created_at",
+        "last_login_at",
+    )
+    column_details_list = (
+        "id",
+        "email",
+        "name",
+        "staff_role",
+        "is_active_user",
+        "created_at",
+        "last_login_at",
+        "password_changed_at",
+        "memberships",
+    )
     column_labels = {"is_active_user": "Active", "staff_role": "Staff role"}
     column_searchable_list = ("email", "name")
     column_filters = ("staff_role", "is_active_user", "created_at", "last_login_at")
@@ -58,12 +79,12 @@ class UserView(BackstopModelView):
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
         if model.id == current_user.id and (
-                not model.is_active_user or model.staff_role != "admin"):
+            not model.is_active_user or model.staff_role != "admin"
+        ):
             raise ValidationError("You cannot deactivate yourself or drop your own admin role.")
         super().on_model_change(form, model, is_created)
 
-    @action("deactivate", "Deactivate", "Deactivate the selected users? They can no "
-            "longer log in.")
+    @action("deactivate", "Deactivate", "Deactivate the selected users? They can no longer log in.")
     def action_deactivate(self, ids: list[str]) -> None:
         self._set_active(ids, False)
 

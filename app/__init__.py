@@ -30,8 +30,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TESTING=settings.env == "test",
     )
     if settings.env != "test":
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
 
     from .extensions import csrf, db, login_manager, migrate
     from .queue import init_queue

@@ -26,16 +26,22 @@ BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements IN
 
 intpk = Annotated[int, mapped_column(BigId, primary_key=True)]
 timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True))]
-created_at = Annotated[dt.datetime, mapped_column(
-    DateTime(timezone=True), default=utcnow, server_default=func.now())]
+created_at = Annotated[
+    dt.datetime, mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+]
 stripe_id = Annotated[str, mapped_column(String(255))]
 json_doc = Annotated[dict[str, Any], mapped_column(JSON)]
 
 
 def workspace_fk(**kw: Any) -> Mapped[int]:
     """The tenant column every tenant-owned row carries."""
-    return mapped_column(BigId, ForeignKey("workspace.id", ondelete="CASCADE"), index=True,
-                         comment="the tenant that owns this row", **kw)
+    return mapped_column(
+        BigId,
+        ForeignKey("workspace.id", ondelete="CASCADE"),
+        index=True,
+        comment="the tenant that owns this row",
+        **kw,
+    )
 
 
 class Base(DeclarativeBase):

@@ -20,9 +20,17 @@ from sqlalchemy.orm import Session
 DEFAULT_LEASE = dt.timedelta(minutes=5)
 
 
-def claim_due(session: Session, model: Any, *, now: dt.datetime, limit: int = 500,
-              lease: dt.timedelta = DEFAULT_LEASE, ready: Any = None,
-              order_by: Any = None, ids: list[int] | None = None) -> list[int]:
+def claim_due(
+    session: Session,
+    model: Any,
+    *,
+    now: dt.datetime,
+    limit: int = 500,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    ready: Any = None,
+    order_by: Any = None,
+    ids: list[int] | None = None,
+) -> list[int]:
     """Claim due rows of ``model``; returns their ids (the caller commits, then enqueues).
 
     ``ready`` says which rows wait to be claimed (default: ``pending`` and due); a row
@@ -35,19 +43,29 @@ def claim_due(session: Session, model: Any, *, now: dt.datetime, limit: int = 50
     order = order_by if order_by is not None else model.due_at
     claim = {"status": "running", "lease_until": now + lease, "attempts": model.attempts + 1}
     if session.get_bind().dialect.name == "postgresql":
-        found = session.execute(
-            select(model.id).where(claimable).order_by(order).limit(limit)
-            .with_for_update(skip_locked=True)).scalars().all()
+        found = (
+            session.execute(
+                select(model.id)
+                .where(claimable)
+                .order_by(order)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         if found:
             session.execute(update(model).where(model.id.in_(found)).values(**claim))
         return list(found)
-    candidates = session.execute(
-        select(model.id).where(claimable).order_by(order).limit(limit)).scalars().all()
+    candidates = (
+        session.execute(select(model.id).where(claimable).order_by(order).limit(limit))
+        .scalars()
+        .all()
+    )
     claimed = []
     for row_id in candidates:
         # Claim-by-update: only one updater sees the row still claimable.
-        result = session.execute(update(model).where(model.id == row_id, claimable)
-                                 .values(**claim))
+        result = session.execute(update(model).where(model.id == row_id, claimable).values(**claim))
         if result.rowcount == 1:
             claimed.append(row_id)
     return claimed

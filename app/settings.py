@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-DEV_SECRET = "dev-only-secret-key-change-me"
+DEV_SECRET = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEV_FERNET_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="  # base64 of 32 dev bytes
 
 
@@ -21,44 +21,90 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    env: str = field(default="development", metadata={
-        "env": "BACKSTOP_ENV", "help": "development | test | production"})
-    secret_key: str = field(default=DEV_SECRET, metadata={
-        "env": "SECRET_KEY", "help": "signs sessions and tokens; 32+ random characters"})
-    encryption_keys: str = field(default=DEV_FERNET_KEY, metadata={
-        "env": "BACKSTOP_ENCRYPTION_KEYS",
-        "help": "comma-separated Fernet keys, newest first; encrypts secrets at rest"})
-    database_url: str = field(default="sqlite:///var/backstop.sqlite", metadata={
-        "env": "DATABASE_URL", "help": "PostgreSQL in production"})
-    broker_url: str = field(default="sqla+sqlite:///var/broker.sqlite", metadata={
-        "env": "BROKER_URL", "help": "amqp:// (RabbitMQ) in production"})
-    task_always_eager: bool = field(default=False, metadata={
-        "env": "BACKSTOP_TASKS_EAGER", "help": "run tasks in-process (tests)"})
-    base_url: str = field(default="http://127.0.0.1:5000", metadata={
-        "env": "BACKSTOP_BASE_URL", "help": "public URL of the web process"})
-    stripe_api_base: str = field(default="http://127.0.0.1:12111", metadata={
-        "env": "STRIPE_API_BASE", "help": "https://api.stripe.com in production"})
-    stripe_connect_base: str = field(default="http://127.0.0.1:12111", metadata={
-        "env": "STRIPE_CONNECT_BASE", "help": "https://connect.stripe.com in production"})
-    stripe_secret_key: str = field(default="sk_test_backstop_platform", metadata={
-        "env": "STRIPE_SECRET_KEY", "help": "the platform's secret key"})
-    stripe_client_id: str = field(default="ca_backstop_platform", metadata={
-        "env": "STRIPE_CLIENT_ID", "help": "the platform's Connect client id (ca_...)"})
-    stripe_webhook_secret: str = field(default="", metadata={
-        "env": "STRIPE_WEBHOOK_SECRET",
-        "help": "whsec_ of the platform's Connect webhook endpoint"})
-    webhook_max_bytes: int = field(default=512 * 1024, metadata={
-        "env": "BACKSTOP_WEBHOOK_MAX_BYTES", "help": "larger webhook bodies get 413"})
-    webhook_tolerance_seconds: int = field(default=300, metadata={
-        "env": "BACKSTOP_WEBHOOK_TOLERANCE", "help": "allowed age of a signature"})
-    import_page_size: int = field(default=100, metadata={
-        "env": "BACKSTOP_IMPORT_PAGE_SIZE", "help": "objects per page of the import (1-100)"})
-    import_days: int = field(default=90, metadata={
-        "env": "BACKSTOP_IMPORT_DAYS", "help": "days of invoices imported on connect"})
-    mail_from: str = field(default="Backstop <no-reply@backstop.localhost>", metadata={
-        "env": "BACKSTOP_MAIL_FROM", "help": "the shared sender"})
-    session_cookie_secure: bool = field(default=False, metadata={
-        "env": "SESSION_COOKIE_SECURE", "help": "true behind HTTPS (forced in production)"})
+    env: str = field(
+        default="development",
+        metadata={"env": "BACKSTOP_ENV", "help": "development | test | production"},
+    )
+    secret_key: str = field(
+        default=DEV_SECRET,
+        metadata={"env": "SECRET_KEY", "help": "signs sessions and tokens; 32+ random characters"},
+    )
+    encryption_keys: str = field(
+        default=DEV_FERNET_KEY,
+        metadata={
+            "env": "BACKSTOP_ENCRYPTION_KEYS",
+            "help": "comma-separated Fernet keys, newest first; encrypts secrets at rest",
+        },
+    )
+    database_url: str = field(
+        default="sqlite:///var/backstop.sqlite",
+        metadata={"env": "DATABASE_URL", "help": "PostgreSQL in production"},
+    )
+    broker_url: str = field(
+        default="sqla+sqlite:///var/broker.sqlite",
+        metadata={"env": "BROKER_URL", "help": "amqp:// (RabbitMQ) in production"},
+    )
+    task_always_eager: bool = field(
+        default=False,
+        metadata={"env": "BACKSTOP_TASKS_EAGER", "help": "run tasks in-process (tests)"},
+    )
+    base_url: str = field(
+        default="http://127.0.0.1:5000",
+        metadata={"env": "BACKSTOP_BASE_URL", "help": "public URL of the web process"},
+    )
+    stripe_api_base: str = field(
+        default="http://127.0.0.1:12111",
+        metadata={"env": "STRIPE_API_BASE", "help": "https://api.stripe.com in production"},
+    )
+    stripe_connect_base: str = field(
+        default="http://127.0.0.1:12111",
+        metadata={"env": "STRIPE_CONNECT_BASE", "help": "https://connect.stripe.com in production"},
+    )
+    stripe_secret_key: str = field(
+        default="sk_test_backstop_platform",
+        metadata={"env": "STRIPE_SECRET_KEY", "help": "the platform's secret key"},
+    )
+    stripe_client_id: str = field(
+        default="ca_backstop_platform",
+        metadata={"env": "STRIPE_CLIENT_ID", "help": "the platform's Connect client id (ca_...)"},
+    )
+    stripe_webhook_secret: str = field(
+        default="",
+        metadata={
+            "env": "STRIPE_WEBHOOK_SECRET",
+            "help": "whsec_ of the platform's Connect webhook endpoint",
+        },
+    )
+    webhook_max_bytes: int = field(
+        default=512 * 1024,
+        metadata={"env": "BACKSTOP_WEBHOOK_MAX_BYTES", "help": "larger webhook bodies get 413"},
+    )
+    webhook_tolerance_seconds: int = field(
+        default=300,
+        metadata={"env": "BACKSTOP_WEBHOOK_TOLERANCE", "help": "allowed age of a signature"},
+    )
+    import_page_size: int = field(
+        default=100,
+        metadata={
+            "env": "BACKSTOP_IMPORT_PAGE_SIZE",
+            "help": "objects per page of the import (1-100)",
+        },
+    )
+    import_days: int = field(
+        default=90,
+        metadata={"env": "BACKSTOP_IMPORT_DAYS", "help": "days of invoices imported on connect"},
+    )
+    mail_from: str = field(
+        default="Backstop <no-reply@backstop.localhost>",
+        metadata={"env": "BACKSTOP_MAIL_FROM", "help": "the shared sender"},
+    )
+    session_cookie_secure: bool = field(
+        default=False,
+        metadata={
+            "env": "SESSION_COOKIE_SECURE",
+            "help": "true behind HTTPS (forced in production)",
+        },
+    )
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "logging"})
 
     @property
@@ -70,12 +116,15 @@ class Settings:
         """``postgres://`` and ``postgresql://`` mean psycopg 3 here; a relative SQLite path
         is relative to the working directory (not Flask-SQLAlchemy's instance folder)."""
         url = self.database_url
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") \
-                and url != "sqlite:///:memory:":
+        if (
+            url.startswith("sqlite:///")
+            and not url.startswith("sqlite:////")
+            and url != "sqlite:///:memory:"
+        ):
             return "sqlite:///" + os.path.abspath(url.removeprefix("sqlite:///"))
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
     @property
@@ -84,8 +133,9 @@ class Settings:
 
     def validate(self) -> Settings:
         if self.env not in ("development", "test", "production"):
-            raise SettingsError(f"BACKSTOP_ENV must be development, test or production, "
-                                f"not {self.env!r}")
+            raise SettingsError(
+                f"BACKSTOP_ENV must be development, test or production, not {self.env!r}"
+            )
         if not self.fernet_keys:
             raise SettingsError("BACKSTOP_ENCRYPTION_KEYS is empty")
         from cryptography.fernet import Fernet
@@ -94,17 +144,19 @@ class Settings:
             try:
                 Fernet(key)
             except ValueError:
-                raise SettingsError("BACKSTOP_ENCRYPTION_KEYS holds a key that is not a "
-                                    "Fernet key (32 url-safe base64-encoded bytes)")
+                raise SettingsError(
+                    "BACKSTOP_ENCRYPTION_KEYS holds a key that is not a "
+                    "Fernet key (32 url-safe base64-encoded bytes)"
+                )
         if not 1 <= self.import_page_size <= 100:
             raise SettingsError("BACKSTOP_IMPORT_PAGE_SIZE must be between 1 and 100")
         if self.is_production:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise SettingsError("SECRET_KEY must be set to 32+ random characters in "
-                                    "production")
+                raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")
             if DEV_FERNET_KEY in self.fernet_keys:
-                raise SettingsError("BACKSTOP_ENCRYPTION_KEYS must not use the development "
-                                    "key in production")
+                raise SettingsError(
+                    "BACKSTOP_ENCRYPTION_KEYS must not use the development key in production"
+                )
             if self.database_url.startswith("sqlite"):
                 raise SettingsError("DATABASE_URL must point at PostgreSQL in production")
             if not self.stripe_webhook_secret:

@@ -56,6 +56,7 @@ BILLING_T0 = calendar.timegm((2027, 2, 1, 0, 0, 0))  # a 28-day month: renews wi
 
 # -- CPU pinning --------------------------------------------------------------------------------
 
+
 def cores() -> tuple[int | None, set[int] | None]:
     """(server core, client cores), or (None, None) when there is only one CPU."""
     available = sorted(os.sched_getaffinity(0))
@@ -74,6 +75,7 @@ def _pin_server() -> None:  # runs in the child between fork and exec
 
 # -- servers ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Server:
     url: str
@@ -89,8 +91,14 @@ class Server:
 def server(argv: list[str], banner: str) -> Iterator[Server]:
     """Start a server subprocess pinned to the server core; yield its URL and pid."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, preexec_fn=_pin_server)
+    proc = subprocess.Popen(
+        [sys.executable, *argv],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        preexec_fn=_pin_server,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -124,15 +132,23 @@ def run_baseline_server() -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None
 
-    body = json.dumps({"id": "cus_baseline", "object": "customer", "email": None,
-                       "livemode": False, "metadata": {}}).encode()
+    body = json.dumps(
+        {
+            "id": "cus_baseline",
+            "object": "customer",
+            "email": None,
+            "livemode": False,
+            "metadata": {},
+        }
+    ).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length:
             environ["wsgi.input"].read(length)
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -142,6 +158,7 @@ def run_baseline_server() -> None:
 
 
 # -- load -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -163,8 +180,12 @@ class Result:
         return 1000 / self.server_ms_per_request
 
 
-def load(target: Server, send: Callable[[requests.Session], requests.Response], total: int,
-         threads: int = CLIENT_THREADS) -> Result:
+def load(
+    target: Server,
+    send: Callable[[requests.Session], requests.Response],
+    total: int,
+    threads: int = CLIENT_THREADS,
+) -> Result:
     """``total`` requests from ``threads`` closed-loop clients, each on its own Session."""
     lock = threading.Lock()
     remaining = [total]
@@ -206,19 +227,26 @@ def load(target: Server, send: Callable[[requests.Session], requests.Response], 
     server_cpu, client_cpu = target.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     latencies.sort()
     done = len(latencies)
-    return Result(rps=done / elapsed, p50_ms=1000 * latencies[done // 2],
-                  p99_ms=1000 * latencies[min(done - 1, int(done * 0.99))],
-                  closed=counts["closed"] / done, errors=counts["errors"],
-                  server_cpu=server_cpu / elapsed, client_cpu=client_cpu / elapsed)
+    return Result(
+        rps=done / elapsed,
+        p50_ms=1000 * latencies[done // 2],
+        p99_ms=1000 * latencies[min(done - 1, int(done * 0.99))],
+        closed=counts["closed"] / done,
+        errors=counts["errors"],
+        server_cpu=server_cpu / elapsed,
+        client_cpu=client_cpu / elapsed,
+    )
 
 
 def median(runs: list[Result]) -> Result:
     return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
 
 
-def compare(ours: Server, base: Server,
-            send: Callable[[Server], Callable[[requests.Session], requests.Response]]
-            ) -> tuple[Result, Result]:
+def compare(
+    ours: Server,
+    base: Server,
+    send: Callable[[Server], Callable[[requests.Session], requests.Response]],
+) -> tuple[Result, Result]:
     """Warm both up, then alternate measured runs (sandbox, baseline, ...) so that drift
     on the machine (other load, TIME_WAIT sockets piling up) hits both alike."""
     load(ours, send(ours), WARMUP)
@@ -234,8 +262,12 @@ def bench_simple() -> None:
     key = "sk_test_bench_" + secrets.token_hex(8)
     auth = {"Authorization": f"Bearer {key}"}
     with sandbox() as ours, baseline() as base:
-        created = requests.post(f"{ours.url}/v1/customers", data={"email": "bench@example.com"},
-                                headers=auth, timeout=10)
+        created = requests.post(
+            f"{ours.url}/v1/customers",
+            data={"email": "bench@example.com"},
+            headers=auth,
+            timeout=10,
+        )
         created.raise_for_status()
         customer_ids = {ours.url: created.json()["id"], base.url: "cus_baseline"}
 
@@ -248,48 +280,74 @@ def bench_simple() -> None:
             data = {"email": "bench@example.com", "metadata[source]": "bench"}
             return lambda s: s.post(url, headers=auth, data=data, timeout=10)
 
-        for verb, path, send in (("GET", "GET /v1/customers/<id>", get),
-                                 ("POST", "POST /v1/customers", post)):
+        for verb, path, send in (
+            ("GET", "GET /v1/customers/<id>", get),
+            ("POST", "POST /v1/customers", post),
+        ):
             mine, theirs = compare(ours, base, send)
-            print(f"sandbox simple {verb}: {mine.rps:.0f} req/s (baseline {theirs.rps:.0f} "
-                  f"req/s, ratio {mine.rps / theirs.rps:.2f})")
-            print(f"    {path}: p50 {mine.p50_ms:.1f} ms, p99 {mine.p99_ms:.1f} ms "
-                  f"(baseline p50 {theirs.p50_ms:.1f} ms, p99 {theirs.p99_ms:.1f} ms); "
-                  f"errors {mine.errors}; Connection: close on {mine.closed:.0%}")
-            print(f"    CPU busy: sandbox {mine.server_cpu:.0%}, client {mine.client_cpu:.0%} "
-                  f"(baseline run: server {theirs.server_cpu:.0%}, "
-                  f"client {theirs.client_cpu:.0%})")
-            print(f"    server CPU per request: sandbox {mine.server_ms_per_request:.2f} ms, "
-                  f"baseline {theirs.server_ms_per_request:.2f} ms; one-core capacity "
-                  f"~{mine.capacity:.0f} vs ~{theirs.capacity:.0f} req/s "
-                  f"(ratio {mine.capacity / theirs.capacity:.2f})")
+            print(
+                f"sandbox simple {verb}: {mine.rps:.0f} req/s (baseline {theirs.rps:.0f} "
+                f"req/s, ratio {mine.rps / theirs.rps:.2f})"
+            )
+            print(
+                f"    {path}: p50 {mine.p50_ms:.1f} ms, p99 {mine.p99_ms:.1f} ms "
+                f"(baseline p50 {theirs.p50_ms:.1f} ms, p99 {theirs.p99_ms:.1f} ms); "
+                f"errors {mine.errors}; Connection: close on {mine.closed:.0%}"
+            )
+            print(
+                f"    CPU busy: sandbox {mine.server_cpu:.0%}, client {mine.client_cpu:.0%} "
+                f"(baseline run: server {theirs.server_cpu:.0%}, "
+                f"client {theirs.client_cpu:.0%})"
+            )
+            print(
+                f"    server CPU per request: sandbox {mine.server_ms_per_request:.2f} ms, "
+                f"baseline {theirs.server_ms_per_request:.2f} ms; one-core capacity "
+                f"~{mine.capacity:.0f} vs ~{theirs.capacity:.0f} req/s "
+                f"(ratio {mine.capacity / theirs.capacity:.2f})"
+            )
             verdict = "meets" if mine.rps >= AIM_RPS else "BELOW"
             print(f"    {verdict} the aim of {AIM_RPS} req/s on one core", flush=True)
 
 
 # -- billing: one test clock, many subscriptions --------------------------------------------------
 
+
 def bench_billing(count: int = BILLING_SUBSCRIPTIONS) -> None:
     import stripe
 
     key = "sk_test_bench_" + secrets.token_hex(8)
     with sandbox() as target:
-        client = stripe.StripeClient(key, base_addresses={"api": target.url}, max_network_retries=0,
-                                     http_client=stripe.RequestsClient(timeout=600))
+        client = stripe.StripeClient(
+            key,
+            base_addresses={"api": target.url},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=600),
+        )
         clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": BILLING_T0})
         product = client.v1.products.create(params={"name": "Bench plan"})
-        price = client.v1.prices.create(params={
-            "product": product.id, "currency": "usd", "unit_amount": 1500,
-            "recurring": {"interval": "month"}})
+        price = client.v1.prices.create(
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 1500,
+                "recurring": {"interval": "month"},
+            }
+        )
 
         def subscribe(_: int) -> str:
-            pm = client.v1.payment_methods.create(params={"type": "card",
-                                                          "card": {"token": "tok_visa"}})
-            customer = client.v1.customers.create(params={
-                "test_clock": clock.id, "payment_method": pm.id,
-                "invoice_settings": {"default_payment_method": pm.id}})
-            sub = client.v1.subscriptions.create(params={
-                "customer": customer.id, "items": [{"price": price.id}]})
+            pm = client.v1.payment_methods.create(
+                params={"type": "card", "card": {"token": "tok_visa"}}
+            )
+            customer = client.v1.customers.create(
+                params={
+                    "test_clock": clock.id,
+                    "payment_method": pm.id,
+                    "invoice_settings": {"default_payment_method": pm.id},
+                }
+            )
+            sub = client.v1.subscriptions.create(
+                params={"customer": customer.id, "items": [{"price": price.id}]}
+            )
             return sub.status
 
         began = time.perf_counter()
@@ -297,26 +355,38 @@ def bench_billing(count: int = BILLING_SUBSCRIPTIONS) -> None:
             statuses = list(pool.map(subscribe, range(count)))
         setup = time.perf_counter() - began
         active = statuses.count("active")
-        print(f"billing setup: {count} customers with a monthly subscription in {setup:.1f} s "
-              f"({3 * count / setup:.0f} req/s; {active} active)", flush=True)
+        print(
+            f"billing setup: {count} customers with a monthly subscription in {setup:.1f} s "
+            f"({3 * count / setup:.0f} req/s; {active} active)",
+            flush=True,
+        )
 
         began = time.perf_counter()
         client.v1.test_helpers.test_clocks.advance(
-            clock.id, params={"frozen_time": BILLING_T0 + 30 * DAY})
+            clock.id, params={"frozen_time": BILLING_T0 + 30 * DAY}
+        )
         polls = 0
         while client.v1.test_helpers.test_clocks.retrieve(clock.id).status != "ready":
             polls += 1
             time.sleep(0.05)
         elapsed = time.perf_counter() - began
-        renewals = sum(1 for inv in client.v1.invoices.list(params={
-            "limit": 100, "created": {"gt": BILLING_T0}}).auto_paging_iter()
-            if inv.billing_reason == "subscription_cycle")
-        print(f"billing: {count} subscriptions on one test clock, advanced 30 days in "
-              f"{elapsed:.2f} s: {1000 * elapsed / count:.2f} ms/subscription "
-              f"({renewals} renewal invoices; {polls} polls)", flush=True)
+        renewals = sum(
+            1
+            for inv in client.v1.invoices.list(
+                params={"limit": 100, "created": {"gt": BILLING_T0}}
+            ).auto_paging_iter()
+            if inv.billing_reason == "subscription_cycle"
+        )
+        print(
+            f"billing: {count} subscriptions on one test clock, advanced 30 days in "
+            f"{elapsed:.2f} s: {1000 * elapsed / count:.2f} ms/subscription "
+            f"({renewals} renewal invoices; {polls} polls)",
+            flush=True,
+        )
 
 
 # -- main -----------------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -331,9 +401,12 @@ def main() -> int:
         print("warning: one CPU only; server and client share it (no pinning)")
     else:
         os.sched_setaffinity(0, CLIENT_CORES)
-        print(f"servers pinned to CPU {SERVER_CORE}, client to CPU "
-              f"{','.join(map(str, sorted(CLIENT_CORES)))}; {CLIENT_THREADS} client threads, "
-              f"{REQUESTS} requests per run, median of {ROUNDS} runs", flush=True)
+        print(
+            f"servers pinned to CPU {SERVER_CORE}, client to CPU "
+            f"{','.join(map(str, sorted(CLIENT_CORES)))}; {CLIENT_THREADS} client threads, "
+            f"{REQUESTS} requests per run, median of {ROUNDS} runs",
+            flush=True,
+        )
     bench_simple()
     if args.skip_billing:
         return 0

@@ -47,8 +47,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-PG_URL = os.environ.get("BACKSTOP_BENCH_DATABASE_URL",
-                        "postgresql://postgres@127.0.0.1:5432/backstop_bench")
+PG_URL = os.environ.get(
+    "BACKSTOP_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/backstop_bench"
+)
 AMQP_URL = os.environ.get("BACKSTOP_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 QUEUE = "backstop_bench"
 WORKERS = 2
@@ -63,6 +64,7 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 
 
 # -- the two WSGI apps (gunicorn imports this module with --chdir bench) ----------------------
+
 
 def intake_app() -> Any:
     """Backstop exactly as ``wsgi.py`` builds it, with the bench's own task queue."""
@@ -89,11 +91,13 @@ def bare_app() -> Any:
 
 # -- stores ------------------------------------------------------------------------------------
 
+
 def reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1",
-                                       parts.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -107,8 +111,7 @@ def fresh_database() -> None:
     name = parts.path.lstrip("/")
     server = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() \
-                is None:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
@@ -127,13 +130,20 @@ def seed(env: dict[str, str]) -> None:
     flask_app = create_app()
     with flask_app.app_context():
         db.create_all()
-        user = services.sign_up(db.session, "bench@example.com", "bench-password-123",
-                                "Bench Co")
-        db.session.add(StripeConnection(
-            workspace_id=user.memberships[0].workspace_id, mode="oauth",
-            stripe_account_id=ACCOUNT, livemode=False, secret_enc=encrypt("sk_test_bench"),
-            scope="read_write", status="connected", import_status="done",
-            import_progress={}))
+        user = services.sign_up(db.session, "bench@example.com", "bench-password-123", "Bench Co")
+        db.session.add(
+            StripeConnection(
+                workspace_id=user.memberships[0].workspace_id,
+                mode="oauth",
+                stripe_account_id=ACCOUNT,
+                livemode=False,
+                secret_enc=encrypt("sk_test_bench"),
+                scope="read_write",
+                status="connected",
+                import_status="done",
+                import_progress={},
+            )
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -157,6 +167,7 @@ def drop_queue(broker: str) -> None:
 
 # -- servers -----------------------------------------------------------------------------------
 
+
 def environment(broker: str) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
@@ -164,12 +175,18 @@ def environment(broker: str) -> dict[str, str]:
 
     ours = {name for name, _, _ in describe()}
     env = {k: v for k, v in os.environ.items() if k not in ours}
-    env.update({
-        "BACKSTOP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-        "BACKSTOP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": PG_URL, "BROKER_URL": broker, "STRIPE_WEBHOOK_SECRET": SECRET,
-        "BACKSTOP_BASE_URL": "http://127.0.0.1", "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "BACKSTOP_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "BACKSTOP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "DATABASE_URL": PG_URL,
+            "BROKER_URL": broker,
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+            "BACKSTOP_BASE_URL": "http://127.0.0.1",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -208,12 +225,29 @@ def gunicorn(app_spec: str, env: dict[str, str], pin: bool) -> Iterator[Server]:
     port = listener.getsockname()[1]
     extra = ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), app_spec, "--chdir", str(ROOT / "bench"),
-         "-b", f"fd://{listener.fileno()}", "--workers", str(WORKERS),
-         "--access-logfile", "-", "--backlog", "1024", *extra],
-        cwd=ROOT, env=env, pass_fds=(listener.fileno(),), stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=_pin_server if pin else None)
+        [
+            str(BIN / "gunicorn"),
+            app_spec,
+            "--chdir",
+            str(ROOT / "bench"),
+            "-b",
+            f"fd://{listener.fileno()}",
+            "--workers",
+            str(WORKERS),
+            "--access-logfile",
+            "-",
+            "--backlog",
+            "1024",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        pass_fds=(listener.fileno(),),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_pin_server if pin else None,
+    )
     listener.close()
     try:
         deadline = time.monotonic() + 30
@@ -244,18 +278,36 @@ def _answers(port: int) -> bool:
 
 # -- load --------------------------------------------------------------------------------------
 
+
 def customer(n: int, now: int) -> dict[str, Any]:
     """A customer object of Stripe's usual shape and size."""
     return {
-        "id": f"cus_bench{n:010d}", "object": "customer", "address": None, "balance": 0,
-        "created": now, "currency": None, "default_source": None, "delinquent": False,
-        "description": None, "discount": None, "email": f"customer{n}@example.com",
-        "invoice_prefix": f"B{n:07X}", "invoice_settings": {
-            "custom_fields": None, "default_payment_method": None, "footer": None,
-            "rendering_options": None},
-        "livemode": False, "metadata": {"plan": "studio", "signup_source": "web"},
-        "name": f"Customer {n}", "next_invoice_sequence": 1, "phone": None,
-        "preferred_locales": ["en"], "shipping": None, "tax_exempt": "none",
+        "id": f"cus_bench{n:010d}",
+        "object": "customer",
+        "address": None,
+        "balance": 0,
+        "created": now,
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "discount": None,
+        "email": f"customer{n}@example.com",
+        "invoice_prefix": f"B{n:07X}",
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": {"plan": "studio", "signup_source": "web"},
+        "name": f"Customer {n}",
+        "next_invoice_sequence": 1,
+        "phone": None,
+        "preferred_locales": ["en"],
+        "shipping": None,
+        "tax_exempt": "none",
         "test_clock": None,
     }
 
@@ -266,18 +318,26 @@ def requests_for(port: int, count: int, start: int) -> list[bytes]:
     out = []
     for n in range(start, start + count):
         event = {
-            "id": f"evt_bench{n:012d}_{secrets.token_hex(4)}", "object": "event",
-            "account": ACCOUNT, "api_version": "2026-10-28.endive", "created": now,
-            "data": {"object": customer(n, now)}, "livemode": False, "pending_webhooks": 1,
+            "id": f"evt_bench{n:012d}_{secrets.token_hex(4)}",
+            "object": "event",
+            "account": ACCOUNT,
+            "api_version": "2026-10-28.endive",
+            "created": now,
+            "data": {"object": customer(n, now)},
+            "livemode": False,
+            "pending_webhooks": 1,
             "request": {"id": f"req_bench{n}", "idempotency_key": None},
-            "type": "customer.created"}
+            "type": "customer.created",
+        }
         body = json.dumps(event).encode()
         mac = hmac.new(SECRET.encode(), f"{now}.".encode() + body, hashlib.sha256)
-        head = (f"POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)\r\n"
-                f"Content-Type: application/json; charset=utf-8\r\n"
-                f"Stripe-Signature: t={now},v1={mac.hexdigest()}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n")
+        head = (
+            f"POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)\r\n"
+            f"Content-Type: application/json; charset=utf-8\r\n"
+            f"Stripe-Signature: t={now},v1={mac.hexdigest()}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+        )
         out.append(head.encode() + body)
     return out
 
@@ -301,8 +361,9 @@ class Client:
         head, _, rest = self.buf.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
-        headers = {k.strip().lower(): v.strip()
-                   for k, _, v in (line.partition(":") for line in lines[1:])}
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+        }
         length = int(headers.get("content-length", "0"))
         while len(rest) < length:
             self.buf = rest
@@ -372,8 +433,13 @@ def run(port: int, raws: list[bytes], rate: float | None = None) -> dict[str, An
         t.join()
     elapsed = time.perf_counter() - max(began, start if rate else began)
     latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": _pct(latencies, 50) * 1000,
-            "p99": _pct(latencies, 99) * 1000, "errors": errors, "n": len(latencies)}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": _pct(latencies, 50) * 1000,
+        "p99": _pct(latencies, 99) * 1000,
+        "errors": errors,
+        "n": len(latencies),
+    }
 
 
 def _pct(sorted_values: list[float], p: float) -> float:
@@ -382,23 +448,24 @@ def _pct(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, round(p / 100 * len(sorted_values)) - 1)]
 
 
-def measure(name: str, server: Server, sent: list[int], rate: float | None = None,
-            count: int = REQUESTS) -> dict[str, Any]:
+def measure(
+    name: str, server: Server, sent: list[int], rate: float | None = None, count: int = REQUESTS
+) -> dict[str, Any]:
     raws = requests_for(server.port, count, sent[0])
     sent[0] += count
     cpu = server.cpu_seconds()
     result = run(server.port, raws, rate)
     result["cpu_ms"] = (server.cpu_seconds() - cpu) / max(1, result["n"]) * 1000
     if result["errors"]:
-        raise SystemExit(f"{name}: {len(result['errors'])} failed requests, e.g. "
-                         f"{result['errors'][:3]}")
+        raise SystemExit(
+            f"{name}: {len(result['errors'])} failed requests, e.g. {result['errors'][:3]}"
+        )
     return result
 
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    pin = len(os.sched_getaffinity(0)) >= 2 and {SERVER_CPU, CLIENT_CPU} <= \
-        os.sched_getaffinity(0)
+    pin = len(os.sched_getaffinity(0)) >= 2 and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0)
     if not reachable(PG_URL, 5432):
         raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
     broker = AMQP_URL if reachable(AMQP_URL, 5672) else "memory://"
@@ -408,16 +475,20 @@ def main() -> int:
     drop_queue(broker)
     if pin:
         os.sched_setaffinity(0, {CLIENT_CPU})  # threads started later inherit it
-    print(f"gunicorn: {WORKERS} sync workers, access log on; server CPU "
-          f"{SERVER_CPU if pin else 'any'}, client CPU {CLIENT_CPU if pin else 'any'} "
-          f"({CLIENT_THREADS} threads); database {PG_URL}; broker "
-          f"{broker.split('@')[-1] if '@' in broker else broker}; load average "
-          f"{os.getloadavg()[0]:.1f} (other work on the machine skews every number)",
-          flush=True)
+    print(
+        f"gunicorn: {WORKERS} sync workers, access log on; server CPU "
+        f"{SERVER_CPU if pin else 'any'}, client CPU {CLIENT_CPU if pin else 'any'} "
+        f"({CLIENT_THREADS} threads); database {PG_URL}; broker "
+        f"{broker.split('@')[-1] if '@' in broker else broker}; load average "
+        f"{os.getloadavg()[0]:.1f} (other work on the machine skews every number)",
+        flush=True,
+    )
     intake_sent, bare_sent = [0], [0]
     try:
-        with gunicorn("bench_webhooks:intake_app()", env, pin) as intake_server, \
-                gunicorn("bench_webhooks:bare_app()", env, pin) as bare_server:
+        with (
+            gunicorn("bench_webhooks:intake_app()", env, pin) as intake_server,
+            gunicorn("bench_webhooks:bare_app()", env, pin) as bare_server,
+        ):
             measure("intake warm-up", intake_server, intake_sent, count=WARMUP)
             measure("bare warm-up", bare_server, bare_sent, count=WARMUP)
             intake_runs, bare_runs = [], []
@@ -425,16 +496,19 @@ def main() -> int:
                 bare_runs.append(measure("bare", bare_server, bare_sent))
                 intake_runs.append(measure("intake", intake_server, intake_sent))
                 i, b = intake_runs[-1], bare_runs[-1]
-                print(f"  round {round_}: intake {i['rps']:.0f} req/s, p99 {i['p99']:.1f} ms, "
-                      f"gunicorn CPU {i['cpu_ms']:.2f} ms/req; bare {b['rps']:.0f} req/s, "
-                      f"p99 {b['p99']:.1f} ms, gunicorn CPU {b['cpu_ms']:.2f} ms/req",
-                      flush=True)
+                print(
+                    f"  round {round_}: intake {i['rps']:.0f} req/s, p99 {i['p99']:.1f} ms, "
+                    f"gunicorn CPU {i['cpu_ms']:.2f} ms/req; bare {b['rps']:.0f} req/s, "
+                    f"p99 {b['p99']:.1f} ms, gunicorn CPU {b['cpu_ms']:.2f} ms/req",
+                    flush=True,
+                )
             intake = _median(intake_runs)
             bare = _median(bare_runs)
             half = intake["rps"] / 2
             paced = max(600, min(3000, round(half * PACED_SECONDS)))
-            paced_intake = measure("paced intake", intake_server, intake_sent, rate=half,
-                                   count=paced)
+            paced_intake = measure(
+                "paced intake", intake_server, intake_sent, rate=half, count=paced
+            )
             paced_bare = measure("paced bare", bare_server, bare_sent, rate=half, count=paced)
         stored = stored_events()
     finally:
@@ -442,18 +516,26 @@ def main() -> int:
     if stored != intake_sent[0]:
         raise SystemExit(f"intake answered 200 to {intake_sent[0]} events but stored {stored}")
     ratio = intake["rps"] / bare["rps"]
-    print(f"intake: {intake['rps']:.0f} req/s, p99 {intake['p99']:.1f} ms; "
-          f"bare flask: {bare['rps']:.0f} req/s, p99 {bare['p99']:.1f} ms; "
-          f"ratio N/M = {ratio:.2f}")
-    print(f"gunicorn CPU per request (median run): intake {intake['cpu_ms']:.2f} ms, "
-          f"bare flask {bare['cpu_ms']:.2f} ms; one-core capacity ratio "
-          f"{bare['cpu_ms'] / intake['cpu_ms']:.2f} (PostgreSQL's and RabbitMQ's CPU not "
-          f"included)")
-    print(f"paced at half the intake rate ({half:.0f} req/s, {paced} requests): "
-          f"intake p50 {paced_intake['p50']:.1f} ms, p99 {paced_intake['p99']:.1f} ms; "
-          f"bare flask p50 {paced_bare['p50']:.1f} ms, p99 {paced_bare['p99']:.1f} ms")
-    verdict = [f"ratio {'>=' if ratio >= 0.6 else '<'} 0.6",
-               f"p99 at half rate {'<' if paced_intake['p99'] < 20 else '>='} 20 ms"]
+    print(
+        f"intake: {intake['rps']:.0f} req/s, p99 {intake['p99']:.1f} ms; "
+        f"bare flask: {bare['rps']:.0f} req/s, p99 {bare['p99']:.1f} ms; "
+        f"ratio N/M = {ratio:.2f}"
+    )
+    print(
+        f"gunicorn CPU per request (median run): intake {intake['cpu_ms']:.2f} ms, "
+        f"bare flask {bare['cpu_ms']:.2f} ms; one-core capacity ratio "
+        f"{bare['cpu_ms'] / intake['cpu_ms']:.2f} (PostgreSQL's and RabbitMQ's CPU not "
+        f"included)"
+    )
+    print(
+        f"paced at half the intake rate ({half:.0f} req/s, {paced} requests): "
+        f"intake p50 {paced_intake['p50']:.1f} ms, p99 {paced_intake['p99']:.1f} ms; "
+        f"bare flask p50 {paced_bare['p50']:.1f} ms, p99 {paced_bare['p99']:.1f} ms"
+    )
+    verdict = [
+        f"ratio {'>=' if ratio >= 0.6 else '<'} 0.6",
+        f"p99 at half rate {'<' if paced_intake['p99'] < 20 else '>='} 20 ms",
+    ]
     print(f"aim: ratio >= 0.6 and p99 < 20 ms at half rate -> {', '.join(verdict)}")
     return 0
 

@@ -30,8 +30,9 @@ class Rendered:
 
 
 def message_names() -> list[str]:
-    return sorted(p.name for p in TEMPLATES.iterdir()
-                  if p.is_dir() and (p / "subject.txt").exists())
+    return sorted(
+        p.name for p in TEMPLATES.iterdir() if p.is_dir() and (p / "subject.txt").exists()
+    )
 
 
 def render(name: str, context: dict[str, Any]) -> Rendered:
@@ -42,7 +43,11 @@ def render(name: str, context: dict[str, Any]) -> Rendered:
     subject = _env.get_template(f"{name}/subject.txt").render(ctx).strip()
     text = _env.get_template(f"{name}/body.txt").render(ctx).strip() + "\n"
     raw_html = _env.get_template(f"{name}/body.html").render(ctx)
-    html = Premailer(raw_html, remove_classes=False, keep_style_tags=False,
-                     cssutils_logging_level=logging.CRITICAL,
-                     disable_validation=True).transform()
+    html = Premailer(
+        raw_html,
+        remove_classes=False,
+        keep_style_tags=False,
+        cssutils_logging_level=logging.CRITICAL,
+        disable_validation=True,
+    ).transform()
     return Rendered(subject=" ".join(subject.split()), text=text, html=html)

@@ -32,9 +32,12 @@ DAY = 86400
 #: Demo customers: (name, payment method). The sandbox cards succeed on the first
 #: charge and decline renewals with their code (stripe_sandbox/README.md).
 DEMO_CUSTOMERS = [
-    ("Ada Lovelace", "pm_card_visa"), ("Grace Hopper", "pm_card_mastercard"),
-    ("Alan Turing", "pm_card_visa"), ("Katherine Johnson", "pm_card_amex"),
-    ("Edsger Dijkstra", "pm_card_visa"), ("Barbara Liskov", "pm_card_visa"),
+    ("Ada Lovelace", "pm_card_visa"),
+    ("Grace Hopper", "pm_card_mastercard"),
+    ("Alan Turing", "pm_card_visa"),
+    ("Katherine Johnson", "pm_card_amex"),
+    ("Edsger Dijkstra", "pm_card_visa"),
+    ("Barbara Liskov", "pm_card_visa"),
     ("Dennis Ritchie", "pm_card_sandbox_insufficient_funds"),
     ("Margaret Hamilton", "pm_card_sandbox_expired_card"),
     ("Ken Thompson", "pm_card_sandbox_do_not_honor_recover2"),
@@ -75,9 +78,20 @@ def start_sandbox(environ: dict[str, str]) -> subprocess.Popen[str]:
     if not port_free(SANDBOX_PORT):
         sys.exit(f"port {SANDBOX_PORT} is taken: is another `make run` or sandbox running?")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--port", str(SANDBOX_PORT),
-         "--state", str(VAR / "stripe_sandbox.json")],
-        cwd=ROOT, env=environ, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "stripe_sandbox",
+            "--port",
+            str(SANDBOX_PORT),
+            "--state",
+            str(VAR / "stripe_sandbox.json"),
+        ],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if "listening on" not in line:
@@ -86,13 +100,19 @@ def start_sandbox(environ: dict[str, str]) -> subprocess.Popen[str]:
     return proc
 
 
-def stripe_call(method: str, path: str, data: dict[str, str] | None = None,
-                account: str | None = None) -> dict:
+def stripe_call(
+    method: str, path: str, data: dict[str, str] | None = None, account: str | None = None
+) -> dict:
     body = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (data or {}).items())
     request = urllib.request.Request(
-        f"http://127.0.0.1:{SANDBOX_PORT}{path}", data=body.encode() if data else None,
-        method=method, headers={"Authorization": f"Bearer {PLATFORM_KEY}",
-                                **({"Stripe-Account": account} if account else {})})
+        f"http://127.0.0.1:{SANDBOX_PORT}{path}",
+        data=body.encode() if data else None,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {PLATFORM_KEY}",
+            **({"Stripe-Account": account} if account else {}),
+        },
+    )
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
 
@@ -101,15 +121,23 @@ def ensure_platform_endpoint() -> None:
     """The platform's Connect endpoint; its secret goes to var/dev.env for the web."""
     dev_env = VAR / "dev.env"
     url = f"http://127.0.0.1:{WEB_PORT}/webhooks/stripe"
-    existing = [e for e in stripe_call("GET", "/v1/webhook_endpoints?limit=100")["data"]
-                if e["url"] == url]
+    existing = [
+        e for e in stripe_call("GET", "/v1/webhook_endpoints?limit=100")["data"] if e["url"] == url
+    ]
     if existing and dev_env.exists():
         return
     for endpoint in existing:
         stripe_call("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}")
-    created = stripe_call("POST", "/v1/webhook_endpoints", {
-        "url": url, "enabled_events[0]": "*", "connect": "true",
-        "description": "Backstop (make run)"})
+    created = stripe_call(
+        "POST",
+        "/v1/webhook_endpoints",
+        {
+            "url": url,
+            "enabled_events[0]": "*",
+            "connect": "true",
+            "description": "Backstop (make run)",
+        },
+    )
     dev_env.write_text(f"STRIPE_WEBHOOK_SECRET={created['secret']}\n")
 
 
@@ -132,13 +160,20 @@ def seed(environ: dict[str, str]) -> None:
         print("Seeding the demo workspace (a minute: the sandbox bills a month of renewals)")
         user = accounts.sign_up(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Demo Fitness Co")
         workspace = user.memberships[0].workspace
-        account = stripe_call("POST", "/v1/accounts", {
-            "type": "standard", "email": DEMO_EMAIL,
-            "business_profile[name]": "Demo Fitness Co"})["id"]
+        account = stripe_call(
+            "POST",
+            "/v1/accounts",
+            {"type": "standard", "email": DEMO_EMAIL, "business_profile[name]": "Demo Fitness Co"},
+        )["id"]
         _demo_stripe_data(account)
         connection = StripeConnection(
-            workspace_id=workspace.id, mode="oauth", stripe_account_id=account, livemode=False,
-            secret_enc=encrypt("sk_test_" + secrets.token_hex(12)), scope="read_write")
+            workspace_id=workspace.id,
+            mode="oauth",
+            stripe_account_id=account,
+            livemode=False,
+            secret_enc=encrypt("sk_test_" + secrets.token_hex(12)),
+            scope="read_write",
+        )
         db.session.add(connection)
         db.session.flush()
         from app.queue import enqueue
@@ -150,25 +185,54 @@ def seed(environ: dict[str, str]) -> None:
 
 def _demo_stripe_data(account: str) -> None:
     now = int(time.time())
-    clock = stripe_call("POST", "/v1/test_helpers/test_clocks", {
-        "frozen_time": str(now - 31 * DAY), "name": "Demo"}, account)
-    prices = [stripe_call("POST", "/v1/prices", {
-        "currency": "usd", "unit_amount": str(amount), "recurring[interval]": "month",
-        "product_data[name]": name}, account)["id"]
-        for name, amount in (("Studio", 2900), ("Studio Plus", 5900))]
+    clock = stripe_call(
+        "POST",
+        "/v1/test_helpers/test_clocks",
+        {"frozen_time": str(now - 31 * DAY), "name": "Demo"},
+        account,
+    )
+    prices = [
+        stripe_call(
+            "POST",
+            "/v1/prices",
+            {
+                "currency": "usd",
+                "unit_amount": str(amount),
+                "recurring[interval]": "month",
+                "product_data[name]": name,
+            },
+            account,
+        )["id"]
+        for name, amount in (("Studio", 2900), ("Studio Plus", 5900))
+    ]
     for i, (name, pm) in enumerate(DEMO_CUSTOMERS):
         email = name.lower().replace(" ", ".") + "@example.com"
-        customer = stripe_call("POST", "/v1/customers", {
-            "name": name, "email": email, "test_clock": clock["id"], "payment_method": pm},
-            account)
-        method = stripe_call("GET", f"/v1/payment_methods?customer={customer['id']}",
-                             account=account)["data"][0]["id"]
-        stripe_call("POST", "/v1/subscriptions", {
-            "customer": customer["id"], "items[0][price]": prices[i % 2],
-            "default_payment_method": method}, account)
+        customer = stripe_call(
+            "POST",
+            "/v1/customers",
+            {"name": name, "email": email, "test_clock": clock["id"], "payment_method": pm},
+            account,
+        )
+        method = stripe_call(
+            "GET", f"/v1/payment_methods?customer={customer['id']}", account=account
+        )["data"][0]["id"]
+        stripe_call(
+            "POST",
+            "/v1/subscriptions",
+            {
+                "customer": customer["id"],
+                "items[0][price]": prices[i % 2],
+                "default_payment_method": method,
+            },
+            account,
+        )
     # A month later: the renewals run, and the cards above decline theirs.
-    stripe_call("POST", f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
-                {"frozen_time": str(now)}, account)
+    stripe_call(
+        "POST",
+        f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
+        {"frozen_time": str(now)},
+        account,
+    )
 
 
 def main() -> int:
@@ -176,16 +240,21 @@ def main() -> int:
     environ = env()
     if not port_free(WEB_PORT):
         sys.exit(f"port {WEB_PORT} is taken: is another `make run` running?")
-    run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "-d",
-         "app/migrations"], environ)
+    run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "-d", "app/migrations"],
+        environ,
+    )
     sandbox = start_sandbox(environ)
     try:
         ensure_platform_endpoint()
         environ = env()  # now with the platform webhook secret
         seed(environ)
-        print(f"\n  Backstop:   http://127.0.0.1:{WEB_PORT}/login"
-              f"\n  Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"
-              f"\n  Stripe sandbox: http://127.0.0.1:{SANDBOX_PORT}\n", flush=True)
+        print(
+            f"\n  Backstop:   http://127.0.0.1:{WEB_PORT}/login"
+            f"\n  Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"
+            f"\n  Stripe sandbox: http://127.0.0.1:{SANDBOX_PORT}\n",
+            flush=True,
+        )
         honcho = [sys.executable, "-m", "honcho", "start", "-f", "Procfile.dev"]
         return subprocess.call(honcho, cwd=ROOT, env=environ)
     except KeyboardInterrupt:

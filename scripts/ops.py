@@ -39,8 +39,10 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is neither a date/time (2026-05-01, "
-                         "2026-05-01T14:30) nor a duration (45m, 2h, 3d, 1w)")
+        raise ValueError(
+            f"{text!r} is neither a date/time (2026-05-01, "
+            "2026-05-01T14:30) nor a duration (45m, 2h, 3d, 1w)"
+        )
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(dt.UTC)
@@ -73,7 +75,8 @@ def _audit(action: str, **kw: Any) -> None:
 
 def _workspace(slug: str) -> Workspace:
     workspace = db.session.execute(
-        select(Workspace).where(Workspace.slug == slug.strip().lower())).scalar_one_or_none()
+        select(Workspace).where(Workspace.slug == slug.strip().lower())
+    ).scalar_one_or_none()
     if workspace is None:
         raise click.BadParameter(f"no workspace has the slug {slug!r}", param_hint="--workspace")
     return workspace
@@ -81,16 +84,24 @@ def _workspace(slug: str) -> Workspace:
 
 @ops.command("create-staff")
 @click.option("--email", required=True, help="The staff member's email (their log-in).")
-@click.option("--role", required=True, type=click.Choice(STAFF_ROLES),
-              help="support (read-only) or admin (may act).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of stdin instead of prompting.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(STAFF_ROLES),
+    help="support (read-only) or admin (may act).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
 def create_staff(email: str, role: str, password_stdin: bool) -> None:
     """Create a back-office account (support or admin)."""
     if accounts.find_user(db.session, email) is not None:
         raise click.ClickException(
             f"{accounts.normalise_email(email)} already has an account; change its staff "
-            "role in the back office (Users) instead.")
+            "role in the back office (Users) instead."
+        )
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -99,30 +110,42 @@ def create_staff(email: str, role: str, password_stdin: bool) -> None:
         user = accounts.create_user(db.session, email, password, staff_role=role)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc))
-    _audit("user.create_staff", target_type="user", target_id=str(user.id),
-           email=user.email, staff_role=role)
+    _audit(
+        "user.create_staff",
+        target_type="user",
+        target_id=str(user.id),
+        email=user.email,
+        staff_role=role,
+    )
     db.session.commit()
     click.echo(f"Created {role} account {user.email}.")
 
 
 @ops.command("replay-events")
 @click.option("--workspace", "slug", required=True, help="The workspace's slug.")
-@click.option("--since", required=True, type=Since(),
-              help="Received at or after: 2026-05-01, 2026-05-01T14:30, or 45m/2h/3d/1w ago.")
+@click.option(
+    "--since",
+    required=True,
+    type=Since(),
+    help="Received at or after: 2026-05-01, 2026-05-01T14:30, or 45m/2h/3d/1w ago.",
+)
 @click.option("--type", "event_type", help="Only events of this type (invoice.paid...).")
 @click.option("--dry-run", is_flag=True, help="Print how many events would be replayed.")
-def replay_events(slug: str, since: dt.datetime, event_type: str | None,
-                  dry_run: bool) -> None:
+def replay_events(slug: str, since: dt.datetime, event_type: str | None, dry_run: bool) -> None:
     """Process a workspace's stored Stripe events again (handlers are idempotent)."""
     workspace = _workspace(slug)
-    query = select(StripeEvent).where(StripeEvent.workspace_id == workspace.id,
-                                      StripeEvent.received_at >= since)
+    query = select(StripeEvent).where(
+        StripeEvent.workspace_id == workspace.id, StripeEvent.received_at >= since
+    )
     if event_type:
         query = query.where(StripeEvent.type == event_type)
-    events = db.session.execute(
-        query.order_by(StripeEvent.received_at, StripeEvent.id)).scalars().all()
-    what = f"{len(events)} event(s){f' of type {event_type}' if event_type else ''} " \
-           f"received by {workspace.slug} since {since.isoformat()}"
+    events = (
+        db.session.execute(query.order_by(StripeEvent.received_at, StripeEvent.id)).scalars().all()
+    )
+    what = (
+        f"{len(events)} event(s){f' of type {event_type}' if event_type else ''} "
+        f"received by {workspace.slug} since {since.isoformat()}"
+    )
     if dry_run:
         click.echo(f"Dry run: {what} would be replayed.")
         return
@@ -132,10 +155,17 @@ def replay_events(slug: str, since: dt.datetime, event_type: str | None,
     with click.progressbar(events, label="Replaying") as bar:
         for event in bar:
             replay(db.session, event)
-    _audit("stripe_event.replay", target_type="workspace", target_id=str(workspace.id),
-           workspace_id=workspace.id, since=since.isoformat(), type=event_type,
-           count=len(events), first_event=events[0].stripe_event_id,
-           last_event=events[-1].stripe_event_id)
+    _audit(
+        "stripe_event.replay",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        workspace_id=workspace.id,
+        since=since.isoformat(),
+        type=event_type,
+        count=len(events),
+        first_event=events[0].stripe_event_id,
+        last_event=events[-1].stripe_event_id,
+    )
     db.session.commit()  # the processing tasks are sent after this commit
     click.echo(f"Replayed {what}.")
 
@@ -145,15 +175,20 @@ def replay_events(slug: str, since: dt.datetime, event_type: str | None,
 def resync(slug: str) -> None:
     """Restart the import of a workspace's customers, subscriptions and invoices."""
     workspace = _workspace(slug)
-    connection = db.session.execute(select(StripeConnection).where(
-        StripeConnection.workspace_id == workspace.id)).scalar_one_or_none()
+    connection = db.session.execute(
+        select(StripeConnection).where(StripeConnection.workspace_id == workspace.id)
+    ).scalar_one_or_none()
     if connection is None or not connection.is_connected:
         raise click.ClickException(
-            f"{workspace.slug} is not connected to Stripe; there is nothing to re-sync.")
+            f"{workspace.slug} is not connected to Stripe; there is nothing to re-sync."
+        )
     restart_import(db.session, connection)
-    _audit("stripe_connection.resync", target_type="stripe_connection",
-           target_id=str(connection.id), workspace_id=workspace.id,
-           stripe_account_id=connection.stripe_account_id)
+    _audit(
+        "stripe_connection.resync",
+        target_type="stripe_connection",
+        target_id=str(connection.id),
+        workspace_id=workspace.id,
+        stripe_account_id=connection.stripe_account_id,
+    )
     db.session.commit()  # the first import page is sent after this commit
     click.echo(f"Import restarted for {workspace.slug} ({connection.stripe_account_id}).")
-

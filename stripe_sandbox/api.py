@@ -46,9 +46,18 @@ def route(method: str, path: str, *, auth: str = "secret", params: tuple[str, ..
 class Ctx:
     """One request against one account."""
 
-    def __init__(self, state: State, acct: Account, params: Params, *, base_url: str,
-                 request: Any = None, key: str | None = None,
-                 idempotency_key: str | None = None, request_id: str | None = None):
+    def __init__(
+        self,
+        state: State,
+        acct: Account,
+        params: Params,
+        *,
+        base_url: str,
+        request: Any = None,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+    ):
         self.state = state
         self.acct = acct
         self.params = params
@@ -66,19 +75,34 @@ class Ctx:
         return self.state.now_for_customer(self.acct, customer_id)
 
     # -- lookups --------------------------------------------------------------------------
-    def load(self, kind: str, oid: str | None, *, label: str | None = None,
-             param: str = "id") -> dict[str, Any]:
+    def load(
+        self, kind: str, oid: str | None, *, label: str | None = None, param: str = "id"
+    ) -> dict[str, Any]:
         obj = self.acct.get(oid, kind) if isinstance(oid, str) else None
         if obj is None:
             raise NotFound(label or kind.replace("_", " "), str(oid), param=param)
         return obj
 
-    def emit(self, event_type: str, obj: dict[str, Any], *,
-             previous: dict[str, Any] | None = None, created: int | None = None) -> dict[str, Any]:
+    def emit(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        *,
+        previous: dict[str, Any] | None = None,
+        created: int | None = None,
+    ) -> dict[str, Any]:
         from .events import emit  # events imports api-free modules only
 
-        return emit(self.state, self.acct, event_type, obj, previous=previous, created=created,
-                    request_id=self.request_id, idempotency_key=self.idempotency_key)
+        return emit(
+            self.state,
+            self.acct,
+            event_type,
+            obj,
+            previous=previous,
+            created=created,
+            request_id=self.request_id,
+            idempotency_key=self.idempotency_key,
+        )
 
 
 def require_choice(value: str | None, choices: tuple[str, ...], param: str) -> None:

@@ -49,31 +49,34 @@ def _c(number: str, brand: str = "visa", **kw) -> Card:
 
 
 #: Stripe's documented test card numbers.
-NUMBERS: dict[str, Card] = {c.number: c for c in [
-    _c("4242424242424242"),
-    _c("4000056655665556", funding="debit"),
-    _c("5555555555554444", "mastercard"),
-    _c("2223003122003222", "mastercard"),
-    _c("5200828282828210", "mastercard", funding="debit"),
-    _c("378282246310005", "amex"),
-    _c("6011111111111117", "discover"),
-    _c("4000000000000341", charge_decline="generic_decline"),
-    _c("4000000000000002", attach_decline="generic_decline"),
-    _c("4000000000009995", attach_decline="insufficient_funds"),
-    _c("4000000000009987", attach_decline="lost_card"),
-    _c("4000000000009979", attach_decline="stolen_card"),
-    _c("4000000000000069", attach_decline="expired_card"),
-    _c("4000000000000127", attach_decline="incorrect_cvc"),
-    _c("4000000000000119", attach_decline="processing_error"),
-    _c("4242424242424241", attach_decline="incorrect_number"),
-    _c("4000000000006975", attach_decline="card_velocity_exceeded"),
-    _c("4100000000000019", attach_decline="fraudulent"),
-    _c("4000002500003155", three_d_secure="setup"),
-    _c("4000002760003184", three_d_secure="always"),
-    _c("4000000000003220", three_d_secure="setup"),
-    _c("4000000000000259", dispute_reason="fraudulent"),
-    _c("4000000000002685", dispute_reason="product_not_received"),
-]}
+NUMBERS: dict[str, Card] = {
+    c.number: c
+    for c in [
+        _c("4242424242424242"),
+        _c("4000056655665556", funding="debit"),
+        _c("5555555555554444", "mastercard"),
+        _c("2223003122003222", "mastercard"),
+        _c("5200828282828210", "mastercard", funding="debit"),
+        _c("378282246310005", "amex"),
+        _c("6011111111111117", "discover"),
+        _c("4000000000000341", charge_decline="generic_decline"),
+        _c("4000000000000002", attach_decline="generic_decline"),
+        _c("4000000000009995", attach_decline="insufficient_funds"),
+        _c("4000000000009987", attach_decline="lost_card"),
+        _c("4000000000009979", attach_decline="stolen_card"),
+        _c("4000000000000069", attach_decline="expired_card"),
+        _c("4000000000000127", attach_decline="incorrect_cvc"),
+        _c("4000000000000119", attach_decline="processing_error"),
+        _c("4242424242424241", attach_decline="incorrect_number"),
+        _c("4000000000006975", attach_decline="card_velocity_exceeded"),
+        _c("4100000000000019", attach_decline="fraudulent"),
+        _c("4000002500003155", three_d_secure="setup"),
+        _c("4000002760003184", three_d_secure="always"),
+        _c("4000000000003220", three_d_secure="setup"),
+        _c("4000000000000259", dispute_reason="fraudulent"),
+        _c("4000000000002685", dispute_reason="product_not_received"),
+    ]
+}
 
 #: Stripe's documented PaymentMethod test ids.
 PM_IDS: dict[str, str] = {
@@ -102,19 +105,37 @@ PM_IDS: dict[str, str] = {
 
 #: Decline codes the sandbox cards can carry (``pm_card_sandbox_<code>``).
 SANDBOX_CODES = (
-    "insufficient_funds", "do_not_honor", "generic_decline", "expired_card", "incorrect_cvc",
-    "processing_error", "card_velocity_exceeded", "authentication_required", "stolen_card",
-    "lost_card", "fraudulent", "try_again_later", "issuer_not_available", "pickup_card",
-    "restricted_card", "card_not_supported", "withdrawal_count_limit_exceeded",
+    "insufficient_funds",
+    "do_not_honor",
+    "generic_decline",
+    "expired_card",
+    "incorrect_cvc",
+    "processing_error",
+    "card_velocity_exceeded",
+    "authentication_required",
+    "stolen_card",
+    "lost_card",
+    "fraudulent",
+    "try_again_later",
+    "issuer_not_available",
+    "pickup_card",
+    "restricted_card",
+    "card_not_supported",
+    "withdrawal_count_limit_exceeded",
     "do_not_try_again",
 )
 
 _SANDBOX = re.compile(
     r"^pm_card_sandbox_(?:(?P<brand>visa|mastercard|amex|discover)_)?(?P<code>[a-z_]+?)"
-    r"(?:_(?P<always>always)|_recover(?P<recover>\d+))?$")
+    r"(?:_(?P<always>always)|_recover(?P<recover>\d+))?$"
+)
 
-_SANDBOX_NUMBERS = {"visa": "4000009990000000", "mastercard": "5100009990000000",
-                    "amex": "340000999000000", "discover": "6011009990000000"}
+_SANDBOX_NUMBERS = {
+    "visa": "4000009990000000",
+    "mastercard": "5100009990000000",
+    "amex": "340000999000000",
+    "discover": "6011009990000000",
+}
 
 
 def sandbox_card(pm_id: str) -> Card | None:
@@ -129,10 +150,15 @@ def sandbox_card(pm_id: str) -> Card | None:
         code, advice = "do_not_honor", "do_not_try_again"
     recover = match.group("recover")
     number = _SANDBOX_NUMBERS[brand][:-4] + f"{SANDBOX_CODES.index(match.group('code')):04d}"
-    return Card(number=number, brand=brand, charge_decline=code,
-                first_charge_succeeds=not match.group("always"),
-                recover_after=int(recover) if recover is not None else None,
-                advice_code=advice, unique_fingerprint=True)
+    return Card(
+        number=number,
+        brand=brand,
+        charge_decline=code,
+        first_charge_succeeds=not match.group("always"),
+        recover_after=int(recover) if recover is not None else None,
+        advice_code=advice,
+        unique_fingerprint=True,
+    )
 
 
 def card_for_number(number: str) -> Card:
@@ -140,8 +166,9 @@ def card_for_number(number: str) -> Card:
     digits = re.sub(r"\D", "", number)
     if digits in NUMBERS:
         return NUMBERS[digits]
-    brand = {"4": "visa", "5": "mastercard", "2": "mastercard", "3": "amex",
-             "6": "discover"}.get(digits[:1], "visa")
+    brand = {"4": "visa", "5": "mastercard", "2": "mastercard", "3": "amex", "6": "discover"}.get(
+        digits[:1], "visa"
+    )
     return Card(number=digits, brand=brand)
 
 
@@ -176,28 +203,43 @@ _MESSAGES = {
     "incorrect_number": "Your card number is incorrect.",
     "processing_error": "An error occurred while processing your card. Try again in a little bit.",
     "card_velocity_exceeded": "Your card was declined for making repeated attempts too "
-                              "frequently or exceeding its amount limit.",
-    "authentication_required": "Your card was declined. This transaction requires "
-                               "authentication.",
+    "frequently or exceeding its amount limit.",
+    "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
 _OWN_CODE = {"expired_card", "incorrect_cvc", "incorrect_number", "processing_error"}
 _ADVICE = {
-    "insufficient_funds": "try_again_later", "processing_error": "try_again_later",
-    "try_again_later": "try_again_later", "issuer_not_available": "try_again_later",
+    "insufficient_funds": "try_again_later",
+    "processing_error": "try_again_later",
+    "try_again_later": "try_again_later",
+    "issuer_not_available": "try_again_later",
     "card_velocity_exceeded": "try_again_later",
-    "expired_card": "confirm_card_data", "incorrect_cvc": "confirm_card_data",
+    "expired_card": "confirm_card_data",
+    "incorrect_cvc": "confirm_card_data",
     "incorrect_number": "confirm_card_data",
-    "stolen_card": "do_not_try_again", "lost_card": "do_not_try_again",
-    "fraudulent": "do_not_try_again", "pickup_card": "do_not_try_again",
+    "stolen_card": "do_not_try_again",
+    "lost_card": "do_not_try_again",
+    "fraudulent": "do_not_try_again",
+    "pickup_card": "do_not_try_again",
     "restricted_card": "do_not_try_again",
 }
 _NETWORK_DECLINE = {  # ISO 8583 response codes as the networks send them
-    "insufficient_funds": "51", "do_not_honor": "05", "generic_decline": "05",
-    "expired_card": "54", "incorrect_cvc": "N7", "stolen_card": "43", "lost_card": "41",
-    "fraudulent": "59", "pickup_card": "04", "restricted_card": "62",
-    "card_velocity_exceeded": "61", "withdrawal_count_limit_exceeded": "65",
-    "processing_error": "96", "issuer_not_available": "91", "try_again_later": "19",
-    "authentication_required": "1A", "card_not_supported": "57",
+    "insufficient_funds": "51",
+    "do_not_honor": "05",
+    "generic_decline": "05",
+    "expired_card": "54",
+    "incorrect_cvc": "N7",
+    "stolen_card": "43",
+    "lost_card": "41",
+    "fraudulent": "59",
+    "pickup_card": "04",
+    "restricted_card": "62",
+    "card_velocity_exceeded": "61",
+    "withdrawal_count_limit_exceeded": "65",
+    "processing_error": "96",
+    "issuer_not_available": "91",
+    "try_again_later": "19",
+    "authentication_required": "1A",
+    "card_not_supported": "57",
 }
 
 
@@ -206,8 +248,11 @@ def decline(code: str, brand: str, advice_code: str | None = None) -> Decline:
     network_advice = None
     if brand == "mastercard" and advice:
         # Mastercard merchant advice codes: 01 new info, 02 try later, 03 do not try again.
-        network_advice = {"confirm_card_data": "01", "try_again_later": "02",
-                          "do_not_try_again": "03"}[advice]
+        network_advice = {
+            "confirm_card_data": "01",
+            "try_again_later": "02",
+            "do_not_try_again": "03",
+        }[advice]
     return Decline(
         code=code if code in _OWN_CODE else "card_declined",
         decline_code=code,
@@ -218,8 +263,16 @@ def decline(code: str, brand: str, advice_code: str | None = None) -> Decline:
     )
 
 
-def charge_outcome(card: Card, charges_before: int, *, exp_month: int, exp_year: int,
-                   at: int, off_session: bool, authenticated: bool = False) -> Decline | None:
+def charge_outcome(
+    card: Card,
+    charges_before: int,
+    *,
+    exp_month: int,
+    exp_year: int,
+    at: int,
+    off_session: bool,
+    authenticated: bool = False,
+) -> Decline | None:
     """Whether the next charge on ``card`` declines; ``charges_before`` counts earlier ones."""
     moment = datetime.fromtimestamp(at, UTC)
     if (exp_year, exp_month) < (moment.year, moment.month):

@@ -51,20 +51,29 @@ def update_sub(ctx: Ctx, sub: dict[str, Any], before: dict[str, Any], at: int) -
 
 # -- starting ----------------------------------------------------------------------------------
 
+
 def start(ctx: Ctx, sub: dict[str, Any], at: int, payment_behavior: str) -> dict[str, Any]:
     """Bill the first period (or start the trial) of a new subscription."""
     ctx.emit("customer.subscription.created", sub, created=at)
     if sub["status"] == "trialing":
-        inv = billing.build_invoice(ctx, sub, billing_reason="subscription_create", at=at,
-                                    period_start=at, period_end=at, charge_items=False)
+        inv = billing.build_invoice(
+            ctx,
+            sub,
+            billing_reason="subscription_create",
+            at=at,
+            period_start=at,
+            period_end=at,
+            charge_items=False,
+        )
         billing.finalize(ctx, inv, at)
         billing.attempt_invoice(ctx, inv, at)
         if sub["trial_end"] - TRIAL_WILL_END_BEFORE > at:
             schedule(ctx, sub, sub["trial_end"] - TRIAL_WILL_END_BEFORE, "trial_will_end")
         schedule(ctx, sub, sub["trial_end"], "period_end")
         return inv
-    inv = billing.build_invoice(ctx, sub, billing_reason="subscription_create", at=at,
-                                period_start=at, period_end=at)
+    inv = billing.build_invoice(
+        ctx, sub, billing_reason="subscription_create", at=at, period_start=at, period_end=at
+    )
     billing.finalize(ctx, inv, at)
     schedule(ctx, sub, period_end(sub), "period_end")
     if payment_behavior == "default_incomplete" and inv["amount_due"] > 0:
@@ -82,12 +91,16 @@ def period_end(sub: dict[str, Any]) -> int:
 
 # -- after payments ----------------------------------------------------------------------------
 
+
 def after_invoice_paid(ctx: Ctx, inv: dict[str, Any], at: int) -> None:
     sub = ctx.acct.get(inv.get("subscription"), "subscription")
     if sub is None or sub["status"] not in ("past_due", "unpaid", "incomplete"):
         return
-    still_open = [i for i in ctx.acct.all("invoice")
-                  if i.get("subscription") == sub["id"] and i["status"] == "open"]
+    still_open = [
+        i
+        for i in ctx.acct.all("invoice")
+        if i.get("subscription") == sub["id"] and i["status"] == "open"
+    ]
     if still_open:
         return
     before = snapshot(sub)
@@ -124,12 +137,19 @@ def after_invoice_failed(ctx: Ctx, inv: dict[str, Any], at: int, *, automatic: b
 
 # -- ending ------------------------------------------------------------------------------------
 
-def end_subscription(state: store.State, acct: store.Account, sub: dict[str, Any], *,
-                     reason: str, at: int, comment: str | None = None,
-                     feedback: str | None = None) -> None:
+
+def end_subscription(
+    state: store.State,
+    acct: store.Account,
+    sub: dict[str, Any],
+    *,
+    reason: str,
+    at: int,
+    comment: str | None = None,
+    feedback: str | None = None,
+) -> None:
     ctx = billing.job_ctx(state, acct)
-    sub.update(status="canceled", ended_at=at,
-               canceled_at=sub["canceled_at"] or at)
+    sub.update(status="canceled", ended_at=at, canceled_at=sub["canceled_at"] or at)
     sub["cancellation_details"] = {"comment": comment, "feedback": feedback, "reason": reason}
     for inv in acct.all("invoice"):
         if inv.get("subscription") == sub["id"] and inv["status"] == "open":
@@ -138,6 +158,7 @@ def end_subscription(state: store.State, acct: store.Account, sub: dict[str, Any
 
 
 # -- the clock ---------------------------------------------------------------------------------
+
 
 def run_jobs(state: store.State, acct: store.Account, clock_id: str | None, until: int) -> int:
     """Run every job due on this clock up to ``until``, in order; returns how many ran."""
@@ -175,11 +196,12 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
         return
     before = snapshot(sub)
     if sub["status"] == "trialing":
-        if not billing.charge_method_for_sub(ctx, sub) and _trial_end_behavior(sub) != \
-                "create_invoice":
+        if (
+            not billing.charge_method_for_sub(ctx, sub)
+            and _trial_end_behavior(sub) != "create_invoice"
+        ):
             if _trial_end_behavior(sub) == "cancel":
-                end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested",
-                                 at=due)
+                end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=due)
                 return
             sub["status"] = "paused"
             update_sub(ctx, sub, before, due)
@@ -188,8 +210,9 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
         sub["status"] = "active"
     new_period(sub, due)
     pause = sub.get("pause_collection")
-    inv = billing.build_invoice(ctx, sub, billing_reason="subscription_cycle", at=due,
-                                period_start=due, period_end=due)
+    inv = billing.build_invoice(
+        ctx, sub, billing_reason="subscription_cycle", at=due, period_start=due, period_end=due
+    )
     update_sub(ctx, sub, before, due)
     schedule(ctx, sub, period_end(sub), "period_end")
     if pause:
@@ -204,16 +227,19 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
 
 def _trial_end_behavior(sub: dict[str, Any]) -> str:
     settings = sub.get("trial_settings") or {}
-    return ((settings.get("end_behavior") or {}).get("missing_payment_method")
-            or "create_invoice")
+    return (settings.get("end_behavior") or {}).get("missing_payment_method") or "create_invoice"
 
 
 def new_period(sub: dict[str, Any], start_at: int) -> None:
     items = []
     for item in sub["items"]["data"]:
         recurring = item["price"]["recurring"]
-        end = add_interval(start_at, recurring["interval"], recurring["interval_count"],
-                           sub.get("billing_cycle_anchor_day"))
+        end = add_interval(
+            start_at,
+            recurring["interval"],
+            recurring["interval_count"],
+            sub.get("billing_cycle_anchor_day"),
+        )
         items.append({**item, "current_period_start": start_at, "current_period_end": end})
     sub["items"] = {**sub["items"], "data": items}
 

@@ -9,9 +9,16 @@ class StripeError(Exception):
     status = 400
     type = "invalid_request_error"
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
-                 decline_code: str | None = None, advice_code: str | None = None,
-                 extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        decline_code: str | None = None,
+        advice_code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code

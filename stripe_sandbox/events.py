@@ -26,9 +26,17 @@ def event_time(state: State, acct: Account, obj: dict[str, Any]) -> int:
     return state.now_for_customer(acct, customer if isinstance(customer, str) else None)
 
 
-def emit(state: State, acct: Account, event_type: str, obj: dict[str, Any], *,
-         previous: dict[str, Any] | None = None, created: int | None = None,
-         request_id: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+def emit(
+    state: State,
+    acct: Account,
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    previous: dict[str, Any] | None = None,
+    created: int | None = None,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"object": snapshot(obj)}
     if previous:
         data["previous_attributes"] = snapshot(previous)
@@ -60,12 +68,18 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 def endpoints_for(state: State, acct: Account, event_type: str) -> list[dict[str, Any]]:
     """The account's own endpoints, plus its platform's Connect endpoints."""
-    chosen = [ep for ep in acct.all("webhook_endpoint")
-              if not acct.priv(ep["id"]).get("connect") and _wants(ep, event_type)]
+    chosen = [
+        ep
+        for ep in acct.all("webhook_endpoint")
+        if not acct.priv(ep["id"]).get("connect") and _wants(ep, event_type)
+    ]
     if acct.platform_id and acct.platform_id in state.accounts:
         platform = state.accounts[acct.platform_id]
-        chosen += [ep for ep in platform.all("webhook_endpoint")
-                   if platform.priv(ep["id"]).get("connect") and _wants(ep, event_type)]
+        chosen += [
+            ep
+            for ep in platform.all("webhook_endpoint")
+            if platform.priv(ep["id"]).get("connect") and _wants(ep, event_type)
+        ]
     return chosen
 
 

@@ -47,6 +47,7 @@ class OAuthError(Exception):
 
 # -- names ------------------------------------------------------------------------------------
 
+
 def platform_for_client_id(client_id: str | None) -> str | None:
     """``ca_X`` -> the account of ``sk_test_X``; ``None`` for anything else."""
     if not client_id or not client_id.startswith("ca_") or len(client_id) <= 3:
@@ -69,11 +70,13 @@ def platform_name(state: State, client_id: str) -> str:
 def is_revoked(state: State, key: str) -> bool:
     """True for an OAuth access token (or publishable key) revoked by deauthorization."""
     grant = state.oauth_codes.get(key)
-    return bool(grant and grant.get("kind") in ("access_token", "publishable_key")
-                and grant.get("revoked"))
+    return bool(
+        grant and grant.get("kind") in ("access_token", "publishable_key") and grant.get("revoked")
+    )
 
 
 # -- /oauth/authorize -------------------------------------------------------------------------
+
 
 def _valid_redirect(uri: str | None) -> bool:
     if not uri or len(uri) > 2000:
@@ -115,24 +118,40 @@ def authorize_page(state: State, request: Request) -> Response:
     assert client_id is not None and redirect_uri is not None
     oauth_state = _str(params, "state")
     if _str(params, "response_type") != "code":
-        return _redirect(redirect_uri, {
-            "error": "unsupported_response_type",
-            "error_description": "Only response_type=code is supported.", "state": oauth_state})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "unsupported_response_type",
+                "error_description": "Only response_type=code is supported.",
+                "state": oauth_state,
+            },
+        )
     scope = _str(params, "scope") or "read_only"
     if scope not in SCOPES:
-        return _redirect(redirect_uri, {
-            "error": "invalid_scope",
-            "error_description": f"Invalid scope: {scope}. Use read_write or read_only.",
-            "state": oauth_state})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "invalid_scope",
+                "error_description": f"Invalid scope: {scope}. Use read_write or read_only.",
+                "state": oauth_state,
+            },
+        )
     user = params.get("stripe_user")
     user = user if isinstance(user, dict) else {}
     with state.lock:
         name = platform_name(state, client_id)
-    return _consent_page(name, {
-        "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
-        "state": oauth_state or "", "express": "true" if express else "",
-        "email": _str(user, "email") or "", "business_name": _str(user, "business_name") or "",
-    })
+    return _consent_page(
+        name,
+        {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": oauth_state or "",
+            "express": "true" if express else "",
+            "email": _str(user, "email") or "",
+            "business_name": _str(user, "business_name") or "",
+        },
+    )
 
 
 def _check_client(client_id: str | None, redirect_uri: str | None) -> str | None:
@@ -161,9 +180,14 @@ def authorize_decision(state: State, request: Request) -> Response:
     oauth_state = _str(form, "state") or None
     decision = _str(form, "decision")
     if decision == "deny":
-        return _redirect(redirect_uri, {
-            "error": "access_denied",
-            "error_description": "The user denied your request", "state": oauth_state})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "access_denied",
+                "error_description": "The user denied your request",
+                "state": oauth_state,
+            },
+        )
     if decision != "authorize":
         return _error_page("Choose Authorize or Deny.")
     email = _str(form, "email") or None
@@ -177,22 +201,41 @@ def authorize_decision(state: State, request: Request) -> Response:
     assert platform_id is not None
     with state.lock:
         if invalid:
-            return _consent_page(platform_name(state, client_id), {
-                **form, "email": email or "", "business_name": business_name or "",
-                "state": oauth_state or ""}, error=invalid)
+            return _consent_page(
+                platform_name(state, client_id),
+                {
+                    **form,
+                    "email": email or "",
+                    "business_name": business_name or "",
+                    "state": oauth_state or "",
+                },
+                error=invalid,
+            )
         state.account(platform_id)
-        acct = connect_account(state, platform_id, email=email, business_name=business_name,
-                               kind="express" if form.get("express") == "true" else "standard")
+        acct = connect_account(
+            state,
+            platform_id,
+            email=email,
+            business_name=business_name,
+            kind="express" if form.get("express") == "true" else "standard",
+        )
         code = new_id("ac", 32)
         state.oauth_codes[code] = {
-            "kind": "authorization_code", "platform": platform_id, "client_id": client_id,
-            "account": acct.id, "scope": scope, "redirect_uri": redirect_uri,
-            "used": False, "created": int(time.time())}
+            "kind": "authorization_code",
+            "platform": platform_id,
+            "client_id": client_id,
+            "account": acct.id,
+            "scope": scope,
+            "redirect_uri": redirect_uri,
+            "used": False,
+            "created": int(time.time()),
+        }
         state.dirty = True
     return _redirect(redirect_uri, {"code": code, "scope": scope, "state": oauth_state})
 
 
 # -- /oauth/token and /oauth/deauthorize ------------------------------------------------------
+
 
 def _oauth_json(payload: dict[str, Any], status: int = 200) -> Response:
     response = Response(json.dumps(payload), status=status, mimetype="application/json")
@@ -203,8 +246,7 @@ def _oauth_json(payload: dict[str, Any], status: int = 200) -> Response:
 
 def _params(request: Request) -> dict[str, Any]:
     try:
-        return {**decode(request.query_string.decode()),
-                **decode(request.get_data(as_text=True))}
+        return {**decode(request.query_string.decode()), **decode(request.get_data(as_text=True))}
     except (StripeError, UnicodeDecodeError):
         raise OAuthError("invalid_request", "The request body could not be parsed.")
 
@@ -221,8 +263,12 @@ def _platform_key(state: State, request: Request, params: dict[str, Any]) -> str
         except (ValueError, UnicodeDecodeError):
             key = ""
     if not key:
-        raise OAuthError("invalid_client", "No authentication was provided. Send your secret "
-                         "API key as the client_secret parameter or as a Bearer token.", 401)
+        raise OAuthError(
+            "invalid_client",
+            "No authentication was provided. Send your secret "
+            "API key as the client_secret parameter or as a Bearer token.",
+            401,
+        )
     if not key.startswith(_SECRET_PREFIXES) or len(key) <= 8 or is_revoked(state, key):
         raise OAuthError("invalid_client", f"Invalid API Key provided: {_redact(key)}", 401)
     return state.keys.get(key) or account_id_for_key(key[8:])
@@ -231,20 +277,33 @@ def _platform_key(state: State, request: Request, params: dict[str, Any]) -> str
 def _issue(state: State, grant: dict[str, Any], refresh_token: str) -> dict[str, Any]:
     access = "sk_test_" + new_id("oa", 32)[3:]
     state.keys[access] = grant["account"]
-    state.oauth_codes[access] = {"kind": "access_token", "platform": grant["platform"],
-                                 "account": grant["account"], "scope": grant["scope"],
-                                 "revoked": False}
+    state.oauth_codes[access] = {
+        "kind": "access_token",
+        "platform": grant["platform"],
+        "account": grant["account"],
+        "scope": grant["scope"],
+        "revoked": False,
+    }
     publishable = grant.get("publishable_key")
     if not publishable:
         publishable = "pk_test_" + new_id("oa", 32)[3:]
         state.keys[publishable] = grant["account"]
-        state.oauth_codes[publishable] = {"kind": "publishable_key",
-                                          "platform": grant["platform"],
-                                          "account": grant["account"], "revoked": False}
+        state.oauth_codes[publishable] = {
+            "kind": "publishable_key",
+            "platform": grant["platform"],
+            "account": grant["account"],
+            "revoked": False,
+        }
     state.dirty = True
-    return {"access_token": access, "livemode": False, "refresh_token": refresh_token,
-            "scope": grant["scope"], "stripe_publishable_key": publishable,
-            "stripe_user_id": grant["account"], "token_type": "bearer"}
+    return {
+        "access_token": access,
+        "livemode": False,
+        "refresh_token": refresh_token,
+        "scope": grant["scope"],
+        "stripe_publishable_key": publishable,
+        "stripe_user_id": grant["account"],
+        "token_type": "bearer",
+    }
 
 
 def _oauth_call(fn):
@@ -254,8 +313,9 @@ def _oauth_call(fn):
             with state.lock:
                 return _oauth_json(fn(state, request, params))
         except OAuthError as exc:
-            return _oauth_json({"error": exc.error, "error_description": exc.description},
-                               exc.status)
+            return _oauth_json(
+                {"error": exc.error, "error_description": exc.description}, exc.status
+            )
 
     handler.__name__ = fn.__name__
     return handler
@@ -272,15 +332,21 @@ def _token(state: State, request: Request, params: dict[str, Any]) -> dict[str, 
         if not grant or grant.get("kind") != "authorization_code":
             raise OAuthError("invalid_grant", f"Authorization code does not exist: {code}")
         if grant["platform"] != platform_id:
-            raise OAuthError("invalid_grant",
-                             f"Authorization code provided does not belong to you: {code}")
+            raise OAuthError(
+                "invalid_grant", f"Authorization code provided does not belong to you: {code}"
+            )
         if grant["used"]:
             raise OAuthError("invalid_grant", f"Authorization code already used: {code}")
         grant["used"] = True
         refresh = new_id("rt", 32)
-        record = {"kind": "refresh_token", "platform": platform_id,
-                  "client_id": grant["client_id"], "account": grant["account"],
-                  "scope": grant["scope"], "revoked": False}
+        record = {
+            "kind": "refresh_token",
+            "platform": platform_id,
+            "client_id": grant["client_id"],
+            "account": grant["account"],
+            "scope": grant["scope"],
+            "revoked": False,
+        }
         state.oauth_codes[refresh] = record
         token = _issue(state, record, refresh)
         record["publishable_key"] = token["stripe_publishable_key"]
@@ -290,8 +356,12 @@ def _token(state: State, request: Request, params: dict[str, Any]) -> dict[str, 
         if not refresh:
             raise OAuthError("invalid_request", "No refresh token provided")
         record = state.oauth_codes.get(refresh)
-        if (not record or record.get("kind") != "refresh_token" or record["revoked"]
-                or record["platform"] != platform_id):
+        if (
+            not record
+            or record.get("kind") != "refresh_token"
+            or record["revoked"]
+            or record["platform"] != platform_id
+        ):
             raise OAuthError("invalid_grant", f"Invalid refresh token: {refresh}")
         scope = _str(params, "scope") or record["scope"]
         if scope not in SCOPES or (record["scope"] == "read_only" and scope == "read_write"):
@@ -313,10 +383,16 @@ def _deauthorize(state: State, request: Request, params: dict[str, Any]) -> dict
         raise OAuthError("invalid_request", "No stripe_user_id provided")
     acct = state.accounts.get(user_id)
     if acct is None or acct.platform_id != platform_id:
-        raise OAuthError("invalid_client", f"This application is not connected to stripe "
-                         f"account {user_id}, or that account does not exist.")
-    application = {"id": client_id, "object": "application",
-                   "name": platform_name(state, client_id)}
+        raise OAuthError(
+            "invalid_client",
+            f"This application is not connected to stripe "
+            f"account {user_id}, or that account does not exist.",
+        )
+    application = {
+        "id": client_id,
+        "object": "application",
+        "name": platform_name(state, client_id),
+    }
     # Emitted while still connected: the event carries ``account`` and reaches the
     # platform's Connect webhook endpoints.
     emit(state, acct, "account.application.deauthorized", application)
@@ -369,15 +445,19 @@ button{flex:1;font:inherit;font-weight:600;padding:10px 14px;border-radius:6px;c
 _CAN_READ = "View your account's data, such as customers, subscriptions and invoices"
 _CAN_WRITE = "Create and change objects such as charges, customers and subscriptions"
 _CAN_HEAR = "Receive notifications about events in your account"
-_SCOPE_TEXT = {"read_write": [_CAN_READ, _CAN_WRITE, _CAN_HEAR],
-               "read_only": [_CAN_READ, _CAN_HEAR]}
+_SCOPE_TEXT = {
+    "read_write": [_CAN_READ, _CAN_WRITE, _CAN_HEAR],
+    "read_only": [_CAN_READ, _CAN_HEAR],
+}
 
 
 def _shell(title: str, body: str, status: int = 200) -> Response:
-    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-            f"<body><main>{body}</main></body></html>")
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
     response = Response(page, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
@@ -388,7 +468,8 @@ def _consent_page(name: str, fields: dict[str, Any], error: str | None = None) -
     e = html.escape
     hidden = "".join(
         f'<input type="hidden" name="{k}" value="{e(str(fields.get(k) or ""))}">'
-        for k in ("client_id", "redirect_uri", "scope", "state", "express"))
+        for k in ("client_id", "redirect_uri", "scope", "state", "express")
+    )
     items = "".join(f"<li>{e(t)}</li>" for t in _SCOPE_TEXT.get(fields["scope"], []))
     host = urlsplit(str(fields["redirect_uri"])).netloc
     problem = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
@@ -410,13 +491,16 @@ def _consent_page(name: str, fields: dict[str, Any], error: str | None = None) -
         "Authorize access</button>"
         '<button type="submit" name="decision" value="deny" class="secondary">Deny</button>'
         "</div></form>"
-        f'<p class="foot">You will be sent back to {e(host)}.</p>')
+        f'<p class="foot">You will be sent back to {e(host)}.</p>'
+    )
     return _shell(f"Connect to {name}", body, 400 if error else 200)
 
 
 def _error_page(message: str) -> Response:
-    body = ('<div class="badge">Test mode &middot; Stripe sandbox</div>'
-            "<h1>This authorization link is not valid</h1>"
-            f'<p class="error" role="alert">{html.escape(message)}</p>'
-            "<p>Go back to the application you came from and try again.</p>")
+    body = (
+        '<div class="badge">Test mode &middot; Stripe sandbox</div>'
+        "<h1>This authorization link is not valid</h1>"
+        f'<p class="error" role="alert">{html.escape(message)}</p>'
+        "<p>Go back to the application you came from and try again.</p>"
+    )
     return _shell("Authorization error", body, 400)

@@ -22,8 +22,14 @@ def includable(kind: str, field: str):
     return decorate
 
 
-def paginate(acct: Account, objects: Iterable[dict[str, Any]], params: Params, url: str,
-             *, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+def paginate(
+    acct: Account,
+    objects: Iterable[dict[str, Any]],
+    params: Params,
+    url: str,
+    *,
+    filters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Stripe's cursor pagination over ``objects`` (already newest first)."""
     limit = params.int("limit", 10)
     if limit < 1 or limit > 100:
@@ -31,12 +37,14 @@ def paginate(acct: Account, objects: Iterable[dict[str, Any]], params: Params, u
     starting_after = params.str("starting_after")
     ending_before = params.str("ending_before")
     if starting_after and ending_before:
-        raise InvalidRequest("You may only specify one of these parameters: "
-                             "starting_after, ending_before.", param="starting_after")
+        raise InvalidRequest(
+            "You may only specify one of these parameters: starting_after, ending_before.",
+            param="starting_after",
+        )
     items = [o for o in objects if _matches(o, params, filters or {})]
     if starting_after:
         index = _index_of(items, starting_after, "starting_after")
-        window = items[index + 1:]
+        window = items[index + 1 :]
         page, has_more = window[:limit], len(window) > limit
     elif ending_before:
         index = _index_of(items, ending_before, "ending_before")
@@ -71,9 +79,8 @@ def _matches(obj: dict[str, Any], params: Params, filters: dict[str, Any]) -> bo
             value = created.int(op)
             if value is not None and not test(value):
                 return False
-    elif params.raw("created") not in (None, ""):
-        if obj.get("created") != params.int("created"):
-            return False
+    elif params.raw("created") not in (None, "") and obj.get("created") != params.int("created"):
+        return False
     return True
 
 
@@ -101,8 +108,7 @@ def _expand_path(acct: Account, node: Any, parts: list[str], full: str) -> Any:
     elif head in node:
         value = node[head]
     else:
-        raise InvalidRequest(
-            f"This property cannot be expanded ({full}).", param="expand")
+        raise InvalidRequest(f"This property cannot be expanded ({full}).", param="expand")
     value = _resolve(acct, value)
     copy = dict(node)
     copy[head] = _expand_path(acct, value, rest, full)

@@ -20,9 +20,15 @@ class _QuietHandler(WSGIRequestHandler):
 class Sandbox:
     """One sandbox: ``Sandbox(port=0).start()`` serves it on a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 12111, state_path: str | None = None,
-                 retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS, tick: float = 1.0,
-                 verbose: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 12111,
+        state_path: str | None = None,
+        retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        tick: float = 1.0,
+        verbose: bool = False,
+    ):
         from . import cycle
 
         self.state = State(state_path)
@@ -30,8 +36,9 @@ class Sandbox:
         self.deliverer = Deliverer(self.state, retry_delays)
         self.state.deliverer = self.deliverer  # type: ignore[attr-defined]
         self.app = SandboxApp(self.state)
-        self.server = make_server(host, port, self.app, threaded=True,
-                                  request_handler=None if verbose else _QuietHandler)
+        self.server = make_server(
+            host, port, self.app, threaded=True, request_handler=None if verbose else _QuietHandler
+        )
         self.server.daemon_threads = True
         self.host = host
         self.port = self.server.server_port

@@ -19,17 +19,32 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import api
-from .errors import (AuthenticationError, IdempotencyError, InvalidRequest, PermissionDenied,
-                     StripeError)
+from .errors import (
+    AuthenticationError,
+    IdempotencyError,
+    InvalidRequest,
+    PermissionDenied,
+    StripeError,
+)
 from .oauth import is_revoked
 from .render import expand
 from .store import State, account_id_for_key, new_id
 from .wire import Params, decode
 
 RESOURCE_MODULES = (
-    "customers", "payment_methods", "setup_intents", "catalog", "subscriptions",
+    "customers",
+    "payment_methods",
+    "setup_intents",
+    "catalog",
+    "subscriptions",
     "subscription_updates",
-    "invoices", "payments", "disputes", "events", "test_clocks", "sandbox", "accounts",
+    "invoices",
+    "payments",
+    "disputes",
+    "events",
+    "test_clocks",
+    "sandbox",
+    "accounts",
 )
 PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.stripejs")
 
@@ -57,7 +72,7 @@ def key_account_suffix(key: str) -> str:
     """``sk_test_X``, ``rk_test_X`` and ``pk_test_X`` all belong to the account of X."""
     for prefix in (*_KEY_PREFIXES, "pk_test_"):
         if key.startswith(prefix):
-            return key[len(prefix):]
+            return key[len(prefix) :]
     return key
 
 
@@ -78,14 +93,23 @@ class SandboxApp:
             adapter = self.url_map.bind_to_environ(request.environ)
             index, path_args = adapter.match()
         except MethodNotAllowed:
-            return self._error(StripeError(
-                f"Unrecognized request URL ({request.method}: {request.path}).",
-                extra={}), request_id, status=405)
+            return self._error(
+                StripeError(
+                    f"Unrecognized request URL ({request.method}: {request.path}).", extra={}
+                ),
+                request_id,
+                status=405,
+            )
         except RouteNotFound:
-            return self._error(StripeError(
-                f"Unrecognized request URL ({request.method}: {request.path}). "
-                "Please see https://stripe.com/docs or we can help at "
-                "https://support.stripe.com/."), request_id, status=404)
+            return self._error(
+                StripeError(
+                    f"Unrecognized request URL ({request.method}: {request.path}). "
+                    "Please see https://stripe.com/docs or we can help at "
+                    "https://support.stripe.com/."
+                ),
+                request_id,
+                status=404,
+            )
         except HTTPException as exc:  # pragma: no cover - werkzeug redirects
             return exc.get_response()
         route = api.ROUTES[index]
@@ -101,15 +125,17 @@ class SandboxApp:
         return response
 
     # -- the /v1 API --------------------------------------------------------------------
-    def _api_call(self, route: api.Route, request: Request, path_args: dict[str, Any],
-                  request_id: str) -> Response:
+    def _api_call(
+        self, route: api.Route, request: Request, path_args: dict[str, Any], request_id: str
+    ) -> Response:
         key = self._api_key(request, route)
         body = request.get_data(as_text=True) if request.method in ("POST", "DELETE") else ""
         query = request.query_string.decode()
         params = Params({**decode(query), **decode(body)})
-        for name in params.keys():
-            if not _PARAM_NAME.match(name) or (route.params is not None
-                                               and name not in route.params):
+        for name in params:
+            if not _PARAM_NAME.match(name) or (
+                route.params is not None and name not in route.params
+            ):
                 raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
         idem_key = request.headers.get("Idempotency-Key")
         with self.state.lock:
@@ -125,10 +151,19 @@ class SandboxApp:
                         raise IdempotencyError(
                             "Keys for idempotent requests can only be used with the same "
                             "parameters they were first used with. Try using a key other "
-                            f"than '{idem_key}' if you meant to execute a different request.")
+                            f"than '{idem_key}' if you meant to execute a different request."
+                        )
                     return self._json(cached[2], cached[1], request_id, replayed=True)
-            ctx = api.Ctx(self.state, acct, params, base_url=request.host_url, request=request,
-                          key=key, idempotency_key=idem_key, request_id=request_id)
+            ctx = api.Ctx(
+                self.state,
+                acct,
+                params,
+                base_url=request.host_url,
+                request=request,
+                key=key,
+                idempotency_key=idem_key,
+                request_id=request_id,
+            )
             try:
                 result = route.handler(ctx, **path_args)
                 status = 200
@@ -164,7 +199,8 @@ class SandboxApp:
             raise AuthenticationError(
                 "You did not provide an API key. You need to provide your API key in the "
                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
-                "YOUR_SECRET_KEY').")
+                "YOUR_SECRET_KEY')."
+            )
         if not key.startswith(allowed) or len(key) <= len("sk_test_"):
             raise AuthenticationError(f"Invalid API Key provided: {_redact(key)}")
         return key
@@ -173,7 +209,9 @@ class SandboxApp:
         if is_revoked(self.state, key):
             raise AuthenticationError(
                 f"Expired API Key provided: {_redact(key)}. Application access may have "
-                "been revoked.", code="api_key_expired")
+                "been revoked.",
+                code="api_key_expired",
+            )
         own = self.state.keys.get(key) or account_id_for_key(key_account_suffix(key))
         acct = self.state.account(own)
         wanted = request.headers.get("Stripe-Account")
@@ -184,7 +222,9 @@ class SandboxApp:
             raise PermissionDenied(
                 f"The provided key '{_redact(key)}' does not have access to account "
                 f"'{wanted}' (or that account does not exist). Application access may "
-                "have been revoked.", code="account_invalid")
+                "have been revoked.",
+                code="account_invalid",
+            )
         return target
 
     # -- responses ------------------------------------------------------------------------

@@ -96,8 +96,9 @@ class Account:
         return self.counters[name]
 
     # -- jobs ------------------------------------------------------------------------
-    def schedule(self, clock_id: str | None, due: int, kind: str, target: str,
-                 seq: itertools.count) -> None:
+    def schedule(
+        self, clock_id: str | None, due: int, kind: str, target: str, seq: itertools.count
+    ) -> None:
         heapq.heappush(self.jobs.setdefault(clock_id or "", []), (due, next(seq), kind, target))
 
     def pop_due(self, clock_id: str | None, until: int) -> tuple[int, str, str] | None:
@@ -113,10 +114,16 @@ class Account:
     # -- persistence -------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:
         return {
-            "id": self.id, "platform_id": self.platform_id, "objects": self.objects,
+            "id": self.id,
+            "platform_id": self.platform_id,
+            "objects": self.objects,
             "order": {k: list(v) for k, v in self.by_type.items()},
-            "private": self.private, "events": list(self.events), "jobs": self.jobs,
-            "settings": self.settings, "counters": self.counters, "created": self.created,
+            "private": self.private,
+            "events": list(self.events),
+            "jobs": self.jobs,
+            "settings": self.settings,
+            "counters": self.counters,
+            "created": self.created,
         }
 
     @classmethod

@@ -34,7 +34,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Stripe-Account, Stripe-Version, "
-                                    "Content-Type, Idempotency-Key",
+    "Content-Type, Idempotency-Key",
     "Access-Control-Expose-Headers": "Request-Id, Stripe-Version",
     "Access-Control-Max-Age": "600",
 }
@@ -42,6 +42,7 @@ MESSAGE_TYPE = "stripe-sandbox:3ds-complete"
 
 
 # -- the script -------------------------------------------------------------------------------
+
 
 @route("GET", "/v3/", auth="none")
 def script(state: State, request: Request) -> Response:
@@ -65,6 +66,7 @@ def _script() -> Response:
 
 # -- CORS preflight for the API routes Stripe.js calls ----------------------------------------
 
+
 def _preflight(state: State, request: Request, **_: Any) -> Response:
     response = Response(status=204)
     response.headers.update(CORS_HEADERS)
@@ -77,17 +79,20 @@ for _path in ("/v1/setup_intents/<seti_id>", "/v1/setup_intents/<seti_id>/confir
 
 # -- the 3-D Secure challenge -----------------------------------------------------------------
 
+
 @route("GET", "/v3/authenticate/<acct_id>/<seti_id>", auth="none")
 def challenge(state: State, request: Request, acct_id: str, seti_id: str) -> Response:
     params = _params(request.query_string.decode())
     with state.lock:
         si, card = _find(state, acct_id, seti_id, params.get("client_secret"))
         if si is None:
-            return _page("Authentication link not valid",
-                         "<p>This authentication link is not valid.</p>", status=404)
+            return _page(
+                "Authentication link not valid",
+                "<p>This authentication link is not valid.</p>",
+                status=404,
+            )
         if si["status"] != "requires_action":
-            return _done(si, redirect=params.get("redirect") == "1", state=state,
-                         acct_id=acct_id)
+            return _done(si, redirect=params.get("redirect") == "1", state=state, acct_id=acct_id)
         merchant = _merchant(state, acct_id)
     form = f"""
 <p class="lead">{html.escape(merchant)} asks to save your card for future payments.</p>
@@ -111,8 +116,11 @@ def challenge_answer(state: State, request: Request, acct_id: str, seti_id: str)
     with state.lock:
         si, _ = _find(state, acct_id, seti_id, params.get("client_secret"))
         if si is None or result not in ("approve", "fail"):
-            return _page("Authentication link not valid",
-                         "<p>This authentication link is not valid.</p>", status=404)
+            return _page(
+                "Authentication link not valid",
+                "<p>This authentication link is not valid.</p>",
+                status=404,
+            )
         acct = state.accounts[acct_id]
         ctx = Ctx(state, acct, Params({}), base_url=request.host_url, request=request)
         finish_authentication(ctx, si, approved=result == "approve")
@@ -128,8 +136,9 @@ def _params(raw: str) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
-def _find(state: State, acct_id: str, seti_id: str,
-          secret: str | None) -> tuple[dict[str, Any] | None, tuple[str, str]]:
+def _find(
+    state: State, acct_id: str, seti_id: str, secret: str | None
+) -> tuple[dict[str, Any] | None, tuple[str, str]]:
     acct = state.accounts.get(acct_id)
     si = acct.get(seti_id, "setup_intent") if acct else None
     if acct is None or si is None or not secret or secret != si["client_secret"]:

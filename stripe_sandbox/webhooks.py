@@ -40,8 +40,12 @@ class Delivery:
 
 
 class Deliverer:
-    def __init__(self, state: State, retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
-                 timeout: float = 10.0):
+    def __init__(
+        self,
+        state: State,
+        retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        timeout: float = 10.0,
+    ):
         self.state = state
         self.retry_delays = retry_delays
         self.timeout = timeout
@@ -72,15 +76,17 @@ class Deliverer:
         with self.cond:
             for endpoint in endpoints:
                 owner = acct.id if endpoint["id"] in acct.objects else acct.platform_id
-                heapq.heappush(self.queue, Delivery(now, next(self.seq), acct.id, event["id"],
-                                                    owner, endpoint["id"]))
+                heapq.heappush(
+                    self.queue,
+                    Delivery(now, next(self.seq), acct.id, event["id"], owner, endpoint["id"]),
+                )
             self.cond.notify_all()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until nothing is queued for now or in flight (later retries do not count)."""
         deadline = time.time() + timeout
         with self.cond:
-            while (self.in_flight or (self.queue and self.queue[0].due <= time.time())):
+            while self.in_flight or (self.queue and self.queue[0].due <= time.time()):
                 remaining = deadline - time.time()
                 if remaining <= 0:
                     return False
@@ -118,11 +124,16 @@ class Deliverer:
             url = endpoint["url"]
             payload = json.dumps(event, indent=2)
         timestamp = int(time.time())
-        request = urllib.request.Request(url, data=payload.encode(), method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": sign(payload, secret, timestamp),
-        })
+        request = urllib.request.Request(  # noqa: S310 - endpoints are http(s) only
+            url,
+            data=payload.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                "Stripe-Signature": sign(payload, secret, timestamp),
+            },
+        )
         status, error = 0, None
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -133,16 +144,32 @@ class Deliverer:
             error = str(exc)
         ok = 200 <= status < 300
         with self.state.lock:
-            self.attempts.append({"event": delivery.event_id, "endpoint": delivery.endpoint_id,
-                                  "attempt": delivery.attempt, "status": status, "error": error,
-                                  "at": timestamp})
+            self.attempts.append(
+                {
+                    "event": delivery.event_id,
+                    "endpoint": delivery.endpoint_id,
+                    "attempt": delivery.attempt,
+                    "status": status,
+                    "error": error,
+                    "at": timestamp,
+                }
+            )
             del self.attempts[:-1000]
             if ok:
                 event["pending_webhooks"] = max(0, event["pending_webhooks"] - 1)
         if not ok and delivery.attempt <= len(self.retry_delays):
             delay = self.retry_delays[delivery.attempt - 1]
             with self.cond:
-                heapq.heappush(self.queue, Delivery(
-                    time.time() + delay, next(self.seq), delivery.account_id, delivery.event_id,
-                    delivery.endpoint_account_id, delivery.endpoint_id, delivery.attempt + 1))
+                heapq.heappush(
+                    self.queue,
+                    Delivery(
+                        time.time() + delay,
+                        next(self.seq),
+                        delivery.account_id,
+                        delivery.event_id,
+                        delivery.endpoint_account_id,
+                        delivery.endpoint_id,
+                        delivery.attempt + 1,
+                    ),
+                )
                 self.cond.notify_all()

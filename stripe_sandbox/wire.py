@@ -24,7 +24,7 @@ def decode(body: str) -> dict[str, Any]:
         match = _KEY.match(raw_key)
         if not match:
             raise InvalidRequest(f"Invalid parameter name: {raw_key}", param=raw_key)
-        path = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
+        path = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
         _assign(root, path, value, raw_key)
     # The top level is always a hash of parameter names, even names like "0".
     return {k: _listify(v) for k, v in root.items()}
@@ -74,23 +74,36 @@ class Params:
     def keys(self):
         return self.data.keys()
 
+    def __iter__(self):
+        return iter(self.data)
+
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False,
-            choices: tuple[str, ...] | None = None) -> str | None:
+    def str(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        choices: tuple[str, ...] | None = None,
+    ) -> str | None:
         value = self.data.get(key)
         if value is None:
             if required:
-                raise InvalidRequest(f"Missing required param: {self._name(key)}.",
-                                     param=self._name(key), code="parameter_missing")
+                raise InvalidRequest(
+                    f"Missing required param: {self._name(key)}.",
+                    param=self._name(key),
+                    code="parameter_missing",
+                )
             return default
         if not isinstance(value, str):
             raise InvalidRequest(f"Invalid string: {self._name(key)}", param=self._name(key))
         if choices is not None and value not in choices:
             raise InvalidRequest(
                 f"Invalid {self._name(key)}: must be one of {', '.join(choices)}",
-                param=self._name(key))
+                param=self._name(key),
+            )
         return value
 
     def nullable_str(self, key: str) -> str | None:
@@ -98,13 +111,22 @@ class Params:
         value = self.str(key)
         return value or None
 
-    def int(self, key: str, default: int | None = None, *, required: bool = False,
-            minimum: int | None = None) -> int | None:
+    def int(
+        self,
+        key: str,
+        default: int | None = None,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+    ) -> int | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
-                raise InvalidRequest(f"Missing required param: {self._name(key)}.",
-                                     param=self._name(key), code="parameter_missing")
+                raise InvalidRequest(
+                    f"Missing required param: {self._name(key)}.",
+                    param=self._name(key),
+                    code="parameter_missing",
+                )
             return default
         try:
             number = int(value)
@@ -112,8 +134,8 @@ class Params:
             raise InvalidRequest(f"Invalid integer: {value}", param=self._name(key))
         if minimum is not None and number < minimum:
             raise InvalidRequest(
-                f"Invalid {self._name(key)}: must be at least {minimum}",
-                param=self._name(key))
+                f"Invalid {self._name(key)}: must be at least {minimum}", param=self._name(key)
+            )
         return number
 
     def float(self, key: str, default: float | None = None) -> float | None:
@@ -150,8 +172,9 @@ class Params:
         if value is None or value == "":
             return []
         if isinstance(value, dict):  # sparse indices such as items[1] alone
-            value = [value[k] for k in sorted(
-                value, key=lambda k: int(k) if _INDEX.fullmatch(k) else 0)]
+            value = [
+                value[k] for k in sorted(value, key=lambda k: int(k) if _INDEX.fullmatch(k) else 0)
+            ]
         if not isinstance(value, list):
             raise InvalidRequest(f"Invalid array: {self._name(key)}", param=self._name(key))
         return value
@@ -160,8 +183,9 @@ class Params:
         out = []
         for i, item in enumerate(self.list(key)):
             if not isinstance(item, dict):
-                raise InvalidRequest(f"Invalid hash: {self._name(key)}[{i}]",
-                                     param=f"{self._name(key)}[{i}]")
+                raise InvalidRequest(
+                    f"Invalid hash: {self._name(key)}[{i}]", param=f"{self._name(key)}[{i}]"
+                )
             out.append(Params(item, f"{self._name(key)}[{i}]"))
         return out
 

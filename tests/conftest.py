@@ -51,12 +51,22 @@ def reachable(url: str) -> bool:
 
 # -- the Stripe sandbox -----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--port", "0",
-         "--webhook-retry-delays", "0.2,0.4,0.8"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "stripe_sandbox",
+            "--port",
+            "0",
+            "--webhook-retry-delays",
+            "0.2,0.4,0.8",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert "listening on" in line, line
@@ -67,8 +77,12 @@ def sandbox_url() -> Iterator[str]:
 
 
 def make_client(url: str, key: str, **kwargs: Any) -> stripe.StripeClient:
-    return stripe.StripeClient(key, base_addresses={"api": url, "connect": url, "files": url},
-                               max_network_retries=0, **kwargs)
+    return stripe.StripeClient(
+        key,
+        base_addresses={"api": url, "connect": url, "files": url},
+        max_network_retries=0,
+        **kwargs,
+    )
 
 
 class Receiver:
@@ -84,8 +98,9 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 with receiver.cond:
-                    receiver.requests.append({"headers": dict(self.headers), "body": body,
-                                              "status": receiver.status})
+                    receiver.requests.append(
+                        {"headers": dict(self.headers), "body": body, "status": receiver.status}
+                    )
                     receiver.cond.notify_all()
                 self.send_response(receiver.status)
                 self.end_headers()
@@ -101,12 +116,16 @@ class Receiver:
         with self.cond:
             return [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
 
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool],
-                 timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         with self.cond:
             ok = self.cond.wait_for(
-                lambda: predicate([json.loads(r["body"]) for r in self.requests
-                                   if r["status"] < 300]), timeout)
+                lambda: predicate(
+                    [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
+                ),
+                timeout,
+            )
         assert ok, f"webhooks never satisfied the condition; got {self.types()}"
         return self.events()
 
@@ -123,6 +142,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 # -- the Backstop app -------------------------------------------------------------------------
+
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DATABASE_URL:

@@ -20,8 +20,7 @@ TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper"]
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-due-rows": {"task": "schedule.sweep", "schedule": dt.timedelta(seconds=30)},
     # Events are woken on arrival; this catches any whose wake-up was lost.
-    "sweep-stripe-events": {"task": "stripe.process_pending",
-                            "schedule": dt.timedelta(seconds=5)},
+    "sweep-stripe-events": {"task": "stripe.process_pending", "schedule": dt.timedelta(seconds=5)},
 }
 
 

@@ -48,7 +48,7 @@ def process_event(self, event_id: int) -> str | None:
     except Exception as exc:
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries * 5))
+        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 5))
 
 
 @shared_task(name="stripe.process_pending", acks_late=True)
@@ -100,4 +100,4 @@ def import_page(self, connection_id: int) -> bool | None:
         log.exception("stripe.import.failed connection=%s", connection_id)
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries * 5))
+        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 5))

@@ -39,7 +39,8 @@ def membership() -> Membership:
     found = None
     if wanted is not None:
         found = db.session.execute(
-            query.where(Membership.workspace_id == wanted)).scalar_one_or_none()
+            query.where(Membership.workspace_id == wanted)
+        ).scalar_one_or_none()
     if found is None:
         found = db.session.execute(query.order_by(Membership.id).limit(1)).scalar_one_or_none()
     if found is None:

@@ -12,8 +12,9 @@ from .models import ROLES
 class SignUpForm(FlaskForm):
     email = EmailField("Work email", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
-    workspace = StringField("Company or workspace name",
-                            validators=[DataRequired(), Length(max=120)])
+    workspace = StringField(
+        "Company or workspace name", validators=[DataRequired(), Length(max=120)]
+    )
 
 
 class LoginForm(FlaskForm):
@@ -30,8 +31,7 @@ class ResetForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    password = PasswordField("Choose a password",
-                             validators=[Optional(), Length(min=10, max=200)])
+    password = PasswordField("Choose a password", validators=[Optional(), Length(min=10, max=200)])
 
 
 class InviteForm(FlaskForm):
@@ -42,8 +42,18 @@ class InviteForm(FlaskForm):
 class WorkspaceSettingsForm(FlaskForm):
     name = StringField("Workspace name", validators=[DataRequired(), Length(max=120)])
     timezone = SelectField("Timezone", validators=[DataRequired()])
-    brand_color = StringField("Brand colour", validators=[
-        DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #4f46e5.")])
-    logo_url = StringField("Logo URL", validators=[
-        Optional(), URL(require_tld=False, message="Use a full https:// address."),
-        Length(max=500)])
+    brand_color = StringField(
+        "Brand colour",
+        validators=[
+            DataRequired(),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #4f46e5."),
+        ],
+    )
+    logo_url = StringField(
+        "Logo URL",
+        validators=[
+            Optional(),
+            URL(require_tld=False, message="Use a full https:// address."),
+            Length(max=500),
+        ],
+    )

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..models import BigId, Base, created_at, intpk, workspace_fk
+from ..models import Base, BigId, created_at, intpk, workspace_fk
 
 ROLES = ("owner", "admin", "viewer")
 STAFF_ROLES = ("support", "admin")
@@ -24,11 +24,13 @@ class Workspace(Base):
     brand_color: Mapped[str] = mapped_column(String(7), default="#4f46e5")
     logo_url: Mapped[str | None] = mapped_column(String(500))
     is_portal_cancel_disabled: Mapped[bool] = mapped_column(
-        default=False, comment="merchant ticked: Stripe's own portal no longer cancels")
+        default=False, comment="merchant ticked: Stripe's own portal no longer cancels"
+    )
     created_at: Mapped[created_at]
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="workspace",
-                                                         cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="workspace", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Workspace {self.slug}>"
@@ -43,14 +45,17 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active_user: Mapped[bool] = mapped_column(default=True)
     staff_role: Mapped[str | None] = mapped_column(
-        String(16), comment="support (read-only) or admin in the back office; null = merchant")
+        String(16), comment="support (read-only) or admin in the back office; null = merchant"
+    )
     created_at: Mapped[created_at]
     last_login_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(
-        comment="reset links issued before this are void")
+        comment="reset links issued before this are void"
+    )
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user",
-                                                         cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -70,8 +75,9 @@ class Membership(Base):
 
     id: Mapped[intpk]
     workspace_id: Mapped[int] = workspace_fk()
-    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id",
-                                                           ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16), comment="owner | admin | viewer")
     created_at: Mapped[created_at]
 
@@ -86,10 +92,12 @@ class Invitation(Base):
     workspace_id: Mapped[int] = workspace_fk()
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True,
-                                            comment="sha256 of the emailed token")
+    token_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="sha256 of the emailed token"
+    )
     invited_by_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("user_account.id", ondelete="SET NULL"))
+        BigId, ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[created_at]
     expires_at: Mapped[dt.datetime]
     accepted_at: Mapped[dt.datetime | None]

@@ -53,17 +53,27 @@ def check_password(password: str) -> None:
 
 
 def find_user(session: Session, email: str) -> User | None:
-    return session.execute(select(User).where(
-        User.email == normalise_email(email))).scalar_one_or_none()
+    return session.execute(
+        select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
 
 
-def create_user(session: Session, email: str, password: str, name: str | None = None,
-                staff_role: str | None = None) -> User:
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    name: str | None = None,
+    staff_role: str | None = None,
+) -> User:
     check_password(password)
     if find_user(session, email) is not None:
         raise AccountError("An account with this email already exists. Log in instead.")
-    user = User(email=normalise_email(email), name=name,
-                password_hash=generate_password_hash(password), staff_role=staff_role)
+    user = User(
+        email=normalise_email(email),
+        name=name,
+        password_hash=generate_password_hash(password),
+        staff_role=staff_role,
+    )
     session.add(user)
     session.flush()
     return user
@@ -102,6 +112,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 # -- password reset -------------------------------------------------------------------------
 
+
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="backstop.password-reset")
 
@@ -133,32 +144,43 @@ def set_password(user: User, password: str) -> None:
 
 # -- invitations ------------------------------------------------------------------------------
 
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite(session: Session, workspace: Workspace, inviter: User, email: str,
-           role: str) -> tuple[Invitation, str]:
+def invite(
+    session: Session, workspace: Workspace, inviter: User, email: str, role: str
+) -> tuple[Invitation, str]:
     """Returns the invitation and the plain token (emailed, never stored)."""
     if role not in ROLES:
         raise AccountError("Choose owner, admin or viewer.")
     email = normalise_email(email)
-    existing = session.execute(select(Membership).join(User).where(
-        Membership.workspace_id == workspace.id, User.email == email)).scalar_one_or_none()
+    existing = session.execute(
+        select(Membership)
+        .join(User)
+        .where(Membership.workspace_id == workspace.id, User.email == email)
+    ).scalar_one_or_none()
     if existing is not None:
         raise AccountError(f"{email} is already a member of this workspace.")
     token = secrets.token_urlsafe(32)
-    invitation = Invitation(workspace_id=workspace.id, email=email, role=role,
-                            token_hash=_hash(token), invited_by_id=inviter.id,
-                            expires_at=utcnow() + INVITATION_TTL)
+    invitation = Invitation(
+        workspace_id=workspace.id,
+        email=email,
+        role=role,
+        token_hash=_hash(token),
+        invited_by_id=inviter.id,
+        expires_at=utcnow() + INVITATION_TTL,
+    )
     session.add(invitation)
     session.flush()
     return invitation, token
 
 
 def open_invitation(session: Session, token: str) -> Invitation:
-    invitation = session.execute(select(Invitation).where(
-        Invitation.token_hash == _hash(token))).scalar_one_or_none()
+    invitation = session.execute(
+        select(Invitation).where(Invitation.token_hash == _hash(token))
+    ).scalar_one_or_none()
     if invitation is None or invitation.accepted_at is not None:
         raise AccountError("This invitation is not valid or was already used.")
     expires = invitation.expires_at
@@ -172,19 +194,23 @@ def open_invitation(session: Session, token: str) -> Invitation:
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
     if normalise_email(user.email) != invitation.email:
         raise AccountError("This invitation was sent to another email address.")
-    found = session.execute(select(Membership).where(
-        Membership.workspace_id == invitation.workspace_id,
-        Membership.user_id == user.id)).scalar_one_or_none()
+    found = session.execute(
+        select(Membership).where(
+            Membership.workspace_id == invitation.workspace_id, Membership.user_id == user.id
+        )
+    ).scalar_one_or_none()
     invitation.accepted_at = utcnow()
     if found is not None:
         return found
-    member = Membership(workspace_id=invitation.workspace_id, user_id=user.id,
-                        role=invitation.role)
+    member = Membership(workspace_id=invitation.workspace_id, user_id=user.id, role=invitation.role)
     session.add(member)
     session.flush()
     return member
 
 
 def owners_count(session: Session, workspace_id: int) -> int:
-    return session.execute(select(func.count()).select_from(Membership).where(
-        Membership.workspace_id == workspace_id, Membership.role == "owner")).scalar_one()
+    return session.execute(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.workspace_id == workspace_id, Membership.role == "owner")
+    ).scalar_one()

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -30,8 +40,9 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.sign_up(db.session, form.email.data, form.password.data,
-                                    form.workspace.data)
+            user = services.sign_up(
+                db.session, form.email.data, form.password.data, form.workspace.data
+            )
         except services.AccountError as exc:
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(exc)]
@@ -74,11 +85,16 @@ def forgot():
         user = services.find_user(db.session, form.email.data)
         if user is not None and user.is_active_user:
             token = services.reset_token(user, _settings().secret_key)
-            outbox.send(db.session, template="password_reset", to=user.email,
-                        from_email=_settings().mail_from,
-                        context={"email": user.email,
-                                 "reset_url": url_for("accounts.reset", token=token,
-                                                      _external=True)})
+            outbox.send(
+                db.session,
+                template="password_reset",
+                to=user.email,
+                from_email=_settings().mail_from,
+                context={
+                    "email": user.email,
+                    "reset_url": url_for("accounts.reset", token=token, _external=True),
+                },
+            )
             db.session.commit()
         # The same answer either way: it must not reveal who has an account.
         flash("If an account exists for that email, a reset link is on its way.", "success")
@@ -91,8 +107,7 @@ def reset(token: str):
     try:
         user = services.user_for_reset(db.session, token, _settings().secret_key)
     except services.AccountError as exc:
-        return render_template("accounts/message.html", title="Reset link",
-                               message=str(exc)), 400
+        return render_template("accounts/message.html", title="Reset link", message=str(exc)), 400
     form = ResetForm()
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
@@ -109,8 +124,7 @@ def accept(token: str):
     try:
         invitation = services.open_invitation(db.session, token)
     except services.AccountError as exc:
-        return render_template("accounts/message.html", title="Invitation",
-                               message=str(exc)), 400
+        return render_template("accounts/message.html", title="Invitation", message=str(exc)), 400
     workspace = db.session.get(Workspace, invitation.workspace_id)
     existing = services.find_user(db.session, invitation.email)
     form = AcceptInvitationForm()
@@ -134,17 +148,24 @@ def accept(token: str):
             login_user(user)
             session["workspace_id"] = invitation.workspace_id
             return redirect(url_for("dashboard.overview"))
-    return render_template("accounts/accept.html", form=form, invitation=invitation,
-                           workspace=None, workspace_name=workspace.name if workspace else "",
-                           existing=existing), 400 if form.errors else 200
+    return render_template(
+        "accounts/accept.html",
+        form=form,
+        invitation=invitation,
+        workspace=None,
+        workspace_name=workspace.name if workspace else "",
+        existing=existing,
+    ), 400 if form.errors else 200
 
 
 @bp.get("/workspaces/<slug>/switch")
 @login_required
 def switch(slug: str):
     found = db.session.execute(
-        select(Membership).join(Workspace).where(
-            Workspace.slug == slug, Membership.user_id == current_user.id)).scalar_one_or_none()
+        select(Membership)
+        .join(Workspace)
+        .where(Workspace.slug == slug, Membership.user_id == current_user.id)
+    ).scalar_one_or_none()
     if found is None:
         abort(404)
     session["workspace_id"] = found.workspace_id

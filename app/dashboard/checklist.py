@@ -26,21 +26,39 @@ class Step:
 
 def steps(f: Facts) -> list[Step]:
     return [
-        Step("stripe", "Connect Stripe",
-             "Backstop reads your subscriptions and failed payments from Stripe.",
-             f.stripe_connected),
-        Step("send_domain", "Verify a send domain",
-             "Dunning emails then come from your own domain instead of Backstop's.",
-             f.send_domain_verified, optional=True),
-        Step("cancel_flow", "Publish a cancel flow",
-             "Customers who try to cancel see a short survey and an offer first.",
-             f.cancel_flow_published),
-        Step("portal", "Embed Backstop and turn off cancellation in Stripe's own portal",
-             "Otherwise customers can cancel in Stripe's portal without seeing your offer. "
-             "Tick this when it is done.", f.portal_cancel_disabled, manual=True),
-        Step("campaign", "First recovery campaign",
-             "Ticks itself when Backstop starts recovering its first failed payment.",
-             f.has_campaign),
+        Step(
+            "stripe",
+            "Connect Stripe",
+            "Backstop reads your subscriptions and failed payments from Stripe.",
+            f.stripe_connected,
+        ),
+        Step(
+            "send_domain",
+            "Verify a send domain",
+            "Dunning emails then come from your own domain instead of Backstop's.",
+            f.send_domain_verified,
+            optional=True,
+        ),
+        Step(
+            "cancel_flow",
+            "Publish a cancel flow",
+            "Customers who try to cancel see a short survey and an offer first.",
+            f.cancel_flow_published,
+        ),
+        Step(
+            "portal",
+            "Embed Backstop and turn off cancellation in Stripe's own portal",
+            "Otherwise customers can cancel in Stripe's portal without seeing your offer. "
+            "Tick this when it is done.",
+            f.portal_cancel_disabled,
+            manual=True,
+        ),
+        Step(
+            "campaign",
+            "First recovery campaign",
+            "Ticks itself when Backstop starts recovering its first failed payment.",
+            f.has_campaign,
+        ),
     ]
 
 

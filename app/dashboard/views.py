@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
-from flask import (Blueprint, flash, jsonify, redirect, render_template, request, url_for)
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -22,14 +22,19 @@ from . import checklist
 bp = Blueprint("dashboard", __name__)
 PAGE = 50
 
-NAV = [("dashboard.overview", "Overview"), ("dashboard.customers", "Customers"),
-       ("dashboard.stripe_settings", "Stripe"), ("dashboard.team", "Team"),
-       ("dashboard.workspace_settings", "Settings")]
+NAV = [
+    ("dashboard.overview", "Overview"),
+    ("dashboard.customers", "Customers"),
+    ("dashboard.stripe_settings", "Stripe"),
+    ("dashboard.team", "Team"),
+    ("dashboard.workspace_settings", "Settings"),
+]
 
 
 def _connection(workspace_id: int) -> StripeConnection | None:
-    return db.session.execute(select(StripeConnection).where(
-        StripeConnection.workspace_id == workspace_id)).scalar_one_or_none()
+    return db.session.execute(
+        select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
+    ).scalar_one_or_none()
 
 
 @bp.before_request
@@ -43,10 +48,22 @@ def _chrome() -> dict:
     if not current_user.is_authenticated:
         return {}
     workspace = current_workspace()
-    others = db.session.execute(select(Workspace).join(Membership).where(
-        Membership.user_id == current_user.id, Workspace.id != workspace.id)).scalars().all()
-    return {"workspace": workspace, "connection": _connection(workspace.id), "nav": NAV,
-            "other_workspaces": others, "can": can}
+    others = (
+        db.session.execute(
+            select(Workspace)
+            .join(Membership)
+            .where(Membership.user_id == current_user.id, Workspace.id != workspace.id)
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "workspace": workspace,
+        "connection": _connection(workspace.id),
+        "nav": NAV,
+        "other_workspaces": others,
+        "can": can,
+    }
 
 
 @bp.get("/")
@@ -57,9 +74,12 @@ def home():
 def _import_status(connection: StripeConnection | None) -> dict:
     if connection is None:
         return {"status": "none"}
-    return {**connection_service.import_summary(connection.import_progress or {},
-                                                connection.import_status),
-            "error": connection.import_error}
+    return {
+        **connection_service.import_summary(
+            connection.import_progress or {}, connection.import_status
+        ),
+        "error": connection.import_error,
+    }
 
 
 @bp.get("/dashboard")
@@ -68,12 +88,18 @@ def overview():
     connection = _connection(workspace.id)
     facts = checklist.Facts(
         stripe_connected=bool(connection and connection.is_connected),
-        send_domain_verified=False, cancel_flow_published=False,
-        portal_cancel_disabled=workspace.is_portal_cancel_disabled, has_campaign=False)
+        send_domain_verified=False,
+        cancel_flow_published=False,
+        portal_cancel_disabled=workspace.is_portal_cancel_disabled,
+        has_campaign=False,
+    )
     steps = checklist.steps(facts)
-    return render_template("dashboard/overview.html", steps=steps,
-                           progress=checklist.progress(steps),
-                           import_status=_import_status(connection))
+    return render_template(
+        "dashboard/overview.html",
+        steps=steps,
+        progress=checklist.progress(steps),
+        import_status=_import_status(connection),
+    )
 
 
 @bp.get("/dashboard/import-status")
@@ -97,27 +123,51 @@ def customers():
     query = scoped(MirrorCustomer, workspace.id).where(~MirrorCustomer.is_deleted)
     q = (request.args.get("q") or "").strip()
     if q:
-        query = query.where(MirrorCustomer.email.ilike(f"%{q}%")
-                            | MirrorCustomer.name.ilike(f"%{q}%")
-                            | (MirrorCustomer.stripe_id == q))
-    rows = db.session.execute(query.order_by(MirrorCustomer.stripe_created.desc(),
-                                              MirrorCustomer.id.desc())
-                              .limit(PAGE + 1).offset((page - 1) * PAGE)).scalars().all()
-    return render_template("dashboard/customers.html", customers=rows[:PAGE], page=page,
-                           has_more=len(rows) > PAGE, q=q)
+        query = query.where(
+            MirrorCustomer.email.ilike(f"%{q}%")
+            | MirrorCustomer.name.ilike(f"%{q}%")
+            | (MirrorCustomer.stripe_id == q)
+        )
+    rows = (
+        db.session.execute(
+            query.order_by(MirrorCustomer.stripe_created.desc(), MirrorCustomer.id.desc())
+            .limit(PAGE + 1)
+            .offset((page - 1) * PAGE)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "dashboard/customers.html", customers=rows[:PAGE], page=page, has_more=len(rows) > PAGE, q=q
+    )
 
 
 @bp.get("/customers/<stripe_id>")
 def customer(stripe_id: str):
     workspace = current_workspace()
     row = get_or_404(MirrorCustomer, workspace.id, stripe_id=stripe_id)
-    subscriptions = db.session.execute(scoped(MirrorSubscription, workspace.id).where(
-        MirrorSubscription.customer_stripe_id == stripe_id)).scalars().all()
-    invoices = db.session.execute(scoped(MirrorInvoice, workspace.id).where(
-        MirrorInvoice.customer_stripe_id == stripe_id)
-        .order_by(MirrorInvoice.stripe_created.desc()).limit(50)).scalars().all()
-    return render_template("dashboard/customer.html", customer=row,
-                           subscriptions=subscriptions, invoices=invoices)
+    subscriptions = (
+        db.session.execute(
+            scoped(MirrorSubscription, workspace.id).where(
+                MirrorSubscription.customer_stripe_id == stripe_id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    invoices = (
+        db.session.execute(
+            scoped(MirrorInvoice, workspace.id)
+            .where(MirrorInvoice.customer_stripe_id == stripe_id)
+            .order_by(MirrorInvoice.stripe_created.desc())
+            .limit(50)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "dashboard/customer.html", customer=row, subscriptions=subscriptions, invoices=invoices
+    )
 
 
 @bp.get("/settings/stripe")
@@ -137,8 +187,7 @@ def restricted_key():
         flash(str(exc), "error")
         return render_template("dashboard/stripe.html"), 400
     db.session.commit()
-    flash("Stripe is connected with your restricted key. Importing your customers now.",
-          "success")
+    flash("Stripe is connected with your restricted key. Importing your customers now.", "success")
     return redirect(url_for("dashboard.overview"))
 
 
@@ -186,29 +235,49 @@ def team():
         if form.validate_on_submit():
             try:
                 invitation, token = account_services.invite(
-                    db.session, workspace, current_user, form.email.data, form.role.data)
+                    db.session, workspace, current_user, form.email.data, form.role.data
+                )
             except account_services.AccountError as exc:
                 db.session.rollback()
                 form.email.errors = [str(exc)]
                 status = 400
             else:
-                outbox.send(db.session, template="invitation", to=invitation.email,
-                            from_email=_mail_from(), workspace_id=workspace.id, context={
-                                "inviter": current_user.email, "workspace": workspace.name,
-                                "role": invitation.role, "accept_url": url_for(
-                                    "accounts.accept", token=token, _external=True)})
+                outbox.send(
+                    db.session,
+                    template="invitation",
+                    to=invitation.email,
+                    from_email=_mail_from(),
+                    workspace_id=workspace.id,
+                    context={
+                        "inviter": current_user.email,
+                        "workspace": workspace.name,
+                        "role": invitation.role,
+                        "accept_url": url_for("accounts.accept", token=token, _external=True),
+                    },
+                )
                 db.session.commit()
                 flash(f"Invitation sent to {invitation.email}.", "success")
                 return redirect(url_for("dashboard.team"))
         else:
             status = 400
     members = db.session.execute(
-        select(Membership, User).join(User).where(Membership.workspace_id == workspace.id)
-        .order_by(Membership.id)).all()
-    pending = db.session.execute(scoped(Invitation, workspace.id).where(
-        Invitation.accepted_at.is_(None)).order_by(Invitation.id.desc())).scalars().all()
-    return render_template("dashboard/team.html", form=form, members=members,
-                           pending=pending), status
+        select(Membership, User)
+        .join(User)
+        .where(Membership.workspace_id == workspace.id)
+        .order_by(Membership.id)
+    ).all()
+    pending = (
+        db.session.execute(
+            scoped(Invitation, workspace.id)
+            .where(Invitation.accepted_at.is_(None))
+            .order_by(Invitation.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "dashboard/team.html", form=form, members=members, pending=pending
+    ), status
 
 
 @bp.post("/settings/team/<int:member_id>/remove")

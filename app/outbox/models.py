@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import BigId, Base, created_at, intpk
+from ..models import Base, BigId, created_at, intpk
 
 
 class OutboxMessage(Base):
@@ -14,8 +14,11 @@ class OutboxMessage(Base):
 
     id: Mapped[intpk]
     workspace_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("workspace.id", ondelete="CASCADE"), index=True,
-        comment="null for Backstop's own account emails")
+        BigId,
+        ForeignKey("workspace.id", ondelete="CASCADE"),
+        index=True,
+        comment="null for Backstop's own account emails",
+    )
     template: Mapped[str] = mapped_column(String(64))
     to_email: Mapped[str] = mapped_column(String(254), index=True)
     from_email: Mapped[str] = mapped_column(String(254))
@@ -24,8 +27,9 @@ class OutboxMessage(Base):
     body_html: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     transport: Mapped[str] = mapped_column(String(16), default="outbox")
-    status: Mapped[str] = mapped_column(String(16), default="queued",
-                                        comment="queued | sent | failed | blocked")
+    status: Mapped[str] = mapped_column(
+        String(16), default="queued", comment="queued | sent | failed | blocked"
+    )
     provider_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[created_at]

@@ -16,13 +16,29 @@ from ..models import utcnow
 from .models import OutboxMessage
 
 
-def send(session: Session, *, template: str, to: str, context: dict[str, Any],
-         from_email: str, workspace_id: int | None = None) -> OutboxMessage:
+def send(
+    session: Session,
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    from_email: str,
+    workspace_id: int | None = None,
+) -> OutboxMessage:
     rendered = emails.render(template, context)
-    message = OutboxMessage(workspace_id=workspace_id, template=template, to_email=to,
-                            from_email=from_email, subject=rendered.subject,
-                            body_text=rendered.text, body_html=rendered.html, headers={},
-                            transport="outbox", status="sent", sent_at=utcnow())
+    message = OutboxMessage(
+        workspace_id=workspace_id,
+        template=template,
+        to_email=to,
+        from_email=from_email,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        headers={},
+        transport="outbox",
+        status="sent",
+        sent_at=utcnow(),
+    )
     session.add(message)
     session.flush()
     return message

@@ -23,14 +23,21 @@ PermissionError_ = stripe.PermissionError
 
 def _bases() -> dict[str, str]:
     settings = current_app.config["BACKSTOP"]
-    return {"api": settings.stripe_api_base, "connect": settings.stripe_connect_base,
-            "files": settings.stripe_api_base}
+    return {
+        "api": settings.stripe_api_base,
+        "connect": settings.stripe_connect_base,
+        "files": settings.stripe_api_base,
+    }
 
 
 def platform_client() -> stripe.StripeClient:
     settings = current_app.config["BACKSTOP"]
-    return stripe.StripeClient(settings.stripe_secret_key, client_id=settings.stripe_client_id,
-                               base_addresses=_bases(), max_network_retries=2)
+    return stripe.StripeClient(
+        settings.stripe_secret_key,
+        client_id=settings.stripe_client_id,
+        base_addresses=_bases(),
+        max_network_retries=2,
+    )
 
 
 def key_client(api_key: str) -> stripe.StripeClient:
@@ -41,7 +48,10 @@ def client_for(connection: StripeConnection) -> stripe.StripeClient:
     """A client acting on the merchant's account."""
     settings = current_app.config["BACKSTOP"]
     if connection.mode == "oauth":
-        return stripe.StripeClient(settings.stripe_secret_key,
-                                   stripe_account=connection.stripe_account_id,
-                                   base_addresses=_bases(), max_network_retries=2)
+        return stripe.StripeClient(
+            settings.stripe_secret_key,
+            stripe_account=connection.stripe_account_id,
+            base_addresses=_bases(),
+            max_network_retries=2,
+        )
     return key_client(decrypt(connection.secret_enc))

@@ -23,15 +23,31 @@ IMPORT_TASK = "stripe.import_page"
 IMPORT_ORDER = ("customers", "subscriptions", "invoices")
 #: What Backstop listens to on a merchant's own endpoint (restricted-key mode).
 ENDPOINT_EVENTS = (
-    "invoice.payment_failed", "invoice.paid", "invoice.payment_succeeded", "invoice.voided",
-    "invoice.marked_uncollectible", "invoice.payment_action_required", "invoice.upcoming",
-    "invoice.created", "invoice.finalized", "invoice.updated",
-    "customer.created", "customer.updated", "customer.deleted",
-    "customer.subscription.created", "customer.subscription.updated",
-    "customer.subscription.deleted", "customer.subscription.paused",
-    "customer.subscription.resumed", "payment_method.attached", "payment_method.updated",
-    "payment_method.automatically_updated", "setup_intent.succeeded",
-    "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
+    "invoice.payment_failed",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
+    "invoice.payment_action_required",
+    "invoice.upcoming",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.updated",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "payment_method.attached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "setup_intent.succeeded",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
 )
 
 
@@ -40,8 +56,12 @@ class ConnectionError_(Exception):
 
 
 def authorize_url(state: str, email: str | None = None) -> str:
-    params: dict[str, Any] = {"response_type": "code", "scope": "read_write", "state": state,
-                              "redirect_uri": _callback_url()}
+    params: dict[str, Any] = {
+        "response_type": "code",
+        "scope": "read_write",
+        "state": state,
+        "redirect_uri": _callback_url(),
+    }
     if email:
         params["stripe_user"] = {"email": email}
     return stripe_client.platform_client().oauth.authorize_url(params)  # type: ignore[arg-type]
@@ -52,8 +72,9 @@ def _callback_url() -> str:
 
 
 def _existing(session: Session, workspace_id: int) -> StripeConnection | None:
-    return session.execute(select(StripeConnection).where(
-        StripeConnection.workspace_id == workspace_id)).scalar_one_or_none()
+    return session.execute(
+        select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
+    ).scalar_one_or_none()
 
 
 def _save(session: Session, workspace_id: int, **values: Any) -> StripeConnection:
@@ -76,36 +97,56 @@ def _save(session: Session, workspace_id: int, **values: Any) -> StripeConnectio
 def complete_oauth(session: Session, workspace_id: int, code: str) -> StripeConnection:
     try:
         token = stripe_client.platform_client().oauth.token(
-            {"grant_type": "authorization_code", "code": code})
+            {"grant_type": "authorization_code", "code": code}
+        )
     except stripe_client.StripeError as exc:
-        raise ConnectionError_(f"Stripe did not accept the authorization: {exc.user_message or exc}")
+        raise ConnectionError_(
+            f"Stripe did not accept the authorization: {exc.user_message or exc}"
+        )
     grant = token.to_dict()
-    return _save(session, workspace_id, mode="oauth", stripe_account_id=grant["stripe_user_id"],
-                 livemode=bool(grant.get("livemode")), secret_enc=encrypt(grant["access_token"]),
-                 webhook_secret_enc=None, scope=grant.get("scope"))
+    return _save(
+        session,
+        workspace_id,
+        mode="oauth",
+        stripe_account_id=grant["stripe_user_id"],
+        livemode=bool(grant.get("livemode")),
+        secret_enc=encrypt(grant["access_token"]),
+        webhook_secret_enc=None,
+        scope=grant.get("scope"),
+    )
 
 
-def connect_restricted_key(session: Session, workspace_id: int, slug: str,
-                           key: str) -> StripeConnection:
+def connect_restricted_key(
+    session: Session, workspace_id: int, slug: str, key: str
+) -> StripeConnection:
     key = key.strip()
     if not key.startswith(("rk_live_", "rk_test_", "sk_live_", "sk_test_")):
         raise ConnectionError_("That is not a Stripe secret or restricted key (rk_...).")
     client = stripe_client.key_client(key)
     try:
         account = client.v1.accounts.retrieve_current()
-        endpoint = client.v1.webhook_endpoints.create({
-            "url": current_app.config["BACKSTOP"].base_url.rstrip("/")
-            + f"/webhooks/stripe/{slug}",
-            "enabled_events": list(ENDPOINT_EVENTS),
-            "description": "Backstop",
-        })
+        endpoint = client.v1.webhook_endpoints.create(
+            {
+                "url": current_app.config["BACKSTOP"].base_url.rstrip("/")
+                + f"/webhooks/stripe/{slug}",
+                "enabled_events": list(ENDPOINT_EVENTS),
+                "description": "Backstop",
+            }
+        )
     except stripe_client.AuthenticationError:
         raise ConnectionError_("Stripe did not accept that key.")
     except stripe_client.StripeError as exc:
         raise ConnectionError_(f"Stripe refused: {exc.user_message or exc}")
-    return _save(session, workspace_id, mode="restricted_key", stripe_account_id=account.id,
-                 livemode=key.startswith(("rk_live_", "sk_live_")), secret_enc=encrypt(key),
-                 webhook_secret_enc=encrypt(endpoint.secret or ""), scope="restricted")
+    return _save(
+        session,
+        workspace_id,
+        mode="restricted_key",
+        stripe_account_id=account.id,
+        livemode=key.startswith(("rk_live_", "sk_live_")),
+        secret_enc=encrypt(key),
+        webhook_secret_enc=encrypt(endpoint.secret or ""),
+        scope="restricted",
+    )
 
 
 def mark_disconnected(session: Session, connection: StripeConnection, *, reason: str) -> None:
@@ -126,16 +167,20 @@ def disconnect(session: Session, connection: StripeConnection) -> None:
     try:
         if connection.mode == "oauth":
             stripe_client.platform_client().oauth.deauthorize(
-                {"client_id": settings.stripe_client_id,
-                 "stripe_user_id": connection.stripe_account_id})
+                {
+                    "client_id": settings.stripe_client_id,
+                    "stripe_user_id": connection.stripe_account_id,
+                }
+            )
         else:
             client = stripe_client.client_for(connection)
             for endpoint in client.v1.webhook_endpoints.list({"limit": 100}).auto_paging_iter():
                 if endpoint.url.endswith(f"/webhooks/stripe/{_slug(session, connection)}"):
                     client.v1.webhook_endpoints.delete(endpoint.id)
     except stripe_client.StripeError as exc:  # already revoked at Stripe: still turn off
-        log.warning("stripe.disconnect.revoke_failed workspace=%s error=%s",
-                    connection.workspace_id, exc)
+        log.warning(
+            "stripe.disconnect.revoke_failed workspace=%s error=%s", connection.workspace_id, exc
+        )
     mark_disconnected(session, connection, reason="merchant")
 
 
@@ -150,6 +195,7 @@ def webhook_secret(connection: StripeConnection) -> str | None:
 
 
 # -- import -----------------------------------------------------------------------------------
+
 
 def restart_import(session: Session, connection: StripeConnection) -> None:
     """Forget the import's progress and queue its first page (staff re-sync). Flushes."""

@@ -6,8 +6,8 @@ Answering fast matters (Stripe waits on us), so intake does nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +43,12 @@ def parse(body: bytes) -> dict[str, Any]:
         body.decode("utf-8")  # stored as text, exactly as received
     except (ValueError, UnicodeDecodeError):
         raise BadPayload("body is not JSON")
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) \
-            or not isinstance(event.get("type"), str) or event.get("object") != "event":
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or event.get("object") != "event"
+    ):
         raise BadPayload("body is not a Stripe event")
     return event
 
@@ -55,13 +59,16 @@ def workspace_for_account(session: Session, account: str | None) -> int | None:
         return None
     return session.execute(
         select(StripeConnection.workspace_id)
-        .where(StripeConnection.stripe_account_id == account,
-               StripeConnection.mode == "oauth")
-        .order_by(StripeConnection.id.desc()).limit(1)).scalar_one_or_none()
+        .where(StripeConnection.stripe_account_id == account, StripeConnection.mode == "oauth")
+        .order_by(StripeConnection.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
-_ROUTE_BY_ACCOUNT = ("(SELECT workspace_id FROM stripe_connection WHERE stripe_account_id = "
-                     ":account AND mode = 'oauth' ORDER BY id DESC LIMIT 1)")
+_ROUTE_BY_ACCOUNT = (
+    "(SELECT workspace_id FROM stripe_connection WHERE stripe_account_id = "
+    ":account AND mode = 'oauth' ORDER BY id DESC LIMIT 1)"
+)
 _INSERT = """
 INSERT INTO stripe_event (stripe_event_id, workspace_id, type, account, livemode,
                           stripe_created, payload, received_at, status, attempts)
@@ -81,30 +88,40 @@ def _statement(dialect: str, routed: bool) -> Any:
     key = (dialect, routed)
     if key not in _STATEMENTS:
         payload = "CAST(:payload AS JSON)" if dialect == "postgresql" else ":payload"
-        sql = _INSERT.format(payload=payload,
-                             route=_ROUTE_BY_ACCOUNT if routed else ":workspace_id")
+        sql = _INSERT.format(
+            payload=payload, route=_ROUTE_BY_ACCOUNT if routed else ":workspace_id"
+        )
         _STATEMENTS[key] = text(sql).bindparams(
-            bindparam("now", type_=DateTime(timezone=True)),
-            bindparam("livemode", type_=Boolean()))
+            bindparam("now", type_=DateTime(timezone=True)), bindparam("livemode", type_=Boolean())
+        )
     return _STATEMENTS[key]
 
 
-def store(connection: Connection, event: dict[str, Any], raw: bytes, *,
-          workspace_id: int | None = None, route_by_account: bool = False) -> Intake:
+def store(
+    connection: Connection,
+    event: dict[str, Any],
+    raw: bytes,
+    *,
+    workspace_id: int | None = None,
+    route_by_account: bool = False,
+) -> Intake:
     """Insert the event once, exactly as received; a duplicate delivery changes nothing.
 
     The caller commits, then calls :func:`dispatch` with the result."""
     statement = _statement(connection.dialect.name, route_by_account)
-    row = connection.execute(statement, {
-        "event_id": event["id"],
-        "workspace_id": workspace_id,
-        "type": event["type"][:100],
-        "account": event.get("account") if isinstance(event.get("account"), str) else None,
-        "livemode": bool(event.get("livemode")),
-        "created": _int(event.get("created")),
-        "payload": raw.decode("utf-8"),
-        "now": dt.datetime.now(dt.UTC),
-    }).first()
+    row = connection.execute(
+        statement,
+        {
+            "event_id": event["id"],
+            "workspace_id": workspace_id,
+            "type": event["type"][:100],
+            "account": event.get("account") if isinstance(event.get("account"), str) else None,
+            "livemode": bool(event.get("livemode")),
+            "created": _int(event.get("created")),
+            "payload": raw.decode("utf-8"),
+            "now": dt.datetime.now(dt.UTC),
+        },
+    ).first()
     if row is None:
         return Intake(event["id"], duplicate=True)
     return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])

@@ -15,8 +15,9 @@ from .models import MirrorCustomer, MirrorInvoice, MirrorSubscription
 
 
 def _row(session: Session, model: Any, workspace_id: int, stripe_id: str) -> Any:
-    row = session.execute(select(model).where(
-        model.workspace_id == workspace_id, model.stripe_id == stripe_id)).scalar_one_or_none()
+    row = session.execute(
+        select(model).where(model.workspace_id == workspace_id, model.stripe_id == stripe_id)
+    ).scalar_one_or_none()
     if row is None:
         row = model(workspace_id=workspace_id, stripe_id=stripe_id, source_created=-1)
         session.add(row)
@@ -29,12 +30,21 @@ def _id(value: Any) -> str | None:
     return value
 
 
-def upsert(session: Session, workspace_id: int, obj: dict[str, Any], source_created: int,
-           *, deleted: bool = False) -> bool:
+def upsert(
+    session: Session,
+    workspace_id: int,
+    obj: dict[str, Any],
+    source_created: int,
+    *,
+    deleted: bool = False,
+) -> bool:
     """Mirror one Stripe object; returns False when an older source was ignored."""
     kind = obj.get("object")
-    model = {"customer": MirrorCustomer, "subscription": MirrorSubscription,
-             "invoice": MirrorInvoice}.get(kind or "")
+    model = {
+        "customer": MirrorCustomer,
+        "subscription": MirrorSubscription,
+        "invoice": MirrorInvoice,
+    }.get(kind or "")
     if model is None or not obj.get("id"):
         return False
     row = _row(session, model, workspace_id, obj["id"])

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import BigId, Base, created_at, intpk, json_doc, workspace_fk
+from ..models import Base, BigId, created_at, intpk, json_doc, workspace_fk
+
 
 class StripeConnection(Base):
     __tablename__ = "stripe_connection"
@@ -20,32 +21,40 @@ class StripeConnection(Base):
     stripe_account_id: Mapped[str] = mapped_column(String(64), index=True)
     livemode: Mapped[bool] = mapped_column(default=False)
     secret_enc: Mapped[str] = mapped_column(
-        String(1024), comment="MultiFernet: OAuth access token or the restricted key")
+        String(1024), comment="MultiFernet: OAuth access token or the restricted key"
+    )
     webhook_secret_enc: Mapped[str | None] = mapped_column(
-        String(1024), comment="MultiFernet: whsec_ of the per-workspace endpoint (rk mode)")
+        String(1024), comment="MultiFernet: whsec_ of the per-workspace endpoint (rk mode)"
+    )
     scope: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="connected",
-                                        comment="connected | disconnected")
+    status: Mapped[str] = mapped_column(
+        String(16), default="connected", comment="connected | disconnected"
+    )
     connected_at: Mapped[created_at]
     disconnected_at: Mapped[dt.datetime | None]
     disconnect_reason: Mapped[str | None] = mapped_column(String(64))
     import_status: Mapped[str] = mapped_column(
-        String(16), default="pending", comment="pending | running | done | failed")
+        String(16), default="pending", comment="pending | running | done | failed"
+    )
     import_progress: Mapped[json_doc] = mapped_column(
-        default=dict, comment="per object type: imported count, cursor, done")
+        default=dict, comment="per object type: imported count, cursor, done"
+    )
     import_error: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def is_connected(self) -> bool:
         return self.status == "connected"
 
+
 class StripeEvent(Base):
     """Every event Stripe sent us, stored raw under its unique id before we answer."""
 
     __tablename__ = "stripe_event"
-    __table_args__ = (Index("ix_stripe_event_ws_created", "workspace_id", "stripe_created"),
-                      Index("ix_stripe_event_ws_received", "workspace_id", "received_at"),
-                      Index("ix_stripe_event_pending", "status", "id"))
+    __table_args__ = (
+        Index("ix_stripe_event_ws_created", "workspace_id", "stripe_created"),
+        Index("ix_stripe_event_ws_received", "workspace_id", "received_at"),
+        Index("ix_stripe_event_pending", "status", "id"),
+    )
 
     id: Mapped[intpk]
     stripe_event_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -57,13 +66,17 @@ class StripeEvent(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[created_at]
     status: Mapped[str] = mapped_column(
-        String(16), default="received",
-        comment="received | running (claimed by a worker) | processed | ignored | failed")
+        String(16),
+        default="received",
+        comment="received | running (claimed by a worker) | processed | ignored | failed",
+    )
     lease_until: Mapped[dt.datetime | None] = mapped_column(
-        comment="a running claim expires then (its worker died): claimable again")
+        comment="a running claim expires then (its worker died): claimable again"
+    )
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(1000))
+
 
 class _Mirrored:
     """A Stripe object copied locally; ``source_created`` is the time of the event (or
@@ -76,16 +89,21 @@ class _Mirrored:
     is_deleted: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[created_at]
 
+
 class MirrorCustomer(_Mirrored, Base):
     __tablename__ = "mirror_customer"
-    __table_args__ = (UniqueConstraint("workspace_id", "stripe_id"),
-                      Index("ix_mirror_customer_ws_created", "workspace_id", "stripe_created"))
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "stripe_id"),
+        Index("ix_mirror_customer_ws_created", "workspace_id", "stripe_created"),
+    )
 
     workspace_id: Mapped[int] = workspace_fk()
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str | None] = mapped_column(String(255))
-    stripe_created: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
-                                                comment="customer.created (epoch)")
+    stripe_created: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", comment="customer.created (epoch)"
+    )
+
 
 class MirrorSubscription(_Mirrored, Base):
     __tablename__ = "mirror_subscription"
@@ -94,6 +112,7 @@ class MirrorSubscription(_Mirrored, Base):
     workspace_id: Mapped[int] = workspace_fk()
     customer_stripe_id: Mapped[str] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(32))
+
 
 class MirrorInvoice(_Mirrored, Base):
     __tablename__ = "mirror_invoice"
@@ -106,5 +125,6 @@ class MirrorInvoice(_Mirrored, Base):
     amount_due_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     stripe_created: Mapped[int] = mapped_column(BigInteger)
+
 
 BigIdType = BigId  # re-exported for migrations that need the variant type

@@ -35,12 +35,19 @@ def on(*event_types: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def claim(session: Session, *, now: dt.datetime, limit: int = 100,
-          event_id: int | None = None) -> list[int]:
+def claim(
+    session: Session, *, now: dt.datetime, limit: int = 100, event_id: int | None = None
+) -> list[int]:
     """Claim stored events waiting for a worker (oldest first), as leases."""
-    return claim_due(session, StripeEvent, now=now, limit=limit,
-                     ready=StripeEvent.status == "received", order_by=StripeEvent.id,
-                     ids=[event_id] if event_id is not None else None)
+    return claim_due(
+        session,
+        StripeEvent,
+        now=now,
+        limit=limit,
+        ready=StripeEvent.status == "received",
+        order_by=StripeEvent.id,
+        ids=[event_id] if event_id is not None else None,
+    )
 
 
 def process(session: Session, event: StripeEvent) -> str:
@@ -49,8 +56,9 @@ def process(session: Session, event: StripeEvent) -> str:
         return event.status
     connection = None
     if event.workspace_id is not None:
-        connection = session.execute(select(StripeConnection).where(
-            StripeConnection.workspace_id == event.workspace_id)).scalar_one_or_none()
+        connection = session.execute(
+            select(StripeConnection).where(StripeConnection.workspace_id == event.workspace_id)
+        ).scalar_one_or_none()
     payload = event.payload
     obj = (payload.get("data") or {}).get("object") or {}
     if connection is None:
@@ -65,12 +73,21 @@ def process(session: Session, event: StripeEvent) -> str:
         return _finish(event, "ignored")  # stored, not acted on
     if event.type.startswith(MIRRORED_PREFIXES):
         deleted = event.type in ("customer.deleted", "customer.subscription.deleted")
-        mirror.upsert(session, connection.workspace_id, obj, event.stripe_created,
-                      deleted=deleted and obj.get("object") == "customer")
+        mirror.upsert(
+            session,
+            connection.workspace_id,
+            obj,
+            event.stripe_created,
+            deleted=deleted and obj.get("object") == "customer",
+        )
     for handler in _HANDLERS.get(event.type, []):
         handler(session, connection, payload)
-    log.info("stripe.event.processed workspace=%s event=%s type=%s", event.workspace_id,
-             event.stripe_event_id, event.type)
+    log.info(
+        "stripe.event.processed workspace=%s event=%s type=%s",
+        event.workspace_id,
+        event.stripe_event_id,
+        event.type,
+    )
     return _finish(event, "processed")
 
 

@@ -51,14 +51,16 @@ def parse_header(header: str | None) -> tuple[int, list[str]]:
     return timestamp, signatures
 
 
-def verify(payload: bytes, header: str | None, secrets: Iterable[str], *, now: int,
-           tolerance: int = 300) -> int:
+def verify(
+    payload: bytes, header: str | None, secrets: Iterable[str], *, now: int, tolerance: int = 300
+) -> int:
     """Return the signed timestamp, or raise a :class:`SignatureError`."""
     timestamp, signatures = parse_header(header)
     matched = False
     for secret in secrets:
-        expected = hmac.new(secret.encode(), str(timestamp).encode() + b"." + payload,
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            secret.encode(), str(timestamp).encode() + b"." + payload, hashlib.sha256
+        ).hexdigest()
         for candidate in signatures:
             # Check every pair so timing does not reveal which secret or position matched.
             matched |= hmac.compare_digest(expected, candidate)

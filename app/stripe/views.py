@@ -5,8 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -21,6 +20,7 @@ bp = Blueprint("stripe", __name__)
 
 
 # -- inbound webhooks ----------------------------------------------------------------------------
+
 
 def _read_body() -> bytes:
     limit = current_app.config["BACKSTOP"].webhook_max_bytes
@@ -40,8 +40,13 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
     """Verify, store once, answer. ``workspace_id`` None: route by ``event.account``."""
     settings = current_app.config["BACKSTOP"]
     try:
-        signatures.verify(body, request.headers.get("Stripe-Signature"), secrets_,
-                          now=int(time.time()), tolerance=settings.webhook_tolerance_seconds)
+        signatures.verify(
+            body,
+            request.headers.get("Stripe-Signature"),
+            secrets_,
+            now=int(time.time()),
+            tolerance=settings.webhook_tolerance_seconds,
+        )
     except signatures.SignatureExpired:
         return _refuse("signature timestamp outside the tolerance")
     except signatures.SignatureError:
@@ -52,8 +57,13 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
         return _refuse(str(exc))
     # One statement in autocommit: a single round trip to the database.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        result = intake.store(connection, event, body, workspace_id=workspace_id,
-                              route_by_account=workspace_id is None)
+        result = intake.store(
+            connection,
+            event,
+            body,
+            workspace_id=workspace_id,
+            route_by_account=workspace_id is None,
+        )
     intake.dispatch(result, eager=settings.task_always_eager)
     return jsonify(received=True, duplicate=result.duplicate), 200
 
@@ -77,7 +87,8 @@ def workspace_webhook(slug: str):
     row = db.session.execute(
         select(Workspace.id, StripeConnection)
         .join(StripeConnection, StripeConnection.workspace_id == Workspace.id, isouter=True)
-        .where(Workspace.slug == slug)).first()
+        .where(Workspace.slug == slug)
+    ).first()
     if row is None:
         return _refuse("unknown workspace", 404)
     workspace_id, connection = row
@@ -88,6 +99,7 @@ def workspace_webhook(slug: str):
 
 
 # -- connecting -------------------------------------------------------------------------------
+
 
 @bp.get("/stripe/connect")
 @login_required
@@ -103,16 +115,18 @@ def connect():
 @login_required
 def oauth_callback():
     pending = session.pop("stripe_oauth", None)
-    if not pending or not secrets.compare_digest(pending["state"],
-                                                 request.args.get("state", "")):
+    if not pending or not secrets.compare_digest(pending["state"], request.args.get("state", "")):
         abort(400, "This Stripe authorization does not belong to this session.")
     workspace = current_workspace()
     if workspace.id != pending["workspace_id"]:
         abort(400, "This Stripe authorization belongs to another workspace.")
     require_role("owner", "admin")(lambda: None)()
     if request.args.get("error"):
-        flash("Stripe was not connected: " + request.args.get(
-            "error_description", request.args["error"]), "warning")
+        flash(
+            "Stripe was not connected: "
+            + request.args.get("error_description", request.args["error"]),
+            "warning",
+        )
         return redirect(url_for("dashboard.stripe_settings"))
     code = request.args.get("code")
     if not code:

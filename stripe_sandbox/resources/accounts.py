@@ -15,8 +15,12 @@ def account_object(acct: Account) -> dict[str, Any]:
     return {
         "id": acct.id,
         "object": "account",
-        "business_profile": {"name": profile.get("business_name"), "url": None,
-                             "support_email": profile.get("email"), "mcc": None},
+        "business_profile": {
+            "name": profile.get("business_name"),
+            "url": None,
+            "support_email": profile.get("email"),
+            "mcc": None,
+        },
         "business_type": "company",
         "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": True,
@@ -26,25 +30,43 @@ def account_object(acct: Account) -> dict[str, Any]:
         "default_currency": "usd",
         "details_submitted": True,
         "email": profile.get("email"),
-        "external_accounts": {"object": "list", "data": [], "has_more": False,
-                              "url": f"/v1/accounts/{acct.id}/external_accounts"},
+        "external_accounts": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/accounts/{acct.id}/external_accounts",
+        },
         "future_requirements": None,
         "metadata": profile.get("metadata", {}),
         "payouts_enabled": True,
         "requirements": None,
-        "settings": {"dashboard": {"display_name": profile.get("business_name"),
-                                   "timezone": profile.get("timezone", "Etc/UTC")}},
+        "settings": {
+            "dashboard": {
+                "display_name": profile.get("business_name"),
+                "timezone": profile.get("timezone", "Etc/UTC"),
+            }
+        },
         "tos_acceptance": {"date": acct.created},
         "type": profile.get("type", "standard"),
     }
 
 
-def connect_account(state: State, platform_id: str, *, email: str | None = None,
-                    business_name: str | None = None, kind: str = "standard",
-                    country: str = "US") -> Account:
+def connect_account(
+    state: State,
+    platform_id: str,
+    *,
+    email: str | None = None,
+    business_name: str | None = None,
+    kind: str = "standard",
+    country: str = "US",
+) -> Account:
     acct = state.account(new_id("acct_1", 15).replace("acct_1_", "acct_1"), platform_id)
-    acct.settings["profile"] = {"email": email, "business_name": business_name,
-                                "type": kind, "country": country}
+    acct.settings["profile"] = {
+        "email": email,
+        "business_name": business_name,
+        "type": kind,
+        "country": country,
+    }
     return acct
 
 
@@ -57,11 +79,14 @@ def retrieve_own(ctx: Ctx) -> dict[str, Any]:
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     business = p.dict("business_profile")
-    acct = connect_account(ctx.state, ctx.acct.id, email=p.str("email"),
-                           business_name=business.str("name") if business else None,
-                           kind=p.str("type", "standard",
-                                      choices=("standard", "express", "custom")) or "standard",
-                           country=p.str("country", "US") or "US")
+    acct = connect_account(
+        ctx.state,
+        ctx.acct.id,
+        email=p.str("email"),
+        business_name=business.str("name") if business else None,
+        kind=p.str("type", "standard", choices=("standard", "express", "custom")) or "standard",
+        country=p.str("country", "US") or "US",
+    )
     return account_object(acct)
 
 
@@ -90,6 +115,9 @@ def delete(ctx: Ctx, oid: str) -> dict[str, Any]:
 
 @route("GET", "/v1/accounts")
 def list_(ctx: Ctx) -> dict[str, Any]:
-    mine = [account_object(a) for a in reversed(ctx.state.accounts.values())
-            if a.platform_id == ctx.acct.id]
+    mine = [
+        account_object(a)
+        for a in reversed(ctx.state.accounts.values())
+        if a.platform_id == ctx.acct.id
+    ]
     return paginate(ctx.acct, mine, ctx.params, "/v1/accounts")

@@ -39,8 +39,7 @@ def create_product(ctx: Ctx) -> dict[str, Any]:
         "url": p.str("url"),
     }
     if ctx.acct.get(product["id"]):
-        raise InvalidRequest("Product already exists.", code="resource_already_exists",
-                             param="id")
+        raise InvalidRequest("Product already exists.", code="resource_already_exists", param="id")
     ctx.acct.put(product)
     ctx.emit("product.created", product)
     default = p.dict("default_price_data")
@@ -84,8 +83,10 @@ def update_product(ctx: Ctx, oid: str) -> dict[str, Any]:
 def delete_product(ctx: Ctx, oid: str) -> dict[str, Any]:
     product = ctx.load("product", oid)
     if any(pr["product"] == oid for pr in ctx.acct.all("price")):
-        raise InvalidRequest("This product cannot be deleted because it has one or more "
-                             "user-created prices.", param="id")
+        raise InvalidRequest(
+            "This product cannot be deleted because it has one or more user-created prices.",
+            param="id",
+        )
     ctx.emit("product.deleted", product)
     ctx.acct.remove(oid)
     return {"id": oid, "object": "product", "deleted": True}
@@ -93,16 +94,22 @@ def delete_product(ctx: Ctx, oid: str) -> dict[str, Any]:
 
 @route("GET", "/v1/products")
 def list_products(ctx: Ctx) -> dict[str, Any]:
-    return paginate(ctx.acct, ctx.acct.all("product"), ctx.params, "/v1/products",
-                    filters={"active": ctx.params.bool("active")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("product"),
+        ctx.params,
+        "/v1/products",
+        filters={"active": ctx.params.bool("active")},
+    )
 
 
 def _new_price(ctx: Ctx, product_id: str, p: Any) -> dict[str, Any]:
     currency = (p.str("currency", required=True) or "").lower()
     amount = p.int("unit_amount", minimum=0)
     if amount is None:
-        raise InvalidRequest("Missing required param: unit_amount.", param="unit_amount",
-                             code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: unit_amount.", param="unit_amount", code="parameter_missing"
+        )
     recurring = p.dict("recurring")
     recurring_out = None
     if recurring is not None:
@@ -140,19 +147,46 @@ def _new_price(ctx: Ctx, product_id: str, p: Any) -> dict[str, Any]:
     return price
 
 
-@route("POST", "/v1/prices",
-       params=("currency", "unit_amount", "recurring", "product", "product_data", "active", "lookup_key", "metadata", "nickname"))
+@route(
+    "POST",
+    "/v1/prices",
+    params=(
+        "currency",
+        "unit_amount",
+        "recurring",
+        "product",
+        "product_data",
+        "active",
+        "lookup_key",
+        "metadata",
+        "nickname",
+    ),
+)
 def create_price(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     product_data = p.dict("product_data")
     if product_data is not None:
-        product = {"id": new_id("prod", 14), "object": "product", "active": True,
-                   "created": ctx.now(), "default_price": None, "description": None,
-                   "images": [], "livemode": False, "marketing_features": [],
-                   "metadata": product_data.metadata() or {},
-                   "name": product_data.str("name", required=True), "package_dimensions": None,
-                   "shippable": None, "statement_descriptor": None, "tax_code": None,
-                   "type": "service", "unit_label": None, "updated": ctx.now(), "url": None}
+        product = {
+            "id": new_id("prod", 14),
+            "object": "product",
+            "active": True,
+            "created": ctx.now(),
+            "default_price": None,
+            "description": None,
+            "images": [],
+            "livemode": False,
+            "marketing_features": [],
+            "metadata": product_data.metadata() or {},
+            "name": product_data.str("name", required=True),
+            "package_dimensions": None,
+            "shippable": None,
+            "statement_descriptor": None,
+            "tax_code": None,
+            "type": "service",
+            "unit_label": None,
+            "updated": ctx.now(),
+            "url": None,
+        }
         ctx.acct.put(product)
         ctx.emit("product.created", product)
         product_id = product["id"]
@@ -189,36 +223,55 @@ def update_price(ctx: Ctx, oid: str) -> dict[str, Any]:
 @route("GET", "/v1/prices")
 def list_prices(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
-    return paginate(ctx.acct, ctx.acct.all("price"), p, "/v1/prices",
-                    filters={"product": p.str("product"), "active": p.bool("active"),
-                             "type": p.str("type")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("price"),
+        p,
+        "/v1/prices",
+        filters={"product": p.str("product"), "active": p.bool("active"), "type": p.str("type")},
+    )
 
 
-@route("POST", "/v1/coupons",
-       params=("id", "amount_off", "currency", "duration", "duration_in_months", "max_redemptions", "metadata", "name", "percent_off", "redeem_by"))
+@route(
+    "POST",
+    "/v1/coupons",
+    params=(
+        "id",
+        "amount_off",
+        "currency",
+        "duration",
+        "duration_in_months",
+        "max_redemptions",
+        "metadata",
+        "name",
+        "percent_off",
+        "redeem_by",
+    ),
+)
 def create_coupon(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     percent = p.float("percent_off")
     amount = p.int("amount_off", minimum=1)
     if (percent is None) == (amount is None):
-        raise InvalidRequest("You must pass exactly one of percent_off or amount_off.",
-                             param="percent_off")
+        raise InvalidRequest(
+            "You must pass exactly one of percent_off or amount_off.", param="percent_off"
+        )
     if percent is not None and not 0 < percent <= 100:
-        raise InvalidRequest("Invalid percent_off: must be between 0 and 100.",
-                             param="percent_off")
+        raise InvalidRequest("Invalid percent_off: must be between 0 and 100.", param="percent_off")
     currency = p.str("currency")
     if amount is not None and not currency:
-        raise InvalidRequest("You must pass currency when passing amount_off.",
-                             param="currency")
+        raise InvalidRequest("You must pass currency when passing amount_off.", param="currency")
     duration = p.str("duration", "once", choices=("once", "repeating", "forever"))
     months = p.int("duration_in_months", minimum=1)
     if duration == "repeating" and months is None:
-        raise InvalidRequest("You must pass duration_in_months for repeating coupons.",
-                             param="duration_in_months", code="parameter_missing")
+        raise InvalidRequest(
+            "You must pass duration_in_months for repeating coupons.",
+            param="duration_in_months",
+            code="parameter_missing",
+        )
     coupon_id = p.str("id") or "".join(new_id("x", 8)[2:])
     if ctx.acct.get(coupon_id):
-        raise InvalidRequest("Coupon already exists.", code="resource_already_exists",
-                             param="id")
+        raise InvalidRequest("Coupon already exists.", code="resource_already_exists", param="id")
     coupon = {
         "id": coupon_id,
         "object": "coupon",

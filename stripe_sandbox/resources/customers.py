@@ -20,8 +20,10 @@ def _address(ctx: Ctx, current: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if ctx.params.raw("address") == "" else current
     unknown = set(given.keys()) - set(_ADDRESS_FIELDS)
     if unknown:
-        raise InvalidRequest(f"Received unknown parameter: address[{sorted(unknown)[0]}]",
-                             param=f"address[{sorted(unknown)[0]}]")
+        raise InvalidRequest(
+            f"Received unknown parameter: address[{sorted(unknown)[0]}]",
+            param=f"address[{sorted(unknown)[0]}]",
+        )
     base = dict(current or dict.fromkeys(_ADDRESS_FIELDS))
     for f in _ADDRESS_FIELDS:
         if f in given:
@@ -41,12 +43,30 @@ def _default_pm(ctx: Ctx, customer_id: str | None, current: str | None) -> str |
         raise InvalidRequest(
             f"The customer does not have a payment method with the ID {pm_id}. The payment "
             "method must be attached to the customer.",
-            param="invoice_settings[default_payment_method]", code="resource_missing")
+            param="invoice_settings[default_payment_method]",
+            code="resource_missing",
+        )
     return pm_id
 
 
-@route("POST", "/v1/customers",
-       params=("address", "balance", "description", "email", "invoice_settings", "metadata", "name", "payment_method", "phone", "preferred_locales", "tax_exempt", "test_clock"))
+@route(
+    "POST",
+    "/v1/customers",
+    params=(
+        "address",
+        "balance",
+        "description",
+        "email",
+        "invoice_settings",
+        "metadata",
+        "name",
+        "payment_method",
+        "phone",
+        "preferred_locales",
+        "tax_exempt",
+        "test_clock",
+    ),
+)
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     clock_id = p.str("test_clock")
@@ -66,8 +86,12 @@ def create(ctx: Ctx) -> dict[str, Any]:
         "discount": None,
         "email": p.str("email"),
         "invoice_prefix": customer_id[4:12].upper(),
-        "invoice_settings": {"custom_fields": None, "default_payment_method": None,
-                             "footer": None, "rendering_options": None},
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
         "livemode": False,
         "metadata": p.metadata() or {},
         "name": p.str("name"),
@@ -90,8 +114,10 @@ def create(ctx: Ctx) -> dict[str, Any]:
     default_pm = _default_pm(ctx, customer_id, None)
     if default_pm:
         before = snapshot(customer)
-        customer["invoice_settings"] = {**customer["invoice_settings"],
-                                        "default_payment_method": default_pm}
+        customer["invoice_settings"] = {
+            **customer["invoice_settings"],
+            "default_payment_method": default_pm,
+        }
         ctx.emit("customer.updated", customer, previous=changed(before, customer))
     return customer
 
@@ -104,8 +130,22 @@ def retrieve(ctx: Ctx, cid: str) -> dict[str, Any]:
     return ctx.load("customer", cid)
 
 
-@route("POST", "/v1/customers/<cid>",
-       params=("address", "balance", "description", "email", "invoice_settings", "metadata", "name", "phone", "preferred_locales", "tax_exempt"))
+@route(
+    "POST",
+    "/v1/customers/<cid>",
+    params=(
+        "address",
+        "balance",
+        "description",
+        "email",
+        "invoice_settings",
+        "metadata",
+        "name",
+        "phone",
+        "preferred_locales",
+        "tax_exempt",
+    ),
+)
 def update(ctx: Ctx, cid: str) -> dict[str, Any]:
     customer = ctx.load("customer", cid)
     before = snapshot(customer)
@@ -123,8 +163,10 @@ def update(ctx: Ctx, cid: str) -> dict[str, Any]:
     customer["address"] = _address(ctx, customer["address"])
     default_pm = _default_pm(ctx, cid, customer["invoice_settings"]["default_payment_method"])
     if default_pm != customer["invoice_settings"]["default_payment_method"]:
-        customer["invoice_settings"] = {**customer["invoice_settings"],
-                                        "default_payment_method": default_pm}
+        customer["invoice_settings"] = {
+            **customer["invoice_settings"],
+            "default_payment_method": default_pm,
+        }
     previous = changed(before, customer)
     if previous:
         ctx.emit("customer.updated", customer, previous=previous)
@@ -138,8 +180,13 @@ def delete(ctx: Ctx, cid: str) -> dict[str, Any]:
 
     for sub in ctx.acct.all("subscription"):
         if sub["customer"] == cid and sub["status"] not in ("canceled", "incomplete_expired"):
-            end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested",
-                             at=ctx.now_for_customer(cid))
+            end_subscription(
+                ctx.state,
+                ctx.acct,
+                sub,
+                reason="cancellation_requested",
+                at=ctx.now_for_customer(cid),
+            )
     ctx.emit("customer.deleted", customer)
     ctx.acct.remove(cid)
     ctx.acct.priv(cid)["deleted"] = True

@@ -19,30 +19,64 @@ from ..store import Account, State, new_id, snapshot
 
 EVIDENCE_DAYS = 7
 REASONS = (
-    "bank_cannot_process", "check_returned", "credit_not_processed", "customer_initiated",
-    "debit_not_authorized", "duplicate", "fraudulent", "general", "incorrect_account_details",
-    "insufficient_funds", "noncompliant", "product_not_received", "product_unacceptable",
-    "subscription_canceled", "unrecognized",
+    "bank_cannot_process",
+    "check_returned",
+    "credit_not_processed",
+    "customer_initiated",
+    "debit_not_authorized",
+    "duplicate",
+    "fraudulent",
+    "general",
+    "incorrect_account_details",
+    "insufficient_funds",
+    "noncompliant",
+    "product_not_received",
+    "product_unacceptable",
+    "subscription_canceled",
+    "unrecognized",
 )
 #: Evidence fields; those taking a file (``file_...``) id are stored as given.
 EVIDENCE_FIELDS = (
-    "access_activity_log", "billing_address", "cancellation_policy",
-    "cancellation_policy_disclosure", "cancellation_rebuttal", "customer_communication",
-    "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
-    "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id",
-    "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
-    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address",
-    "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
-    "uncategorized_file", "uncategorized_text",
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
 )
 OPEN = ("needs_response", "warning_needs_response")
 CLOSED = ("won", "lost", "warning_closed", "prevented")
 #: Card network reason codes by dispute reason (Visa, Mastercard).
 _NETWORK_CODES = {
-    "fraudulent": ("10.4", "4837"), "product_not_received": ("13.1", "4855"),
-    "product_unacceptable": ("13.3", "4853"), "duplicate": ("12.6.1", "4834"),
-    "subscription_canceled": ("13.2", "4841"), "credit_not_processed": ("13.6", "4860"),
-    "general": ("13.7", "4853"), "unrecognized": ("10.4", "4863"),
+    "fraudulent": ("10.4", "4837"),
+    "product_not_received": ("13.1", "4855"),
+    "product_unacceptable": ("13.3", "4853"),
+    "duplicate": ("12.6.1", "4834"),
+    "subscription_canceled": ("13.2", "4841"),
+    "credit_not_processed": ("13.6", "4860"),
+    "general": ("13.7", "4853"),
+    "unrecognized": ("10.4", "4863"),
 }
 
 
@@ -51,8 +85,9 @@ def _network_reason(brand: str | None, reason: str) -> str | None:
     return {"visa": codes[0], "mastercard": codes[1]}.get(brand or "")
 
 
-def _transition(state: State, acct: Account, dispute: dict[str, Any], at: int,
-                **changes: Any) -> dict[str, Any]:
+def _transition(
+    state: State, acct: Account, dispute: dict[str, Any], at: int, **changes: Any
+) -> dict[str, Any]:
     """Apply ``changes``; emit ``charge.dispute.closed`` when it closes, else ``updated``."""
     before = snapshot(dispute)
     dispute.update(changes)
@@ -63,8 +98,14 @@ def _transition(state: State, acct: Account, dispute: dict[str, Any], at: int,
     return dispute
 
 
-def create_dispute(state: State, acct: Account, charge: dict[str, Any], reason: str,
-                   created: int, amount: int | None = None) -> dict[str, Any]:
+def create_dispute(
+    state: State,
+    acct: Account,
+    charge: dict[str, Any],
+    reason: str,
+    created: int,
+    amount: int | None = None,
+) -> dict[str, Any]:
     """Dispute a succeeded ``charge`` (the cardholder's bank opened a chargeback)."""
     card = (charge.get("payment_method_details") or {}).get("card") or {}
     brand = card.get("brand")
@@ -78,15 +119,26 @@ def create_dispute(state: State, acct: Account, charge: dict[str, Any], reason: 
         "currency": charge["currency"],
         "enhanced_eligibility_types": [],
         "evidence": {**dict.fromkeys(EVIDENCE_FIELDS), "enhanced_evidence": {}},
-        "evidence_details": {"due_by": created + EVIDENCE_DAYS * 86400, "enhanced_eligibility": {},
-                             "has_evidence": False, "past_due": False, "submission_count": 0},
+        "evidence_details": {
+            "due_by": created + EVIDENCE_DAYS * 86400,
+            "enhanced_eligibility": {},
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
         "is_charge_refundable": False,
         "livemode": False,
         "metadata": {},
         "payment_intent": charge.get("payment_intent"),
-        "payment_method_details": {"card": {
-            "brand": brand, "case_type": "chargeback", "network": brand,
-            "network_reason_code": _network_reason(brand, reason)}, "type": "card"},
+        "payment_method_details": {
+            "card": {
+                "brand": brand,
+                "case_type": "chargeback",
+                "network": brand,
+                "network_reason_code": _network_reason(brand, reason),
+            },
+            "type": "card",
+        },
         "reason": reason,
         "status": "needs_response",
     }
@@ -126,8 +178,9 @@ def _evidence(ctx: Ctx, dispute: dict[str, Any]) -> dict[str, Any] | None:
         if field in given:
             value = given.nullable_str(field)
             if value is not None and len(value) > 150_000:
-                raise InvalidRequest(f"Invalid evidence[{field}]: too long",
-                                     param=f"evidence[{field}]")
+                raise InvalidRequest(
+                    f"Invalid evidence[{field}]: too long", param=f"evidence[{field}]"
+                )
             evidence[field] = value
     enhanced = given.dict("enhanced_evidence")
     if enhanced is not None:
@@ -145,8 +198,10 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     if (evidence is not None or submit) and dispute["status"] not in OPEN:
         if dispute["status"] in CLOSED:
             raise StateConflict("This dispute is already closed.")
-        raise StateConflict("This dispute's evidence has already been submitted and is "
-                            "under review; it can no longer be changed.")
+        raise StateConflict(
+            "This dispute's evidence has already been submitted and is "
+            "under review; it can no longer be changed."
+        )
     at = _now(ctx, dispute)
     before = snapshot(dispute)
     metadata = ctx.params.metadata(dispute["metadata"])
@@ -177,8 +232,7 @@ def close(ctx: Ctx, oid: str) -> dict[str, Any]:
     if dispute["status"] == "lost":
         return dispute
     if dispute["status"] not in OPEN:
-        raise StateConflict(f"This dispute cannot be closed: its status is "
-                            f"{dispute['status']}.")
+        raise StateConflict(f"This dispute cannot be closed: its status is {dispute['status']}.")
     closed = "lost" if dispute["status"] == "needs_response" else "warning_closed"
     return _transition(ctx.state, ctx.acct, dispute, _now(ctx, dispute), status=closed)
 
@@ -190,13 +244,17 @@ def dispute_charge(ctx: Ctx, charge_id: str) -> dict[str, Any]:
     reason = ctx.params.str("reason", "fraudulent", choices=REASONS) or "fraudulent"
     amount = ctx.params.int("amount", charge["amount"], minimum=1)
     if charge.get("status") != "succeeded":
-        raise StateConflict(f"Charge {charge_id} did not succeed and cannot be disputed.",
-                            param="charge")
+        raise StateConflict(
+            f"Charge {charge_id} did not succeed and cannot be disputed.", param="charge"
+        )
     if charge.get("disputed"):
-        raise StateConflict(f"Charge {charge_id} has already been disputed.",
-                            code="charge_disputed", param="charge")
+        raise StateConflict(
+            f"Charge {charge_id} has already been disputed.", code="charge_disputed", param="charge"
+        )
     if amount is not None and amount > charge["amount"] - charge.get("amount_refunded", 0):
-        raise InvalidRequest("The dispute amount cannot exceed the charge's unrefunded amount.",
-                             param="amount")
-    return create_dispute(ctx.state, ctx.acct, charge, reason,
-                          ctx.now_for_customer(charge.get("customer")), amount)
+        raise InvalidRequest(
+            "The dispute amount cannot exceed the charge's unrefunded amount.", param="amount"
+        )
+    return create_dispute(
+        ctx.state, ctx.acct, charge, reason, ctx.now_for_customer(charge.get("customer")), amount
+    )

@@ -32,8 +32,7 @@ def list_(ctx: Ctx) -> dict[str, Any]:
         type_filter = lambda e: e["type"] in types  # noqa: E731
     else:
         type_filter = None
-    return paginate(ctx.acct, ctx.acct.all("event"), p, "/v1/events",
-                    filters={"type": type_filter})
+    return paginate(ctx.acct, ctx.acct.all("event"), p, "/v1/events", filters={"type": type_filter})
 
 
 def _url(value: str | None) -> str:
@@ -46,13 +45,19 @@ def _url(value: str | None) -> str:
 def _enabled_events(ctx: Ctx) -> list[str]:
     events = [str(e) for e in ctx.params.list("enabled_events")]
     if not events:
-        raise InvalidRequest("Missing required param: enabled_events.", param="enabled_events",
-                             code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: enabled_events.",
+            param="enabled_events",
+            code="parameter_missing",
+        )
     return events
 
 
-@route("POST", "/v1/webhook_endpoints",
-       params=("url", "enabled_events", "description", "metadata", "connect", "api_version"))
+@route(
+    "POST",
+    "/v1/webhook_endpoints",
+    params=("url", "enabled_events", "description", "metadata", "connect", "api_version"),
+)
 def create_endpoint(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     endpoint = {
@@ -107,5 +112,4 @@ def delete_endpoint(ctx: Ctx, oid: str) -> dict[str, Any]:
 
 @route("GET", "/v1/webhook_endpoints")
 def list_endpoints(ctx: Ctx) -> dict[str, Any]:
-    return paginate(ctx.acct, ctx.acct.all("webhook_endpoint"), ctx.params,
-                    "/v1/webhook_endpoints")
+    return paginate(ctx.acct, ctx.acct.all("webhook_endpoint"), ctx.params, "/v1/webhook_endpoints")

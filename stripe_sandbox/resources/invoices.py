@@ -25,8 +25,12 @@ def _load(ctx: Ctx, oid: str) -> dict[str, Any]:
 @includable("invoice", "payments")
 def _payments(acct: Account, inv: dict[str, Any]) -> dict[str, Any]:
     data = [p for p in acct.all("invoice_payment") if p["invoice"] == inv["id"]]
-    return {"object": "list", "data": data, "has_more": False,
-            "url": f"/v1/invoice_payments?invoice={inv['id']}"}
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": False,
+        "url": f"/v1/invoice_payments?invoice={inv['id']}",
+    }
 
 
 @route("GET", "/v1/invoices/<oid>")
@@ -34,15 +38,23 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return _load(ctx, oid)
 
 
-@route("GET", "/v1/invoices",
-       params=("customer", "subscription", "status", "test_clock", *LIST_PARAMS))
+@route(
+    "GET", "/v1/invoices", params=("customer", "subscription", "status", "test_clock", *LIST_PARAMS)
+)
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
-    return paginate(ctx.acct, ctx.acct.all("invoice"), p, "/v1/invoices",
-                    filters={"customer": p.str("customer"), "subscription": p.str("subscription"),
-                             "status": p.str("status", choices=("draft", "open", "paid",
-                                                                "uncollectible", "void")),
-                             "test_clock": p.str("test_clock")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("invoice"),
+        p,
+        "/v1/invoices",
+        filters={
+            "customer": p.str("customer"),
+            "subscription": p.str("subscription"),
+            "status": p.str("status", choices=("draft", "open", "paid", "uncollectible", "void")),
+            "test_clock": p.str("test_clock"),
+        },
+    )
 
 
 @route("GET", "/v1/invoices/<oid>/lines")
@@ -51,8 +63,11 @@ def lines(ctx: Ctx, oid: str) -> dict[str, Any]:
     return paginate(ctx.acct, inv["lines"]["data"], ctx.params, f"/v1/invoices/{oid}/lines")
 
 
-@route("POST", "/v1/invoices/<oid>",
-       params=("auto_advance", "default_payment_method", "description", "metadata"))
+@route(
+    "POST",
+    "/v1/invoices/<oid>",
+    params=("auto_advance", "default_payment_method", "description", "metadata"),
+)
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     before = snapshot(inv)
@@ -67,8 +82,7 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     if "default_payment_method" in p:
         pm_id = p.nullable_str("default_payment_method")
         if pm_id:
-            ctx.load("payment_method", pm_id, label="PaymentMethod",
-                     param="default_payment_method")
+            ctx.load("payment_method", pm_id, label="PaymentMethod", param="default_payment_method")
         inv["default_payment_method"] = pm_id
     previous = changed(before, inv)
     if previous:
@@ -80,8 +94,10 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
 def finalize(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] != "draft":
-        raise StateConflict("This invoice is already finalized, you can't re-finalize a "
-                            "non-draft invoice.", code="invoice_not_editable")
+        raise StateConflict(
+            "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+            code="invoice_not_editable",
+        )
     at = ctx.now(inv["test_clock"])
     if "auto_advance" in ctx.params:
         inv["auto_advance"] = bool(ctx.params.bool("auto_advance"))
@@ -89,8 +105,11 @@ def finalize(ctx: Ctx, oid: str) -> dict[str, Any]:
     return inv
 
 
-@route("POST", "/v1/invoices/<oid>/pay",
-       params=("paid_out_of_band", "payment_method", "off_session", "forgive", "source"))
+@route(
+    "POST",
+    "/v1/invoices/<oid>/pay",
+    params=("paid_out_of_band", "payment_method", "off_session", "forgive", "source"),
+)
 def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
     """Attempt payment now (Backstop's retries and card updates go through here)."""
     inv = _load(ctx, oid)
@@ -98,8 +117,10 @@ def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
     if inv["status"] == "paid":
         raise StateConflict("Invoice is already paid", code="invoice_already_paid")
     if inv["status"] == "void":
-        raise StateConflict("This invoice can no longer be paid because it has been voided.",
-                            code="invoice_not_editable")
+        raise StateConflict(
+            "This invoice can no longer be paid because it has been voided.",
+            code="invoice_not_editable",
+        )
     at = ctx.now(inv["test_clock"])
     if inv["status"] == "draft":
         billing.finalize(ctx, inv, at)
@@ -113,13 +134,17 @@ def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
     if pm_id:
         pm = resolve(ctx, pm_id)
         if pm["customer"] not in (None, inv["customer"]):
-            raise InvalidRequest("The provided PaymentMethod belongs to another customer.",
-                                 param="payment_method")
+            raise InvalidRequest(
+                "The provided PaymentMethod belongs to another customer.", param="payment_method"
+            )
         pm_id = pm["id"]
     elif billing.charge_method(ctx, inv) is None and inv["amount_due"] > 0:
-        raise InvalidRequest("This customer has no attached payment source or default "
-                             "payment method. Please consider adding a default payment "
-                             "method.", param="payment_method")
+        raise InvalidRequest(
+            "This customer has no attached payment source or default "
+            "payment method. Please consider adding a default payment "
+            "method.",
+            param="payment_method",
+        )
     charge, failure = billing.attempt_invoice(ctx, inv, at, pm_id=pm_id, automatic=False)
     if failure is not None and charge is not None:
         pi = ctx.acct.get(charge["payment_intent"])
@@ -131,8 +156,10 @@ def pay(ctx: Ctx, oid: str) -> dict[str, Any]:
 def void(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] not in ("open", "uncollectible"):
-        raise StateConflict(f"You can only void an open or uncollectible invoice; this one is "
-                            f"{inv['status']}.", code="invoice_not_editable")
+        raise StateConflict(
+            f"You can only void an open or uncollectible invoice; this one is {inv['status']}.",
+            code="invoice_not_editable",
+        )
     billing.close(ctx, inv, "void", ctx.now(inv["test_clock"]))
     return inv
 
@@ -141,8 +168,10 @@ def void(ctx: Ctx, oid: str) -> dict[str, Any]:
 def mark_uncollectible(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     if inv["status"] != "open":
-        raise StateConflict(f"You can only mark an open invoice uncollectible; this one is "
-                            f"{inv['status']}.", code="invoice_not_editable")
+        raise StateConflict(
+            f"You can only mark an open invoice uncollectible; this one is {inv['status']}.",
+            code="invoice_not_editable",
+        )
     billing.close(ctx, inv, "uncollectible", ctx.now(inv["test_clock"]))
     return inv
 
@@ -154,8 +183,13 @@ def retrieve_payment(ctx: Ctx, oid: str) -> dict[str, Any]:
 
 @route("GET", "/v1/invoice_payments")
 def list_payments(ctx: Ctx) -> dict[str, Any]:
-    return paginate(ctx.acct, ctx.acct.all("invoice_payment"), ctx.params,
-                    "/v1/invoice_payments", filters={"invoice": ctx.params.str("invoice")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("invoice_payment"),
+        ctx.params,
+        "/v1/invoice_payments",
+        filters={"invoice": ctx.params.str("invoice")},
+    )
 
 
 @route("GET", "/invoice/<account_id>/<oid>", auth="none")
@@ -168,23 +202,25 @@ def hosted_page(state: State, request: Request, account_id: str, oid: str) -> Re
             return Response("Invoice not found", status=404, mimetype="text/plain")
         inv = snapshot(inv)
     esc = html.escape
-    rows = "".join(f"<tr><td>{esc(line['description'] or '')}</td>"
-                   f"<td class=n>{line['amount'] / 100:.2f}</td></tr>"
-                   for line in inv["lines"]["data"])
+    rows = "".join(
+        f"<tr><td>{esc(line['description'] or '')}</td>"
+        f"<td class=n>{line['amount'] / 100:.2f}</td></tr>"
+        for line in inv["lines"]["data"]
+    )
     cur = inv["currency"].upper()
     body = f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <meta name=viewport content="width=device-width, initial-scale=1">
-<title>Invoice {esc(inv['number'] or inv['id'])}</title>
+<title>Invoice {esc(inv["number"] or inv["id"])}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;background:#f6f8fa;color:#1a1f36;margin:0}}
 main{{max-width:480px;margin:40px auto;background:#fff;border-radius:8px;padding:28px;
 box-shadow:0 1px 3px rgba(0,0,0,.1)}}h1{{font-size:20px;margin:0 0 4px}}.muted{{color:#697386}}
 table{{width:100%;border-collapse:collapse;margin:18px 0}}td{{padding:8px 0;
 border-bottom:1px solid #e3e8ee}}.n{{text-align:right}}.status{{display:inline-block;
 padding:2px 8px;border-radius:4px;background:#e3e8ee;font-size:13px}}</style></head>
-<body><main><h1>{cur} {inv['amount_due'] / 100:.2f}</h1>
-<p class=muted>Invoice {esc(inv['number'] or '')} · <span class=status>{esc(inv['status'])}
+<body><main><h1>{cur} {inv["amount_due"] / 100:.2f}</h1>
+<p class=muted>Invoice {esc(inv["number"] or "")} · <span class=status>{esc(inv["status"])}
 </span></p><table>{rows}<tr><td><b>Amount remaining</b></td>
-<td class=n><b>{inv['amount_remaining'] / 100:.2f}</b></td></tr></table>
+<td class=n><b>{inv["amount_remaining"] / 100:.2f}</b></td></tr></table>
 <p class=muted>Stripe sandbox: payments on this page are made by the API
 (<code>POST /v1/invoices/{esc(oid)}/pay</code>).</p></main></body></html>"""
     return Response(body, mimetype="text/html")

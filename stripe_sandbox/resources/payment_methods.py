@@ -13,8 +13,9 @@ from ..store import Account, new_id, snapshot
 
 
 def card_error(d: cards.Decline, **extra: Any) -> CardError:
-    return CardError(d.message, code=d.code, decline_code=d.decline_code,
-                     advice_code=d.advice_code, extra=extra)
+    return CardError(
+        d.message, code=d.code, decline_code=d.decline_code, advice_code=d.advice_code, extra=extra
+    )
 
 
 def card_of(acct: Account, pm: dict[str, Any]) -> cards.Card:
@@ -27,9 +28,17 @@ def card_of(acct: Account, pm: dict[str, Any]) -> cards.Card:
     return cards.card_for_number(private.get("number", "4242424242424242"))
 
 
-def build(ctx: Ctx, card: cards.Card, *, exp_month: int = 12, exp_year: int | None = None,
-          billing_details: dict[str, Any] | None = None, metadata: dict[str, str] | None = None,
-          sandbox_id: str | None = None, created: int | None = None) -> dict[str, Any]:
+def build(
+    ctx: Ctx,
+    card: cards.Card,
+    *,
+    exp_month: int = 12,
+    exp_year: int | None = None,
+    billing_details: dict[str, Any] | None = None,
+    metadata: dict[str, str] | None = None,
+    sandbox_id: str | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
     now = created if created is not None else ctx.now()
     pm_id = new_id("pm")
     if exp_year is None:
@@ -40,14 +49,28 @@ def build(ctx: Ctx, card: cards.Card, *, exp_month: int = 12, exp_year: int | No
         "id": pm_id,
         "object": "payment_method",
         "allow_redisplay": "unspecified",
-        "billing_details": billing_details or {
-            "address": {"city": None, "country": None, "line1": None, "line2": None,
-                        "postal_code": None, "state": None},
-            "email": None, "name": None, "phone": None, "tax_id": None},
+        "billing_details": billing_details
+        or {
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
         "card": {
             "brand": card.brand,
-            "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                       "cvc_check": "pass"},
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "pass",
+            },
             "country": card.country,
             "display_brand": card.brand,
             "exp_month": exp_month,
@@ -83,8 +106,9 @@ def from_test_id(ctx: Ctx, pm_id: str, created: int | None = None) -> dict[str, 
     return None
 
 
-def resolve(ctx: Ctx, pm_id: str, param: str = "payment_method",
-            created: int | None = None) -> dict[str, Any]:
+def resolve(
+    ctx: Ctx, pm_id: str, param: str = "payment_method", created: int | None = None
+) -> dict[str, Any]:
     """Load a payment method by id, minting one for test ids."""
     pm = ctx.acct.get(pm_id, "payment_method") or from_test_id(ctx, pm_id, created)
     if pm is None:
@@ -103,8 +127,10 @@ def attach_to(ctx: Ctx, pm_id: str, customer: dict[str, Any]) -> dict[str, Any]:
     if pm["customer"] == customer["id"]:
         return pm
     if pm["customer"] is not None:
-        raise InvalidRequest("The payment method you provided has already been attached to a "
-                             "customer.", param="payment_method")
+        raise InvalidRequest(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )
     check_attachable(ctx, pm)
     pm["customer"] = customer["id"]
     ctx.emit("payment_method.attached", pm)
@@ -119,8 +145,9 @@ def create(ctx: Ctx) -> dict[str, Any]:
         raise InvalidRequest("The sandbox supports only type=card.", param="type")
     given = p.dict("card")
     if given is None:
-        raise InvalidRequest("Missing required param: card.", param="card",
-                             code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: card.", param="card", code="parameter_missing"
+        )
     token = given.str("token")
     if token:  # tok_visa style test tokens
         test_id = "pm_card_" + token.removeprefix("tok_")
@@ -130,27 +157,51 @@ def create(ctx: Ctx) -> dict[str, Any]:
         return pm
     number = given.str("number", required=True)
     if not cards.luhn_ok(number):
-        raise CardError("Your card number is incorrect.", code="incorrect_number",
-                        param="card[number]")
+        raise CardError(
+            "Your card number is incorrect.", code="incorrect_number", param="card[number]"
+        )
     exp_month = given.int("exp_month", required=True)
     exp_year = given.int("exp_year", required=True)
     if not 1 <= exp_month <= 12:
-        raise CardError("Your card's expiration month is invalid.", code="invalid_expiry_month",
-                        param="card[exp_month]")
+        raise CardError(
+            "Your card's expiration month is invalid.",
+            code="invalid_expiry_month",
+            param="card[exp_month]",
+        )
     if exp_year < 100:
         exp_year += 2000
-    return build(ctx, cards.card_for_number(number), exp_month=exp_month, exp_year=exp_year,
-                 billing_details=_billing_details(ctx, None), metadata=p.metadata() or {})
+    return build(
+        ctx,
+        cards.card_for_number(number),
+        exp_month=exp_month,
+        exp_year=exp_year,
+        billing_details=_billing_details(ctx, None),
+        metadata=p.metadata() or {},
+    )
 
 
 def _billing_details(ctx: Ctx, current: dict[str, Any] | None) -> dict[str, Any] | None:
     given = ctx.params.dict("billing_details")
     if given is None:
         return current
-    base = snapshot(current) if current else {
-        "address": {"city": None, "country": None, "line1": None, "line2": None,
-                    "postal_code": None, "state": None},
-        "email": None, "name": None, "phone": None, "tax_id": None}
+    base = (
+        snapshot(current)
+        if current
+        else {
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        }
+    )
     for f in ("email", "name", "phone"):
         if f in given:
             base[f] = given.nullable_str(f)
@@ -200,15 +251,20 @@ def attach(ctx: Ctx, pm_id: str) -> dict[str, Any]:
 def detach(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     pm = ctx.load("payment_method", pm_id, label="PaymentMethod")
     if pm["customer"] is None:
-        raise InvalidRequest("The payment method you provided is not attached to a customer "
-                             "so detachment is impossible.", param="payment_method")
+        raise InvalidRequest(
+            "The payment method you provided is not attached to a customer "
+            "so detachment is impossible.",
+            param="payment_method",
+        )
     previous = {"customer": pm["customer"]}
     customer = ctx.acct.get(pm["customer"], "customer")
     pm["customer"] = None
     if customer and customer["invoice_settings"]["default_payment_method"] == pm_id:
         before = snapshot(customer)
-        customer["invoice_settings"] = {**customer["invoice_settings"],
-                                        "default_payment_method": None}
+        customer["invoice_settings"] = {
+            **customer["invoice_settings"],
+            "default_payment_method": None,
+        }
         ctx.emit("customer.updated", customer, previous=changed(before, customer))
     ctx.emit("payment_method.detached", pm, previous=previous)
     return pm
@@ -220,13 +276,22 @@ def list_(ctx: Ctx) -> dict[str, Any]:
     customer = p.str("customer")
     if customer:
         ctx.load("customer", customer, param="customer")
-    return paginate(ctx.acct, ctx.acct.all("payment_method"), p, "/v1/payment_methods",
-                    filters={"customer": customer, "type": p.str("type")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("payment_method"),
+        p,
+        "/v1/payment_methods",
+        filters={"customer": customer, "type": p.str("type")},
+    )
 
 
 @route("GET", "/v1/customers/<cid>/payment_methods")
 def list_for_customer(ctx: Ctx, cid: str) -> dict[str, Any]:
     ctx.load("customer", cid)
-    return paginate(ctx.acct, ctx.acct.all("payment_method"), ctx.params,
-                    f"/v1/customers/{cid}/payment_methods",
-                    filters={"customer": cid, "type": ctx.params.str("type")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("payment_method"),
+        ctx.params,
+        f"/v1/customers/{cid}/payment_methods",
+        filters={"customer": cid, "type": ctx.params.str("type")},
+    )

@@ -17,9 +17,16 @@ from ..store import new_id, snapshot
 from .payment_methods import card_error, card_of, resolve
 
 
-def new_intent(ctx: Ctx, *, amount: int, currency: str, customer: str | None,
-               created: int, description: str | None = None,
-               metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def new_intent(
+    ctx: Ctx,
+    *,
+    amount: int,
+    currency: str,
+    customer: str | None,
+    created: int,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
     pi_id = new_id("pi")
     pi = {
         "id": pi_id,
@@ -51,9 +58,14 @@ def new_intent(ctx: Ctx, *, amount: int, currency: str, customer: str | None,
         "on_behalf_of": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
-        "payment_method_options": {"card": {"installments": None, "mandate_options": None,
-                                            "network": None,
-                                            "request_three_d_secure": "automatic"}},
+        "payment_method_options": {
+            "card": {
+                "installments": None,
+                "mandate_options": None,
+                "network": None,
+                "request_three_d_secure": "automatic",
+            }
+        },
         "payment_method_types": ["card"],
         "processing": None,
         "receipt_email": None,
@@ -72,8 +84,14 @@ def new_intent(ctx: Ctx, *, amount: int, currency: str, customer: str | None,
     return pi
 
 
-def _charge(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], at: int,
-            failure: cards.Decline | None, description: str | None) -> dict[str, Any]:
+def _charge(
+    ctx: Ctx,
+    pi: dict[str, Any],
+    pm: dict[str, Any],
+    at: int,
+    failure: cards.Decline | None,
+    description: str | None,
+) -> dict[str, Any]:
     card = pm["card"]
     ok = failure is None
     charge = {
@@ -105,19 +123,33 @@ def _charge(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], at: int,
         "paid": ok,
         "payment_intent": pi["id"],
         "payment_method": pm["id"],
-        "payment_method_details": {"type": "card", "card": {
-            "amount_authorized": pi["amount"] if ok else None,
-            "authorization_code": "123456" if ok else None,
-            "brand": card["brand"], "checks": card["checks"], "country": card["country"],
-            "exp_month": card["exp_month"], "exp_year": card["exp_year"],
-            "extended_authorization": {"status": "disabled"},
-            "fingerprint": card["fingerprint"], "funding": card["funding"],
-            "incremental_authorization": {"status": "unavailable"}, "installments": None,
-            "last4": card["last4"], "mandate": None,
-            "multicapture": {"status": "unavailable"}, "network": card["brand"],
-            "network_token": {"used": False}, "network_transaction_id": None,
-            "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
-            "regulated_status": "unregulated", "three_d_secure": None, "wallet": None}},
+        "payment_method_details": {
+            "type": "card",
+            "card": {
+                "amount_authorized": pi["amount"] if ok else None,
+                "authorization_code": "123456" if ok else None,
+                "brand": card["brand"],
+                "checks": card["checks"],
+                "country": card["country"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "extended_authorization": {"status": "disabled"},
+                "fingerprint": card["fingerprint"],
+                "funding": card["funding"],
+                "incremental_authorization": {"status": "unavailable"},
+                "installments": None,
+                "last4": card["last4"],
+                "mandate": None,
+                "multicapture": {"status": "unavailable"},
+                "network": card["brand"],
+                "network_token": {"used": False},
+                "network_transaction_id": None,
+                "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
+                "regulated_status": "unregulated",
+                "three_d_secure": None,
+                "wallet": None,
+            },
+        },
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": f"{ctx.base_url}/receipts/{pi['id']}" if ok else None,
@@ -140,40 +172,68 @@ def _charge(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], at: int,
 
 def _outcome(failure: cards.Decline | None) -> dict[str, Any]:
     if failure is None:
-        return {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
-                "network_status": "approved_by_network", "reason": None, "risk_level": "normal",
-                "risk_score": 12, "seller_message": "Payment complete.", "type": "authorized"}
+        return {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "risk_score": 12,
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        }
     blocked = failure.decline_code == "fraudulent"
-    return {"advice_code": failure.advice_code,
-            "network_advice_code": failure.network_advice_code,
-            "network_decline_code": failure.network_decline_code,
-            "network_status": "not_sent_to_network" if blocked else "declined_by_network",
-            "reason": "highest_risk_level" if blocked else failure.decline_code,
-            "risk_level": "highest" if blocked else "normal",
-            "risk_score": 95 if blocked else 30,
-            "seller_message": ("Stripe blocked this payment as too risky." if blocked
-                               else "The bank did not return any further details with this "
-                               "decline."),
-            "type": "blocked" if blocked else "issuer_declined"}
+    return {
+        "advice_code": failure.advice_code,
+        "network_advice_code": failure.network_advice_code,
+        "network_decline_code": failure.network_decline_code,
+        "network_status": "not_sent_to_network" if blocked else "declined_by_network",
+        "reason": "highest_risk_level" if blocked else failure.decline_code,
+        "risk_level": "highest" if blocked else "normal",
+        "risk_score": 95 if blocked else 30,
+        "seller_message": (
+            "Stripe blocked this payment as too risky."
+            if blocked
+            else "The bank did not return any further details with this decline."
+        ),
+        "type": "blocked" if blocked else "issuer_declined",
+    }
 
 
-def attempt(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *, at: int, off_session: bool,
-            description: str | None = None) -> tuple[dict[str, Any], cards.Decline | None]:
+def attempt(
+    ctx: Ctx,
+    pi: dict[str, Any],
+    pm: dict[str, Any],
+    *,
+    at: int,
+    off_session: bool,
+    description: str | None = None,
+) -> tuple[dict[str, Any], cards.Decline | None]:
     """Charge ``pm`` for ``pi`` at time ``at``; record the charge and emit Stripe's events."""
     before = snapshot(pi)
     card = card_of(ctx.acct, pm)
     private = ctx.acct.priv(pm["id"])
     failure = cards.charge_outcome(
-        card, private.get("charges", 0), exp_month=pm["card"]["exp_month"],
-        exp_year=pm["card"]["exp_year"], at=at, off_session=off_session,
-        authenticated=bool(private.get("authenticated")) and not off_session)
+        card,
+        private.get("charges", 0),
+        exp_month=pm["card"]["exp_month"],
+        exp_year=pm["card"]["exp_year"],
+        at=at,
+        off_session=off_session,
+        authenticated=bool(private.get("authenticated")) and not off_session,
+    )
     private["charges"] = private.get("charges", 0) + 1
     charge = _charge(ctx, pi, pm, at, failure, description)
     pi["payment_method"] = pm["id"]
     pi["latest_charge"] = charge["id"]
     if failure is None:
-        pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None,
-                  next_action=None)
+        pi.update(
+            status="succeeded",
+            amount_received=pi["amount"],
+            last_payment_error=None,
+            next_action=None,
+        )
         ctx.emit("charge.succeeded", charge, created=at)
         ctx.emit("payment_intent.succeeded", pi, previous=changed(before, pi), created=at)
         if card.dispute_reason:
@@ -181,23 +241,34 @@ def attempt(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *, at: int, off_se
 
             create_dispute(ctx.state, ctx.acct, charge, card.dispute_reason, at)
         return charge, None
-    error = {"type": "card_error", "code": failure.code, "decline_code": failure.decline_code,
-             "advice_code": failure.advice_code,
-             "network_advice_code": failure.network_advice_code,
-             "network_decline_code": failure.network_decline_code,
-             "message": failure.message, "charge": charge["id"],
-             "doc_url": f"https://stripe.com/docs/error-codes/{failure.code.replace('_', '-')}",
-             "payment_method": pm, "payment_method_type": "card"}
+    error = {
+        "type": "card_error",
+        "code": failure.code,
+        "decline_code": failure.decline_code,
+        "advice_code": failure.advice_code,
+        "network_advice_code": failure.network_advice_code,
+        "network_decline_code": failure.network_decline_code,
+        "message": failure.message,
+        "charge": charge["id"],
+        "doc_url": f"https://stripe.com/docs/error-codes/{failure.code.replace('_', '-')}",
+        "payment_method": pm,
+        "payment_method_type": "card",
+    }
     pi["last_payment_error"] = error
     if failure.decline_code == "authentication_required":
         pi["status"] = "requires_action"
         # The customer authenticates on the invoice's hosted page (the sandbox's
         # Stripe.js stand-in handles setup intents only).
         invoice_id = ctx.acct.priv(pi["id"]).get("invoice")
-        pi["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
-            "type": "three_d_secure_redirect",
-            "stripe_js": f"{ctx.base_url}/invoice/{ctx.acct.id}/{invoice_id}"
-            if invoice_id else None}}
+        pi["next_action"] = {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {
+                "type": "three_d_secure_redirect",
+                "stripe_js": f"{ctx.base_url}/invoice/{ctx.acct.id}/{invoice_id}"
+                if invoice_id
+                else None,
+            },
+        }
     else:
         pi["status"] = "requires_payment_method"
     ctx.emit("charge.failed", charge, created=at)
@@ -208,12 +279,17 @@ def attempt(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *, at: int, off_se
 
 
 def decline_error(failure: cards.Decline, pi: dict[str, Any], charge: dict[str, Any]) -> CardError:
-    return card_error(failure, charge=charge["id"], payment_intent=pi,
-                      network_advice_code=failure.network_advice_code,
-                      network_decline_code=failure.network_decline_code)
+    return card_error(
+        failure,
+        charge=charge["id"],
+        payment_intent=pi,
+        network_advice_code=failure.network_advice_code,
+        network_decline_code=failure.network_decline_code,
+    )
 
 
 # -- /v1/payment_intents ------------------------------------------------------------------
+
 
 @route("POST", "/v1/payment_intents")
 def create(ctx: Ctx) -> dict[str, Any]:
@@ -224,8 +300,15 @@ def create(ctx: Ctx) -> dict[str, Any]:
     if customer:
         ctx.load("customer", customer, param="customer")
     at = ctx.now_for_customer(customer)
-    pi = new_intent(ctx, amount=amount, currency=currency, customer=customer, created=at,
-                    description=p.str("description"), metadata=p.metadata() or {})
+    pi = new_intent(
+        ctx,
+        amount=amount,
+        currency=currency,
+        customer=customer,
+        created=at,
+        description=p.str("description"),
+        metadata=p.metadata() or {},
+    )
     pm_id = p.str("payment_method")
     if pm_id:
         pi["payment_method"] = resolve(ctx, pm_id)["id"]
@@ -237,20 +320,31 @@ def create(ctx: Ctx) -> dict[str, Any]:
 
 def _confirm(ctx: Ctx, pi: dict[str, Any]) -> dict[str, Any]:
     if pi["status"] in ("succeeded", "canceled"):
-        raise StateConflict(f"This PaymentIntent's status is {pi['status']}; it cannot be "
-                            "confirmed.", code="payment_intent_unexpected_state")
+        raise StateConflict(
+            f"This PaymentIntent's status is {pi['status']}; it cannot be confirmed.",
+            code="payment_intent_unexpected_state",
+        )
     pm_id = ctx.params.str("payment_method") or pi["payment_method"]
     if not pm_id:
-        raise InvalidRequest("You cannot confirm this PaymentIntent because it's missing a "
-                             "payment method.", code="payment_intent_unexpected_state",
-                             param="payment_method")
+        raise InvalidRequest(
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
+            code="payment_intent_unexpected_state",
+            param="payment_method",
+        )
     pm = resolve(ctx, pm_id)
     if pm["customer"] and pi["customer"] and pm["customer"] != pi["customer"]:
-        raise InvalidRequest("The provided PaymentMethod belongs to another customer.",
-                             param="payment_method")
+        raise InvalidRequest(
+            "The provided PaymentMethod belongs to another customer.", param="payment_method"
+        )
     at = ctx.now_for_customer(pi["customer"])
-    charge, failure = attempt(ctx, pi, pm, at=at, off_session=bool(
-        ctx.params.bool("off_session", False)), description=pi["description"])
+    charge, failure = attempt(
+        ctx,
+        pi,
+        pm,
+        at=at,
+        off_session=bool(ctx.params.bool("off_session", False)),
+        description=pi["description"],
+    )
     if failure is not None:
         raise decline_error(failure, pi, charge)
     return pi
@@ -285,22 +379,33 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
 def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     pi = ctx.load("payment_intent", oid, label="payment_intent")
     if pi["status"] in ("succeeded", "canceled"):
-        raise StateConflict(f"You cannot cancel this PaymentIntent because it has a status of "
-                            f"{pi['status']}.", code="payment_intent_unexpected_state")
+        raise StateConflict(
+            f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
+            code="payment_intent_unexpected_state",
+        )
     before = snapshot(pi)
-    pi.update(status="canceled", canceled_at=ctx.now_for_customer(pi["customer"]),
-              cancellation_reason=ctx.params.str("cancellation_reason", "requested_by_customer"))
+    pi.update(
+        status="canceled",
+        canceled_at=ctx.now_for_customer(pi["customer"]),
+        cancellation_reason=ctx.params.str("cancellation_reason", "requested_by_customer"),
+    )
     ctx.emit("payment_intent.canceled", pi, previous=changed(before, pi))
     return pi
 
 
 @route("GET", "/v1/payment_intents")
 def list_(ctx: Ctx) -> dict[str, Any]:
-    return paginate(ctx.acct, ctx.acct.all("payment_intent"), ctx.params, "/v1/payment_intents",
-                    filters={"customer": ctx.params.str("customer")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("payment_intent"),
+        ctx.params,
+        "/v1/payment_intents",
+        filters={"customer": ctx.params.str("customer")},
+    )
 
 
 # -- /v1/charges --------------------------------------------------------------------------
+
 
 @route("GET", "/v1/charges/<oid>")
 def retrieve_charge(ctx: Ctx, oid: str) -> dict[str, Any]:
@@ -310,7 +415,14 @@ def retrieve_charge(ctx: Ctx, oid: str) -> dict[str, Any]:
 @route("GET", "/v1/charges")
 def list_charges(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
-    return paginate(ctx.acct, ctx.acct.all("charge"), p, "/v1/charges",
-                    filters={"customer": p.str("customer"),
-                             "payment_intent": p.str("payment_intent"),
-                             "payment_method": p.str("payment_method")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("charge"),
+        p,
+        "/v1/charges",
+        filters={
+            "customer": p.str("customer"),
+            "payment_intent": p.str("payment_intent"),
+            "payment_method": p.str("payment_method"),
+        },
+    )

@@ -26,7 +26,7 @@ def get_settings(ctx: Ctx) -> dict[str, Any]:
 
 @route("POST", "/v1/test_helpers/sandbox/settings")
 def update_settings(ctx: Ctx) -> dict[str, Any]:
-    for key in ctx.params.keys():
+    for key in ctx.params:
         if key in ("expand",):
             continue
         if key not in _CHOICES:
@@ -62,5 +62,9 @@ def webhook_attempts(ctx: Ctx) -> dict[str, Any]:
     deliverer = getattr(ctx.state, "deliverer", None)
     attempts = list(deliverer.attempts) if deliverer else []
     own = {ep["id"] for ep in ctx.acct.all("webhook_endpoint")}
-    return {"object": "list", "url": "/v1/test_helpers/sandbox/webhook_attempts",
-            "has_more": False, "data": [a for a in attempts if a["endpoint"] in own]}
+    return {
+        "object": "list",
+        "url": "/v1/test_helpers/sandbox/webhook_attempts",
+        "has_more": False,
+        "data": [a for a in attempts if a["endpoint"] in own],
+    }

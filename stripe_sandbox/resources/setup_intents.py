@@ -28,8 +28,10 @@ from .payment_methods import attach_to, build, card_error, card_of, resolve
 
 OPEN = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCEL_REASONS = ("abandoned", "duplicate", "requested_by_customer")
-AUTH_FAILED_MESSAGE = ("We are unable to authenticate your payment method. Please choose a "
-                       "different payment method and try again.")
+AUTH_FAILED_MESSAGE = (
+    "We are unable to authenticate your payment method. Please choose a "
+    "different payment method and try again."
+)
 
 
 def challenge_url(base_url: str, acct_id: str, si: dict[str, Any], *, redirect: bool) -> str:
@@ -41,12 +43,21 @@ def challenge_url(base_url: str, acct_id: str, si: dict[str, Any], *, redirect: 
 def redirect_back_url(si: dict[str, Any], return_url: str, status: str) -> str:
     """``return_url`` with the parameters Stripe appends after a redirect."""
     sep = "&" if "?" in return_url else "?"
-    return return_url + sep + urlencode({"setup_intent": si["id"],
-                                         "setup_intent_client_secret": si["client_secret"],
-                                         "redirect_status": status})
+    return (
+        return_url
+        + sep
+        + urlencode(
+            {
+                "setup_intent": si["id"],
+                "setup_intent_client_secret": si["client_secret"],
+                "redirect_status": status,
+            }
+        )
+    )
 
 
 # -- access ---------------------------------------------------------------------------------
+
 
 def _load(ctx: Ctx, seti_id: str) -> dict[str, Any]:
     """The intent; with a publishable key only together with its ``client_secret``."""
@@ -54,23 +65,34 @@ def _load(ctx: Ctx, seti_id: str) -> dict[str, Any]:
     publishable = (ctx.key or "").startswith("pk_test_")
     secret = ctx.params.str("client_secret")
     if publishable and not secret:
-        raise InvalidRequest("Missing required param: client_secret.", param="client_secret",
-                             code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: client_secret.",
+            param="client_secret",
+            code="parameter_missing",
+        )
     if si is None:
         raise NotFound("setupintent", seti_id)
     if secret is not None and secret != si["client_secret"]:
-        raise InvalidRequest("The client_secret provided does not match the client_secret "
-                             "associated with the SetupIntent.", param="client_secret",
-                             code="setup_intent_invalid_parameter")
+        raise InvalidRequest(
+            "The client_secret provided does not match the client_secret "
+            "associated with the SetupIntent.",
+            param="client_secret",
+            code="setup_intent_invalid_parameter",
+        )
     return si
 
 
 def _unexpected(si: dict[str, Any], action: str) -> InvalidRequest:
-    state = ("it has already succeeded after being previously confirmed"
-             if si["status"] == "succeeded" else f"it has a status of {si['status']}")
-    return InvalidRequest(f"You cannot {action} this SetupIntent because {state}.",
-                          code="setup_intent_unexpected_state",
-                          extra={"setup_intent": snapshot(si)})
+    state = (
+        "it has already succeeded after being previously confirmed"
+        if si["status"] == "succeeded"
+        else f"it has a status of {si['status']}"
+    )
+    return InvalidRequest(
+        f"You cannot {action} this SetupIntent because {state}.",
+        code="setup_intent_unexpected_state",
+        extra={"setup_intent": snapshot(si)},
+    )
 
 
 def _types(ctx: Ctx) -> list[str] | None:
@@ -78,12 +100,14 @@ def _types(ctx: Ctx) -> list[str] | None:
         return None
     types = [str(t) for t in ctx.params.list("payment_method_types")]
     if not types or any(t != "card" for t in types):
-        raise InvalidRequest("The sandbox supports only payment_method_types=[card].",
-                             param="payment_method_types")
+        raise InvalidRequest(
+            "The sandbox supports only payment_method_types=[card].", param="payment_method_types"
+        )
     return types
 
 
 # -- the card check -------------------------------------------------------------------------
+
 
 def _attempt(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any], status: str) -> dict[str, Any]:
     card = pm["card"]
@@ -97,12 +121,22 @@ def _attempt(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any], status: str) -> d
         "object": "setup_attempt",
         "on_behalf_of": si["on_behalf_of"],
         "payment_method": pm["id"],
-        "payment_method_details": {"card": {
-            "brand": card["brand"], "checks": dict(card["checks"]),
-            "country": card["country"], "exp_month": card["exp_month"],
-            "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
-            "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
-            "three_d_secure": None, "wallet": None}, "type": "card"},
+        "payment_method_details": {
+            "card": {
+                "brand": card["brand"],
+                "checks": dict(card["checks"]),
+                "country": card["country"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "fingerprint": card["fingerprint"],
+                "funding": card["funding"],
+                "last4": card["last4"],
+                "network": card["brand"],
+                "three_d_secure": None,
+                "wallet": None,
+            },
+            "type": "card",
+        },
         "setup_error": None,
         "setup_intent": si["id"],
         "status": status,
@@ -113,9 +147,14 @@ def _attempt(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any], status: str) -> d
 
 
 def _three_d_secure(result: str) -> dict[str, Any]:
-    return {"authentication_flow": "challenge", "electronic_commerce_indicator": None,
-            "result": result, "result_reason": None if result == "authenticated" else "rejected",
-            "transaction_id": str(uuid.uuid4()), "version": "2.2.0"}
+    return {
+        "authentication_flow": "challenge",
+        "electronic_commerce_indicator": None,
+        "result": result,
+        "result_reason": None if result == "authenticated" else "rejected",
+        "transaction_id": str(uuid.uuid4()),
+        "version": "2.2.0",
+    }
 
 
 def _card_for_data(ctx: Ctx) -> dict[str, Any] | None:
@@ -124,21 +163,31 @@ def _card_for_data(ctx: Ctx) -> dict[str, Any] | None:
     if data is None:
         return None
     if data.str("type", "card") != "card":
-        raise InvalidRequest("The sandbox supports only type=card.",
-                             param="payment_method_data[type]")
+        raise InvalidRequest(
+            "The sandbox supports only type=card.", param="payment_method_data[type]"
+        )
     given = data.dict("card")
     if given is None:
-        raise InvalidRequest("Missing required param: payment_method_data[card].",
-                             param="payment_method_data[card]", code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: payment_method_data[card].",
+            param="payment_method_data[card]",
+            code="parameter_missing",
+        )
     number = given.str("number", required=True) or ""
     if not cards.luhn_ok(number):
-        raise CardError("Your card number is incorrect.", code="incorrect_number",
-                        param="payment_method_data[card][number]")
+        raise CardError(
+            "Your card number is incorrect.",
+            code="incorrect_number",
+            param="payment_method_data[card][number]",
+        )
     exp_month = given.int("exp_month", required=True) or 0
     exp_year = given.int("exp_year", required=True) or 0
     if not 1 <= exp_month <= 12:
-        raise CardError("Your card's expiration month is invalid.", code="invalid_expiry_month",
-                        param="payment_method_data[card][exp_month]")
+        raise CardError(
+            "Your card's expiration month is invalid.",
+            code="invalid_expiry_month",
+            param="payment_method_data[card][exp_month]",
+        )
     exp_year += 2000 if exp_year < 100 else 0
     pm = build(ctx, cards.card_for_number(number), exp_month=exp_month, exp_year=exp_year)
     billing = data.dict("billing_details")
@@ -165,22 +214,36 @@ def _setup_decline(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any]) -> cards.De
     return None
 
 
-def _fail(ctx: Ctx, si: dict[str, Any], attempt: dict[str, Any], pm: dict[str, Any],
-          error: dict[str, Any], before: dict[str, Any]) -> None:
+def _fail(
+    ctx: Ctx,
+    si: dict[str, Any],
+    attempt: dict[str, Any],
+    pm: dict[str, Any],
+    error: dict[str, Any],
+    before: dict[str, Any],
+) -> None:
     attempt["status"] = "failed"
     attempt["setup_error"] = {**error, "payment_method": snapshot(pm)}
-    si.update(status="requires_payment_method", payment_method=None, next_action=None,
-              last_setup_error={**error, "payment_method": snapshot(pm)})
+    si.update(
+        status="requires_payment_method",
+        payment_method=None,
+        next_action=None,
+        last_setup_error={**error, "payment_method": snapshot(pm)},
+    )
     ctx.emit("setup_intent.setup_failed", si, previous=changed(before, si))
 
 
-def _succeed(ctx: Ctx, si: dict[str, Any], attempt: dict[str, Any], pm: dict[str, Any],
-             before: dict[str, Any]) -> None:
+def _succeed(
+    ctx: Ctx,
+    si: dict[str, Any],
+    attempt: dict[str, Any],
+    pm: dict[str, Any],
+    before: dict[str, Any],
+) -> None:
     if si["customer"]:
         attach_to(ctx, pm["id"], ctx.load("customer", si["customer"], param="customer"))
     attempt["status"] = "succeeded"
-    si.update(status="succeeded", payment_method=pm["id"], next_action=None,
-              last_setup_error=None)
+    si.update(status="succeeded", payment_method=pm["id"], next_action=None, last_setup_error=None)
     ctx.emit("setup_intent.succeeded", si, previous=changed(before, si))
 
 
@@ -198,10 +261,14 @@ def confirm_intent(ctx: Ctx, si: dict[str, Any]) -> dict[str, Any]:
             "You cannot confirm this SetupIntent because it's missing a payment method. You "
             "can either update the SetupIntent with a payment method and then confirm it "
             "again, or confirm it again directly with a payment method.",
-            code="setup_intent_unexpected_state", extra={"setup_intent": snapshot(si)})
+            code="setup_intent_unexpected_state",
+            extra={"setup_intent": snapshot(si)},
+        )
     if pm["customer"] and si["customer"] and pm["customer"] != si["customer"]:
-        raise InvalidRequest("The payment method you provided has already been attached to a "
-                             "customer.", param="payment_method")
+        raise InvalidRequest(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )
     return_url = p.str("return_url")
     if return_url is not None:
         ctx.acct.priv(si["id"])["return_url"] = return_url
@@ -214,24 +281,39 @@ def confirm_intent(ctx: Ctx, si: dict[str, Any]) -> dict[str, Any]:
     failure = _setup_decline(ctx, si, pm)
     if failure is not None:
         error = card_error(failure).body()["error"]
-        error.update(network_advice_code=failure.network_advice_code,
-                     network_decline_code=failure.network_decline_code,
-                     payment_method_type="card")
+        error.update(
+            network_advice_code=failure.network_advice_code,
+            network_decline_code=failure.network_decline_code,
+            payment_method_type="card",
+        )
         _fail(ctx, si, attempt, pm, error, before)
-        raise card_error(failure, network_advice_code=failure.network_advice_code,
-                         network_decline_code=failure.network_decline_code,
-                         payment_method=snapshot(pm), payment_method_type="card",
-                         setup_intent=snapshot(si))
+        raise card_error(
+            failure,
+            network_advice_code=failure.network_advice_code,
+            network_decline_code=failure.network_decline_code,
+            payment_method=snapshot(pm),
+            payment_method_type="card",
+            setup_intent=snapshot(si),
+        )
     if card_of(ctx.acct, pm).three_d_secure:
         sdk = p.bool("use_stripe_sdk", False) or not ctx.acct.priv(si["id"]).get("return_url")
         if sdk:
-            si["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
-                "type": "three_d_secure_redirect", "source": new_id("src"),
-                "stripe_js": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=False)}}
+            si["next_action"] = {
+                "type": "use_stripe_sdk",
+                "use_stripe_sdk": {
+                    "type": "three_d_secure_redirect",
+                    "source": new_id("src"),
+                    "stripe_js": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=False),
+                },
+            }
         else:
-            si["next_action"] = {"type": "redirect_to_url", "redirect_to_url": {
-                "return_url": ctx.acct.priv(si["id"])["return_url"],
-                "url": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=True)}}
+            si["next_action"] = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {
+                    "return_url": ctx.acct.priv(si["id"])["return_url"],
+                    "url": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=True),
+                },
+            }
         si["status"] = "requires_action"
         ctx.emit("setup_intent.requires_action", si, previous=changed(before, si))
         return si
@@ -256,15 +338,18 @@ def finish_authentication(ctx: Ctx, si: dict[str, Any], approved: bool) -> dict[
             return si
         ctx.acct.priv(pm["id"])["authenticated"] = True
         return si
-    error = {"type": "invalid_request_error", "code": "setup_intent_authentication_failure",
-             "doc_url": "https://stripe.com/docs/error-codes/"
-                        "setup-intent-authentication-failure",
-             "message": AUTH_FAILED_MESSAGE}
+    error = {
+        "type": "invalid_request_error",
+        "code": "setup_intent_authentication_failure",
+        "doc_url": "https://stripe.com/docs/error-codes/setup-intent-authentication-failure",
+        "message": AUTH_FAILED_MESSAGE,
+    }
     _fail(ctx, si, attempt, pm, error, before)
     return si
 
 
 # -- routes ---------------------------------------------------------------------------------
+
 
 @route("POST", "/v1/setup_intents")
 def create(ctx: Ctx) -> dict[str, Any]:
@@ -303,8 +388,13 @@ def create(ctx: Ctx) -> dict[str, Any]:
         "on_behalf_of": p.str("on_behalf_of"),
         "payment_method": pm_id,
         "payment_method_configuration_details": config,
-        "payment_method_options": {"card": {"mandate_options": None, "network": None,
-                                            "request_three_d_secure": "automatic"}},
+        "payment_method_options": {
+            "card": {
+                "mandate_options": None,
+                "network": None,
+                "request_three_d_secure": "automatic",
+            }
+        },
         "payment_method_types": types or ["card"],
         "single_use_mandate": None,
         "status": "requires_confirmation" if pm_id else "requires_payment_method",
@@ -354,9 +444,13 @@ def update(ctx: Ctx, seti_id: str) -> dict[str, Any]:
 @route("GET", "/v1/setup_intents")
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
-    return paginate(ctx.acct, ctx.acct.all("setup_intent"), p, "/v1/setup_intents",
-                    filters={"customer": p.str("customer"),
-                             "payment_method": p.str("payment_method")})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("setup_intent"),
+        p,
+        "/v1/setup_intents",
+        filters={"customer": p.str("customer"), "payment_method": p.str("payment_method")},
+    )
 
 
 @route("POST", "/v1/setup_intents/<seti_id>/confirm", auth="publishable")
@@ -373,8 +467,11 @@ def cancel(ctx: Ctx, seti_id: str) -> dict[str, Any]:
     attempt = ctx.acct.get(si["latest_attempt"], "setup_attempt")
     if attempt is not None and attempt["status"] == "requires_action":
         attempt["status"] = "abandoned"
-    si.update(status="canceled", next_action=None,
-              cancellation_reason=ctx.params.str("cancellation_reason", choices=CANCEL_REASONS))
+    si.update(
+        status="canceled",
+        next_action=None,
+        cancellation_reason=ctx.params.str("cancellation_reason", choices=CANCEL_REASONS),
+    )
     ctx.emit("setup_intent.canceled", si, previous=changed(before, si))
     return si
 
@@ -384,5 +481,10 @@ def list_attempts(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     seti_id = p.str("setup_intent", required=True)
     ctx.load("setup_intent", seti_id, label="setupintent", param="setup_intent")
-    return paginate(ctx.acct, ctx.acct.all("setup_attempt"), p, "/v1/setup_attempts",
-                    filters={"setup_intent": seti_id})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("setup_attempt"),
+        p,
+        "/v1/setup_attempts",
+        filters={"setup_intent": seti_id},
+    )

@@ -9,12 +9,12 @@ from .. import billing, cycle
 from ..api import Ctx, route
 from ..errors import InvalidRequest, StateConflict
 from ..store import snapshot
-from .subscriptions import (ENDED, PRORATION, _attached_pm, _discounts, _item, _pause,
-                            _plan)
+from .subscriptions import ENDED, PRORATION, _attached_pm, _discounts, _item, _pause, _plan
 
 
-def _prorate(ctx: Ctx, sub: dict[str, Any], old: dict[str, Any] | None,
-             new: dict[str, Any] | None, at: int) -> list[dict[str, Any]]:
+def _prorate(
+    ctx: Ctx, sub: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None, at: int
+) -> list[dict[str, Any]]:
     """Credit the unused time of ``old`` and charge the rest of the period for ``new``."""
     ref = old or new
     assert ref is not None
@@ -25,14 +25,30 @@ def _prorate(ctx: Ctx, sub: dict[str, Any], old: dict[str, Any] | None,
     lines = []
     if old is not None:
         amount = round(old["price"]["unit_amount"] * old["quantity"] * share)
-        lines.append({"item": old["id"], "price": old["price"]["id"], "amount": -amount,
-                      "start": at, "end": end, "description": "Unused time on "
-                      + billing.price_description(ctx, old["price"], old["quantity"])})
+        lines.append(
+            {
+                "item": old["id"],
+                "price": old["price"]["id"],
+                "amount": -amount,
+                "start": at,
+                "end": end,
+                "description": "Unused time on "
+                + billing.price_description(ctx, old["price"], old["quantity"]),
+            }
+        )
     if new is not None:
         amount = round(new["price"]["unit_amount"] * new["quantity"] * share)
-        lines.append({"item": new["id"], "price": new["price"]["id"], "amount": amount,
-                      "start": at, "end": end, "description": "Remaining time on "
-                      + billing.price_description(ctx, new["price"], new["quantity"])})
+        lines.append(
+            {
+                "item": new["id"],
+                "price": new["price"]["id"],
+                "amount": amount,
+                "start": at,
+                "end": end,
+                "description": "Remaining time on "
+                + billing.price_description(ctx, new["price"], new["quantity"]),
+            }
+        )
     return lines
 
 
@@ -45,15 +61,20 @@ def _apply_items(ctx: Ctx, sub: dict[str, Any], at: int) -> list[dict[str, Any]]
         if item_id is None:
             added = _item(ctx, sub["id"], entry, at)
             ref = next(iter(current.values()))
-            added.update(current_period_start=ref["current_period_start"],
-                         current_period_end=ref["current_period_end"])
+            added.update(
+                current_period_start=ref["current_period_start"],
+                current_period_end=ref["current_period_end"],
+            )
             current[added["id"]] = added
             lines += _prorate(ctx, sub, None, added, at)
             continue
         old = current.get(item_id)
         if old is None:
-            raise InvalidRequest(f"No such subscription item: '{item_id}'",
-                                 param=f"{entry.prefix}[id]", code="resource_missing")
+            raise InvalidRequest(
+                f"No such subscription item: '{item_id}'",
+                param=f"{entry.prefix}[id]",
+                code="resource_missing",
+            )
         if entry.bool("deleted", False):
             del current[item_id]
             lines += _prorate(ctx, sub, old, None, at)
@@ -62,8 +83,10 @@ def _apply_items(ctx: Ctx, sub: dict[str, Any], at: int) -> list[dict[str, Any]]
         if "price" in entry:
             price = ctx.load("price", entry.str("price"), param=f"{entry.prefix}[price]")
             if price["currency"] != sub["currency"]:
-                raise InvalidRequest("All prices on a subscription must have the same "
-                                     "currency.", param=f"{entry.prefix}[price]")
+                raise InvalidRequest(
+                    "All prices on a subscription must have the same currency.",
+                    param=f"{entry.prefix}[price]",
+                )
             new.update(price=price, plan=_plan(price))
         if "quantity" in entry:
             new["quantity"] = entry.int("quantity", minimum=1)
@@ -79,22 +102,39 @@ def _apply_items(ctx: Ctx, sub: dict[str, Any], at: int) -> list[dict[str, Any]]
     return lines
 
 
-@route("POST", "/v1/subscriptions/<oid>",
-       params=("items", "default_payment_method", "description", "metadata", "cancel_at", "cancel_at_period_end", "cancellation_details", "coupon", "discounts", "pause_collection", "payment_behavior", "proration_behavior", "trial_end", "off_session"))
+@route(
+    "POST",
+    "/v1/subscriptions/<oid>",
+    params=(
+        "items",
+        "default_payment_method",
+        "description",
+        "metadata",
+        "cancel_at",
+        "cancel_at_period_end",
+        "cancellation_details",
+        "coupon",
+        "discounts",
+        "pause_collection",
+        "payment_behavior",
+        "proration_behavior",
+        "trial_end",
+        "off_session",
+    ),
+)
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     sub = ctx.load("subscription", oid)
     p = ctx.params
     at = ctx.now(sub["test_clock"])
-    if sub["status"] in ENDED and set(p.keys()) - {"metadata", "cancellation_details",
-                                                    "expand"}:
-        raise StateConflict("A canceled subscription can only update its "
-                            "cancellation_details and metadata.")
+    if sub["status"] in ENDED and set(p.keys()) - {"metadata", "cancellation_details", "expand"}:
+        raise StateConflict(
+            "A canceled subscription can only update its cancellation_details and metadata."
+        )
     before = snapshot(sub)
     proration = p.str("proration_behavior", "create_prorations", choices=PRORATION)
     lines = _apply_items(ctx, sub, at) if "items" in p else []
     if "default_payment_method" in p:
-        sub["default_payment_method"] = _attached_pm(ctx, sub["customer"],
-                                                     "default_payment_method")
+        sub["default_payment_method"] = _attached_pm(ctx, sub["customer"], "default_payment_method")
     for field in ("description",):
         if field in p:
             sub[field] = p.nullable_str(field)
@@ -110,9 +150,11 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
             cycle.schedule(ctx, sub, sub["cancel_at"], "cancel_at")
     details = p.dict("cancellation_details")
     if details is not None:
-        sub["cancellation_details"] = {**sub["cancellation_details"],
-                                       "comment": details.str("comment"),
-                                       "feedback": details.str("feedback")}
+        sub["cancellation_details"] = {
+            **sub["cancellation_details"],
+            "comment": details.str("comment"),
+            "feedback": details.str("feedback"),
+        }
     discounts = _discounts(ctx, sub, at)
     if discounts is not None:
         for old_id in sub["discounts"]:
@@ -127,16 +169,24 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
         sub.update(trial_end=at, status="active")
         cycle.new_period(sub, at)
         cycle.schedule(ctx, sub, cycle.period_end(sub), "period_end")
-        inv = billing.build_invoice(ctx, sub, billing_reason="subscription_cycle", at=at,
-                                    period_start=at, period_end=at)
+        inv = billing.build_invoice(
+            ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
+        )
         cycle.update_sub(ctx, sub, before, at)
         billing.finalize(ctx, inv, at)
         billing.attempt_invoice(ctx, inv, at)
         return sub
     if lines and proration == "always_invoice":
-        inv = billing.build_invoice(ctx, sub, billing_reason="subscription_update", at=at,
-                                    period_start=at, period_end=at, charge_items=False,
-                                    extra_lines=lines)
+        inv = billing.build_invoice(
+            ctx,
+            sub,
+            billing_reason="subscription_update",
+            at=at,
+            period_start=at,
+            period_end=at,
+            charge_items=False,
+            extra_lines=lines,
+        )
         cycle.update_sub(ctx, sub, before, at)
         billing.finalize(ctx, inv, at)
         billing.attempt_invoice(ctx, inv, at, automatic=False)
@@ -147,21 +197,24 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     return sub
 
 
-@route("POST", "/v1/subscriptions/<oid>/resume",
-       params=("billing_cycle_anchor", "proration_behavior"))
+@route(
+    "POST", "/v1/subscriptions/<oid>/resume", params=("billing_cycle_anchor", "proration_behavior")
+)
 def resume(ctx: Ctx, oid: str) -> dict[str, Any]:
     """Resume a ``paused`` subscription (a trial that ended without a payment method)."""
     sub = ctx.load("subscription", oid)
     if sub["status"] != "paused":
-        raise StateConflict("Only a subscription with status paused can be resumed.",
-                            param="subscription")
+        raise StateConflict(
+            "Only a subscription with status paused can be resumed.", param="subscription"
+        )
     at = ctx.now(sub["test_clock"])
     before = snapshot(sub)
     sub["status"] = "active"
     cycle.new_period(sub, at)
     cycle.schedule(ctx, sub, cycle.period_end(sub), "period_end")
-    inv = billing.build_invoice(ctx, sub, billing_reason="subscription_cycle", at=at,
-                                period_start=at, period_end=at)
+    inv = billing.build_invoice(
+        ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
+    )
     cycle.update_sub(ctx, sub, before, at)
     ctx.emit("customer.subscription.resumed", sub, created=at)
     billing.finalize(ctx, inv, at)

@@ -11,8 +11,12 @@ from ..render import paginate
 from ..store import new_id
 
 ENDED = ("canceled", "incomplete_expired")
-PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete",
-                     "pending_if_incomplete")
+PAYMENT_BEHAVIORS = (
+    "allow_incomplete",
+    "default_incomplete",
+    "error_if_incomplete",
+    "pending_if_incomplete",
+)
 PRORATION = ("create_prorations", "none", "always_invoice")
 
 end_subscription = cycle.end_subscription
@@ -22,25 +26,49 @@ def _item(ctx: Ctx, sub_id: str, p: Any, at: int) -> dict[str, Any]:
     price_id = p.str("price", required=True)
     price = ctx.load("price", price_id, param=f"{p.prefix}[price]")
     if not price.get("recurring"):
-        raise InvalidRequest(f"The price specified ({price_id}) is not recurring.",
-                             param=f"{p.prefix}[price]")
-    return {"id": new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
-            "created": at, "current_period_end": at, "current_period_start": at,
-            "discounts": [], "metadata": p.metadata() or {}, "plan": _plan(price),
-            "price": price, "quantity": p.int("quantity", 1, minimum=1),
-            "subscription": sub_id, "tax_rates": []}
+        raise InvalidRequest(
+            f"The price specified ({price_id}) is not recurring.", param=f"{p.prefix}[price]"
+        )
+    return {
+        "id": new_id("si", 14),
+        "object": "subscription_item",
+        "billing_thresholds": None,
+        "created": at,
+        "current_period_end": at,
+        "current_period_start": at,
+        "discounts": [],
+        "metadata": p.metadata() or {},
+        "plan": _plan(price),
+        "price": price,
+        "quantity": p.int("quantity", 1, minimum=1),
+        "subscription": sub_id,
+        "tax_rates": [],
+    }
 
 
 def _plan(price: dict[str, Any]) -> dict[str, Any]:
     recurring = price["recurring"]
-    return {"id": price["id"], "object": "plan", "active": price["active"],
-            "amount": price["unit_amount"], "amount_decimal": str(price["unit_amount"]),
-            "billing_scheme": "per_unit", "created": price["created"],
-            "currency": price["currency"], "interval": recurring["interval"],
-            "interval_count": recurring["interval_count"], "livemode": False,
-            "metadata": price["metadata"], "meter": None, "nickname": price["nickname"],
-            "product": price["product"], "tiers_mode": None, "transform_usage": None,
-            "trial_period_days": recurring.get("trial_period_days"), "usage_type": "licensed"}
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": str(price["unit_amount"]),
+        "billing_scheme": "per_unit",
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": False,
+        "metadata": price["metadata"],
+        "meter": None,
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": recurring.get("trial_period_days"),
+        "usage_type": "licensed",
+    }
 
 
 def _attached_pm(ctx: Ctx, customer_id: str, param: str) -> str | None:
@@ -51,7 +79,10 @@ def _attached_pm(ctx: Ctx, customer_id: str, param: str) -> str | None:
     if pm["customer"] != customer_id:
         raise InvalidRequest(
             f"The customer does not have a payment method with the ID {pm_id}. The payment "
-            "method must be attached to the customer.", param=param, code="resource_missing")
+            "method must be attached to the customer.",
+            param=param,
+            code="resource_missing",
+        )
     return pm_id
 
 
@@ -69,8 +100,10 @@ def _discounts(ctx: Ctx, sub: dict[str, Any], at: int) -> list[str] | None:
         for entry in p.dicts("discounts"):
             coupon_id = entry.str("coupon")
             if coupon_id is None:
-                raise InvalidRequest("The sandbox supports discounts[][coupon] only.",
-                                     param=f"{entry.prefix}[coupon]")
+                raise InvalidRequest(
+                    "The sandbox supports discounts[][coupon] only.",
+                    param=f"{entry.prefix}[coupon]",
+                )
             coupons.append((coupon_id, f"{entry.prefix}[coupon]"))
     if not coupons:
         return None
@@ -80,11 +113,21 @@ def _discounts(ctx: Ctx, sub: dict[str, Any], at: int) -> list[str] | None:
         end = None
         if coupon["duration"] == "repeating":
             end = cycle.add_interval(at, "month", coupon["duration_in_months"])
-        discount = {"id": new_id("di"), "object": "discount", "checkout_session": None,
-                    "customer": sub["customer"], "customer_account": None, "end": end,
-                    "invoice": None, "invoice_item": None, "promotion_code": None,
-                    "source": {"type": "coupon", "coupon": coupon}, "start": at,
-                    "subscription": sub["id"], "subscription_item": None}
+        discount = {
+            "id": new_id("di"),
+            "object": "discount",
+            "checkout_session": None,
+            "customer": sub["customer"],
+            "customer_account": None,
+            "end": end,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": None,
+            "source": {"type": "coupon", "coupon": coupon},
+            "start": at,
+            "subscription": sub["id"],
+            "subscription_item": None,
+        }
         coupon["times_redeemed"] += 1
         ctx.acct.put(discount)
         ctx.emit("customer.discount.created", discount, created=at)
@@ -92,7 +135,7 @@ def _discounts(ctx: Ctx, sub: dict[str, Any], at: int) -> list[str] | None:
     return ids
 
 
-def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | None | bool:
+def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | bool | None:
     """The new ``pause_collection`` (None clears it), or False when not given."""
     if "pause_collection" not in ctx.params:
         return False
@@ -100,19 +143,44 @@ def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | None | bo
         return None
     pause = ctx.params.dict("pause_collection")
     assert pause is not None
-    behavior = pause.str("behavior", required=True,
-                         choices=("keep_as_draft", "mark_uncollectible", "void"))
+    behavior = pause.str(
+        "behavior", required=True, choices=("keep_as_draft", "mark_uncollectible", "void")
+    )
     resumes_at = pause.int("resumes_at")
     if resumes_at is not None and resumes_at <= at:
-        raise InvalidRequest("pause_collection[resumes_at] must be in the future.",
-                             param="pause_collection[resumes_at]")
+        raise InvalidRequest(
+            "pause_collection[resumes_at] must be in the future.",
+            param="pause_collection[resumes_at]",
+        )
     if resumes_at is not None:
         cycle.schedule(ctx, sub, resumes_at, "resume_collection")
     return {"behavior": behavior, "resumes_at": resumes_at}
 
 
-@route("POST", "/v1/subscriptions",
-       params=("customer", "items", "default_payment_method", "description", "metadata", "cancel_at", "cancel_at_period_end", "coupon", "discounts", "pause_collection", "payment_behavior", "trial_end", "trial_period_days", "trial_from_plan", "trial_settings", "proration_behavior", "collection_method", "off_session"))
+@route(
+    "POST",
+    "/v1/subscriptions",
+    params=(
+        "customer",
+        "items",
+        "default_payment_method",
+        "description",
+        "metadata",
+        "cancel_at",
+        "cancel_at_period_end",
+        "coupon",
+        "discounts",
+        "pause_collection",
+        "payment_behavior",
+        "trial_end",
+        "trial_period_days",
+        "trial_from_plan",
+        "trial_settings",
+        "proration_behavior",
+        "collection_method",
+        "off_session",
+    ),
+)
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     customer = ctx.load("customer", p.str("customer", required=True), param="customer")
@@ -120,49 +188,79 @@ def create(ctx: Ctx) -> dict[str, Any]:
     sub_id = new_id("sub")
     items = [_item(ctx, sub_id, entry, at) for entry in p.dicts("items")]
     if not items:
-        raise InvalidRequest("Missing required param: items.", param="items",
-                             code="parameter_missing")
+        raise InvalidRequest(
+            "Missing required param: items.", param="items", code="parameter_missing"
+        )
     currencies = {i["price"]["currency"] for i in items}
     if len(currencies) > 1:
-        raise InvalidRequest("All prices on a subscription must have the same currency.",
-                             param="items")
+        raise InvalidRequest(
+            "All prices on a subscription must have the same currency.", param="items"
+        )
     payment_behavior = p.str("payment_behavior", "allow_incomplete", choices=PAYMENT_BEHAVIORS)
     trial_end = _trial_end(ctx, at, items)
     sub = {
-        "id": sub_id, "object": "subscription", "application": None,
+        "id": sub_id,
+        "object": "subscription",
+        "application": None,
         "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
-        "billing_cycle_anchor": trial_end or at, "billing_cycle_anchor_config": None,
-        "billing_mode": {"type": "classic", "flexible": None}, "billing_schedules": [],
-        "billing_thresholds": None, "cancel_at": p.int("cancel_at"),
+        "billing_cycle_anchor": trial_end or at,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"type": "classic", "flexible": None},
+        "billing_schedules": [],
+        "billing_thresholds": None,
+        "cancel_at": p.int("cancel_at"),
         "cancel_at_period_end": bool(p.bool("cancel_at_period_end", False)),
         "canceled_at": None,
         "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "collection_method": "charge_automatically", "created": at,
-        "currency": currencies.pop(), "customer": customer["id"], "customer_account": None,
+        "collection_method": "charge_automatically",
+        "created": at,
+        "currency": currencies.pop(),
+        "customer": customer["id"],
+        "customer_account": None,
         "days_until_due": None,
         "default_payment_method": _attached_pm(ctx, customer["id"], "default_payment_method"),
-        "default_source": None, "default_tax_rates": [], "description": p.str("description"),
-        "discounts": [], "ended_at": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": p.str("description"),
+        "discounts": [],
+        "ended_at": None,
         "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "items": {"object": "list", "data": items, "has_more": False, "total_count": len(items),
-                  "url": f"/v1/subscription_items?subscription={sub_id}"},
-        "latest_invoice": None, "livemode": False, "managed_payments": None,
-        "metadata": p.metadata() or {}, "next_pending_invoice_item_invoice": None,
-        "on_behalf_of": None, "pause_collection": None,
-        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
-                             "save_default_payment_method": "off"},
-        "pending_invoice_item_interval": None, "pending_setup_intent": None,
-        "pending_update": None, "schedule": None, "start_date": at,
+        "items": {
+            "object": "list",
+            "data": items,
+            "has_more": False,
+            "total_count": len(items),
+            "url": f"/v1/subscription_items?subscription={sub_id}",
+        },
+        "latest_invoice": None,
+        "livemode": False,
+        "managed_payments": None,
+        "metadata": p.metadata() or {},
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
+        "pause_collection": None,
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "schedule": None,
+        "start_date": at,
         "status": "trialing" if trial_end else "incomplete",
-        "test_clock": customer["test_clock"], "transfer_data": None,
-        "trial_end": trial_end, "trial_settings": {"end_behavior": {
-            "missing_payment_method": _missing_pm_behavior(ctx)}},
+        "test_clock": customer["test_clock"],
+        "transfer_data": None,
+        "trial_end": trial_end,
+        "trial_settings": {"end_behavior": {"missing_payment_method": _missing_pm_behavior(ctx)}},
         "trial_start": at if trial_end else None,
     }
     if trial_end:
-        sub["items"]["data"] = [{**i, "current_period_start": at, "current_period_end": trial_end}
-                                for i in items]
+        sub["items"]["data"] = [
+            {**i, "current_period_start": at, "current_period_end": trial_end} for i in items
+        ]
     else:
         cycle.new_period(sub, at)
     ctx.acct.put(sub)
@@ -173,14 +271,20 @@ def create(ctx: Ctx) -> dict[str, Any]:
     if sub["cancel_at"]:
         cycle.schedule(ctx, sub, sub["cancel_at"], "cancel_at")
     inv = cycle.start(ctx, sub, at, payment_behavior)
-    if sub["status"] == "incomplete" and payment_behavior == "error_if_incomplete" \
-            and inv["status"] == "open" and inv["attempted"]:
+    if (
+        sub["status"] == "incomplete"
+        and payment_behavior == "error_if_incomplete"
+        and inv["status"] == "open"
+        and inv["attempted"]
+    ):
         pi = ctx.acct.get(billing.payment_of(ctx, inv)["payment"]["payment_intent"])
         error = pi["last_payment_error"] or {}
-        raise CardError(error.get("message", "Your card was declined."),
-                        code=error.get("code", "card_declined"),
-                        decline_code=error.get("decline_code"),
-                        advice_code=error.get("advice_code"))
+        raise CardError(
+            error.get("message", "Your card was declined."),
+            code=error.get("code", "card_declined"),
+            decline_code=error.get("decline_code"),
+            advice_code=error.get("advice_code"),
+        )
     return sub
 
 
@@ -207,8 +311,14 @@ def _missing_pm_behavior(ctx: Ctx) -> str:
     end = settings.dict("end_behavior") if settings else None
     if end is None:
         return "create_invoice"
-    return end.str("missing_payment_method", "create_invoice",
-                   choices=("cancel", "create_invoice", "pause")) or "create_invoice"
+    return (
+        end.str(
+            "missing_payment_method",
+            "create_invoice",
+            choices=("cancel", "create_invoice", "pause"),
+        )
+        or "create_invoice"
+    )
 
 
 @route("GET", "/v1/subscriptions/<oid>")
@@ -216,8 +326,9 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("subscription", oid)
 
 
-@route("GET", "/v1/subscriptions",
-       params=("customer", "status", "price", "test_clock", *LIST_PARAMS))
+@route(
+    "GET", "/v1/subscriptions", params=("customer", "status", "price", "test_clock", *LIST_PARAMS)
+)
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     status = p.str("status")
@@ -227,31 +338,56 @@ def list_(ctx: Ctx) -> dict[str, Any]:
         status_filter = status
     else:
         status_filter = lambda s: s["status"] not in ENDED  # noqa: E731
-    return paginate(ctx.acct, ctx.acct.all("subscription"), p, "/v1/subscriptions",
-                    filters={"customer": p.str("customer"), "status": status_filter,
-                             "test_clock": p.str("test_clock"),
-                             "price": (lambda s: any(i["price"]["id"] == p.str("price")
-                                                     for i in s["items"]["data"]))
-                             if p.str("price") else None})
+    return paginate(
+        ctx.acct,
+        ctx.acct.all("subscription"),
+        p,
+        "/v1/subscriptions",
+        filters={
+            "customer": p.str("customer"),
+            "status": status_filter,
+            "test_clock": p.str("test_clock"),
+            "price": (lambda s: any(i["price"]["id"] == p.str("price") for i in s["items"]["data"]))
+            if p.str("price")
+            else None,
+        },
+    )
 
 
-@route("DELETE", "/v1/subscriptions/<oid>",
-       params=("invoice_now", "prorate", "cancellation_details"))
+@route(
+    "DELETE", "/v1/subscriptions/<oid>", params=("invoice_now", "prorate", "cancellation_details")
+)
 def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     sub = ctx.load("subscription", oid)
     if sub["status"] in ENDED:
-        raise StateConflict(f"A canceled subscription can only update its cancellation_"
-                            f"details and metadata. ({oid})", code="resource_missing")
+        raise StateConflict(
+            f"A canceled subscription can only update its cancellation_"
+            f"details and metadata. ({oid})",
+            code="resource_missing",
+        )
     at = ctx.now(sub["test_clock"])
     details = ctx.params.dict("cancellation_details")
     if ctx.params.bool("invoice_now", False):
-        inv = billing.build_invoice(ctx, sub, billing_reason="subscription_update", at=at,
-                                    period_start=at, period_end=at, charge_items=False)
+        inv = billing.build_invoice(
+            ctx,
+            sub,
+            billing_reason="subscription_update",
+            at=at,
+            period_start=at,
+            period_end=at,
+            charge_items=False,
+        )
         billing.finalize(ctx, inv, at)
         billing.attempt_invoice(ctx, inv, at, automatic=False)
-    end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=at,
-                     comment=details.str("comment") if details else None,
-                     feedback=details.str("feedback") if details else None)
+    end_subscription(
+        ctx.state,
+        ctx.acct,
+        sub,
+        reason="cancellation_requested",
+        at=at,
+        comment=details.str("comment") if details else None,
+        feedback=details.str("feedback") if details else None,
+    )
     return sub
 
 
@@ -266,7 +402,12 @@ def retrieve_item(ctx: Ctx, oid: str) -> dict[str, Any]:
 
 @route("GET", "/v1/subscription_items")
 def list_items(ctx: Ctx) -> dict[str, Any]:
-    sub = ctx.load("subscription", ctx.params.str("subscription", required=True),
-                   param="subscription")
-    return paginate(ctx.acct, list(reversed(sub["items"]["data"])), ctx.params,
-                    f"/v1/subscription_items?subscription={sub['id']}")
+    sub = ctx.load(
+        "subscription", ctx.params.str("subscription", required=True), param="subscription"
+    )
+    return paginate(
+        ctx.acct,
+        list(reversed(sub["items"]["data"])),
+        ctx.params,
+        f"/v1/subscription_items?subscription={sub['id']}",
+    )

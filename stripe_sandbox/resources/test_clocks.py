@@ -54,11 +54,15 @@ def advance(ctx: Ctx, oid: str) -> dict[str, Any]:
     clock = _load(ctx, oid)
     target = ctx.params.int("frozen_time", required=True)
     if target <= clock["frozen_time"]:
-        raise InvalidRequest("The test clock can only be advanced forward in time "
-                             f"(frozen_time is {clock['frozen_time']}).", param="frozen_time")
+        raise InvalidRequest(
+            "The test clock can only be advanced forward in time "
+            f"(frozen_time is {clock['frozen_time']}).",
+            param="frozen_time",
+        )
     if target - clock["frozen_time"] > MAX_ADVANCE:
-        raise InvalidRequest("Cannot advance a test clock more than two years at a time.",
-                             param="frozen_time")
+        raise InvalidRequest(
+            "Cannot advance a test clock more than two years at a time.", param="frozen_time"
+        )
     if clock["status"] != "ready":
         raise StateConflict("The test clock is already advancing.", code="test_clock_advancing")
     clock["status"] = "advancing"

@@ -23,8 +23,15 @@ from ..app import factories as f
 from ..app.forms import csrf_token
 
 WEBHOOK_SECRET = "whsec_admin_never_shows_this"
-LISTS = ["/admin/", "/admin/workspaces/", "/admin/users/", "/admin/stripe-connections/",
-         "/admin/stripe-events/", "/admin/outbox/", "/admin/audit-log/"]
+LISTS = [
+    "/admin/",
+    "/admin/workspaces/",
+    "/admin/users/",
+    "/admin/stripe-connections/",
+    "/admin/stripe-events/",
+    "/admin/outbox/",
+    "/admin/audit-log/",
+]
 
 
 def staff(web, role: str | None, email: str | None = None):
@@ -34,12 +41,21 @@ def staff(web, role: str | None, email: str | None = None):
     return user
 
 
-def stored_event(ws, *, status: str = "failed", event_type: str = "customer.created",
-                 account: str | None = None) -> StripeEvent:
+def stored_event(
+    ws, *, status: str = "failed", event_type: str = "customer.created", account: str | None = None
+) -> StripeEvent:
     body = f.event(event_type, account=account)
-    event = StripeEvent(stripe_event_id=body["id"], workspace_id=ws.id, type=event_type,
-                        account=account, stripe_created=body["created"], payload=body,
-                        status=status, attempts=1, error="boom" if status == "failed" else None)
+    event = StripeEvent(
+        stripe_event_id=body["id"],
+        workspace_id=ws.id,
+        type=event_type,
+        account=account,
+        stripe_created=body["created"],
+        payload=body,
+        status=status,
+        attempts=1,
+        error="boom" if status == "failed" else None,
+    )
     db.session.add(event)
     db.session.flush()
     return event
@@ -50,8 +66,9 @@ def shop(ctx):
     """A workspace on a restricted key of its own sandbox account, with a failed event."""
     key = "rk_test_" + secrets.token_hex(8)
     ws = f.workspace(name="Acme")
-    conn = f.connection(ws, account="acct_acme", mode="restricted_key",
-                        webhook_secret=WEBHOOK_SECRET)
+    conn = f.connection(
+        ws, account="acct_acme", mode="restricted_key", webhook_secret=WEBHOOK_SECRET
+    )
     conn.secret_enc = encrypt(key)
     event = stored_event(ws, account="acct_acme")
     db.session.commit()
@@ -60,8 +77,10 @@ def shop(ctx):
 
 def post_action(web, view: str, action: str, *ids: int, query: str = ""):
     token = csrf_token(web, "/admin/")
-    return web.post(f"/admin/{view}/action/{query}",
-                    data={"csrf_token": token, "action": action, "rowid": [str(i) for i in ids]})
+    return web.post(
+        f"/admin/{view}/action/{query}",
+        data={"csrf_token": token, "action": action, "rowid": [str(i) for i in ids]},
+    )
 
 
 def audit_actions() -> list[str]:
@@ -70,6 +89,7 @@ def audit_actions() -> list[str]:
 
 
 # -- who gets in ------------------------------------------------------------------------------
+
 
 def test_anonymous_is_sent_to_log_in(web, ctx) -> None:
     response = web.get("/admin/")
@@ -96,6 +116,7 @@ def test_deactivated_staff_get_nothing(web, ctx) -> None:
 
 # -- support reads, never writes ---------------------------------------------------------------
 
+
 def test_support_can_list_and_view_everything(web, shop) -> None:
     ws, conn, event, _ = shop
     staff(web, "support")
@@ -112,8 +133,12 @@ def test_support_can_list_and_view_everything(web, shop) -> None:
 def test_support_sees_no_write_controls(web, shop) -> None:
     _, conn, event, _ = shop
     staff(web, "support")
-    for url in ("/admin/stripe-events/", f"/admin/stripe-events/details/?id={event.id}",
-                "/admin/users/", f"/admin/stripe-connections/details/?id={conn.id}"):
+    for url in (
+        "/admin/stripe-events/",
+        f"/admin/stripe-events/details/?id={event.id}",
+        "/admin/users/",
+        f"/admin/stripe-connections/details/?id={conn.id}",
+    ):
         page = web.get(url).get_data(as_text=True)
         for control in ('name="action"', "/edit/", "/delete/", 'value="replay"', "Re-sync"):
             assert control not in page, (url, control)
@@ -125,11 +150,24 @@ def test_support_cannot_edit_delete_or_run_actions(web, shop) -> None:
     merchant = ws.memberships[0].user
     token = csrf_token(web, "/admin/")
     assert web.get(f"/admin/users/edit/?id={merchant.id}").status_code == 403
-    assert web.post(f"/admin/users/edit/?id={merchant.id}", data={
-        "csrf_token": token, "name": "Hacked", "is_active_user": "", "staff_role": "admin",
-    }).status_code == 403
-    assert web.post("/admin/workspaces/delete/", data={
-        "csrf_token": token, "id": str(ws.id)}).status_code == 403
+    assert (
+        web.post(
+            f"/admin/users/edit/?id={merchant.id}",
+            data={
+                "csrf_token": token,
+                "name": "Hacked",
+                "is_active_user": "",
+                "staff_role": "admin",
+            },
+        ).status_code
+        == 403
+    )
+    assert (
+        web.post(
+            "/admin/workspaces/delete/", data={"csrf_token": token, "id": str(ws.id)}
+        ).status_code
+        == 403
+    )
     assert post_action(web, "stripe-events", "replay", event.id).status_code == 403
     assert post_action(web, "stripe-connections", "resync", conn.id).status_code == 403
     assert post_action(web, "users", "deactivate", merchant.id).status_code == 403
@@ -143,6 +181,7 @@ def test_support_cannot_edit_delete_or_run_actions(web, shop) -> None:
 
 # -- admins act, and every action is audited ---------------------------------------------------
 
+
 def test_admin_replays_an_event_and_the_audit_log_records_it(web, shop) -> None:
     ws, _, event, _ = shop
     admin = staff(web, "admin")
@@ -154,9 +193,15 @@ def test_admin_replays_an_event_and_the_audit_log_records_it(web, shop) -> None:
     assert db.session.execute(select(MirrorCustomer)).scalar_one().workspace_id == ws.id
     entry = db.session.execute(select(AuditEntry)).scalar_one()
     assert (entry.action, entry.actor_id, entry.actor_label) == (
-        "stripe_event.replay", admin.id, admin.email)
+        "stripe_event.replay",
+        admin.id,
+        admin.email,
+    )
     assert (entry.target_type, entry.target_id, entry.workspace_id) == (
-        "stripe_event", str(event.id), ws.id)
+        "stripe_event",
+        str(event.id),
+        ws.id,
+    )
     assert entry.details["stripe_event_id"] == event.stripe_event_id
 
 
@@ -166,7 +211,7 @@ def test_the_event_page_has_the_replay_button_and_pretty_json(web, shop) -> None
     page = web.get(f"/admin/stripe-events/details/?id={event.id}").get_data(as_text=True)
     assert 'value="replay"' in page and f'name="rowid" value="{event.id}"' in page
     assert f"&#34;id&#34;: &#34;{event.stripe_event_id}&#34;" in page  # indented, escaped
-    assert re.search(r'\n  &#34;type&#34;: &#34;customer.created&#34;', page)
+    assert re.search(r"\n  &#34;type&#34;: &#34;customer.created&#34;", page)
 
 
 def test_admin_resync_restarts_the_import(web, shop) -> None:
@@ -181,7 +226,10 @@ def test_admin_resync_restarts_the_import(web, shop) -> None:
     assert set(conn.import_progress) == {"customers", "subscriptions", "invoices"}
     entry = db.session.execute(select(AuditEntry)).scalar_one()
     assert (entry.action, entry.actor_id, entry.workspace_id) == (
-        "stripe_connection.resync", admin.id, ws.id)
+        "stripe_connection.resync",
+        admin.id,
+        ws.id,
+    )
 
 
 def test_resync_skips_a_disconnected_workspace(web, ctx) -> None:
@@ -199,15 +247,19 @@ def test_admin_edits_a_user_and_the_change_is_audited(web, shop) -> None:
     admin = staff(web, "admin")
     merchant = ws.memberships[0].user
     token = csrf_token(web, f"/admin/users/edit/?id={merchant.id}")
-    response = web.post(f"/admin/users/edit/?id={merchant.id}", data={
-        "csrf_token": token, "name": "Jo", "staff_role": "support"})  # unticked: deactivate
+    response = web.post(
+        f"/admin/users/edit/?id={merchant.id}",
+        data={"csrf_token": token, "name": "Jo", "staff_role": "support"},
+    )  # unticked: deactivate
     assert response.status_code == 302
     db.session.expire_all()
-    assert (merchant.name, merchant.staff_role, merchant.is_active_user) == (
-        "Jo", "support", False)
+    assert (merchant.name, merchant.staff_role, merchant.is_active_user) == ("Jo", "support", False)
     entry = db.session.execute(select(AuditEntry)).scalar_one()
     assert (entry.action, entry.actor_id, entry.target_id) == (
-        "user.update", admin.id, str(merchant.id))
+        "user.update",
+        admin.id,
+        str(merchant.id),
+    )
     assert entry.details["changes"]["staff_role"] == [None, "support"]
     assert entry.details["changes"]["is_active_user"] == [True, False]
     assert "password_hash" not in entry.details["changes"]
@@ -225,11 +277,12 @@ def test_admin_deactivates_and_reactivates_but_never_themselves(web, shop) -> No
     assert merchant.is_active_user
     assert audit_actions() == ["user.deactivate", "user.reactivate"]
     token = csrf_token(web, f"/admin/users/edit/?id={admin.id}")
-    web.post(f"/admin/users/edit/?id={admin.id}", data={
-        "csrf_token": token, "name": "Me", "is_active_user": "y", "staff_role": "support"})
+    web.post(
+        f"/admin/users/edit/?id={admin.id}",
+        data={"csrf_token": token, "name": "Me", "is_active_user": "y", "staff_role": "support"},
+    )
     db.session.expire_all()
-    assert admin.staff_role == "admin" and audit_actions() == [
-        "user.deactivate", "user.reactivate"]
+    assert admin.staff_role == "admin" and audit_actions() == ["user.deactivate", "user.reactivate"]
 
 
 def test_admin_edits_a_workspace_but_not_its_slug(web, shop) -> None:
@@ -237,11 +290,26 @@ def test_admin_edits_a_workspace_but_not_its_slug(web, shop) -> None:
     staff(web, "admin")
     url = f"/admin/workspaces/edit/?id={ws.id}"
     token = csrf_token(web, url)
-    bad = web.post(url, data={"csrf_token": token, "name": "Acme", "timezone": "Mars/Base",
-                              "brand_color": "#123456"})
+    bad = web.post(
+        url,
+        data={
+            "csrf_token": token,
+            "name": "Acme",
+            "timezone": "Mars/Base",
+            "brand_color": "#123456",
+        },
+    )
     assert bad.status_code == 200 and "Not an IANA time zone" in bad.get_data(as_text=True)
-    ok = web.post(url, data={"csrf_token": token, "name": "Acme Inc", "slug": "stolen",
-                             "timezone": "Europe/Paris", "brand_color": "#123456"})
+    ok = web.post(
+        url,
+        data={
+            "csrf_token": token,
+            "name": "Acme Inc",
+            "slug": "stolen",
+            "timezone": "Europe/Paris",
+            "brand_color": "#123456",
+        },
+    )
     assert ok.status_code == 302
     db.session.expire_all()
     assert (ws.name, ws.slug, ws.timezone) == ("Acme Inc", "acme", "Europe/Paris")
@@ -250,16 +318,23 @@ def test_admin_edits_a_workspace_but_not_its_slug(web, shop) -> None:
 
 # -- secrets, counts, scope --------------------------------------------------------------------
 
+
 def test_connection_secrets_never_appear(web, shop) -> None:
     ws, conn, _, key = shop
     encrypted = (conn.secret_enc, conn.webhook_secret_enc)
     staff(web, "admin")
     post_action(web, "stripe-connections", "resync", conn.id)
-    pages = ["/admin/stripe-connections/", f"/admin/stripe-connections/details/?id={conn.id}",
-             f"/admin/stripe-connections/edit/?id={conn.id}", "/admin/stripe-connections/new/",
-             "/admin/stripe-connections/?search=acct", "/admin/stripe-connections/export/csv/",
-             f"/admin/workspaces/details/?id={ws.id}", "/admin/audit-log/",
-             f"/admin/audit-log/details/?id={audit_ids()[0]}"]
+    pages = [
+        "/admin/stripe-connections/",
+        f"/admin/stripe-connections/details/?id={conn.id}",
+        f"/admin/stripe-connections/edit/?id={conn.id}",
+        "/admin/stripe-connections/new/",
+        "/admin/stripe-connections/?search=acct",
+        "/admin/stripe-connections/export/csv/",
+        f"/admin/workspaces/details/?id={ws.id}",
+        "/admin/audit-log/",
+        f"/admin/audit-log/details/?id={audit_ids()[0]}",
+    ]
     for url in pages:
         html = web.get(url, follow_redirects=True).get_data(as_text=True)
         for secret in (*encrypted, key, WEBHOOK_SECRET, "secret_enc", "Secret Enc"):
@@ -324,8 +399,11 @@ def test_workspace_details_count_members_and_customers(web, ctx) -> None:
     ws = f.workspace(name="Counted")
     f.member(ws, "viewer", "viewer@example.com")
     for i in range(3):
-        db.session.add(MirrorCustomer(workspace_id=ws.id, stripe_id=f"cus_{i}", data={},
-                                      email=f"c{i}@example.com"))
+        db.session.add(
+            MirrorCustomer(
+                workspace_id=ws.id, stripe_id=f"cus_{i}", data={}, email=f"c{i}@example.com"
+            )
+        )
     db.session.commit()
     staff(web, "support")
     page = web.get(f"/admin/workspaces/details/?id={ws.id}").get_data(as_text=True)
@@ -335,11 +413,16 @@ def test_workspace_details_count_members_and_customers(web, ctx) -> None:
 
 
 def test_outbox_html_is_shown_in_a_sandboxed_frame(web, ctx) -> None:
-    message = OutboxMessage(template="password_reset", to_email="jo@example.com",
-                            from_email="no-reply@backstop.localhost", subject="Reset",
-                            body_text="Reset it", headers={},
-                            body_html='<p class="x">Hello</p><script>alert(1)</script>',
-                            created_at=dt.datetime.now(dt.UTC))
+    message = OutboxMessage(
+        template="password_reset",
+        to_email="jo@example.com",
+        from_email="no-reply@backstop.localhost",
+        subject="Reset",
+        body_text="Reset it",
+        headers={},
+        body_html='<p class="x">Hello</p><script>alert(1)</script>',
+        created_at=dt.datetime.now(dt.UTC),
+    )
     db.session.add(message)
     db.session.commit()
     staff(web, "support")
@@ -347,7 +430,6 @@ def test_outbox_html_is_shown_in_a_sandboxed_frame(web, ctx) -> None:
     assert '<iframe class="email-preview" sandbox=""' in page
     assert 'srcdoc="&lt;p class=&#34;x&#34;&gt;Hello&lt;/p&gt;&lt;script&gt;' in page
     assert "<script>alert(1)" not in page
-
 
 
 def test_home_counts_failed_events_and_links_to_them(web, shop) -> None:

@@ -19,8 +19,7 @@ _n = itertools.count(1)
 
 
 def user(email: str | None = None, **kw: Any) -> User:
-    return accounts.create_user(db.session, email or f"user{next(_n)}@example.com", PASSWORD,
-                                **kw)
+    return accounts.create_user(db.session, email or f"user{next(_n)}@example.com", PASSWORD, **kw)
 
 
 def workspace(owner: User | None = None, name: str | None = None) -> Workspace:
@@ -34,27 +33,55 @@ def member(ws: Workspace, role: str = "viewer", email: str | None = None) -> Use
     return u
 
 
-def connection(ws: Workspace, *, account: str | None = None, mode: str = "oauth",
-               webhook_secret: str | None = None, status: str = "connected") -> StripeConnection:
-    conn = StripeConnection(workspace_id=ws.id, mode=mode,
-                            stripe_account_id=account or f"acct_test{next(_n)}",
-                            livemode=False, secret_enc=encrypt("sk_test_unused"),
-                            webhook_secret_enc=encrypt(webhook_secret) if webhook_secret else None,
-                            status=status, import_status="done", import_progress={})
+def connection(
+    ws: Workspace,
+    *,
+    account: str | None = None,
+    mode: str = "oauth",
+    webhook_secret: str | None = None,
+    status: str = "connected",
+) -> StripeConnection:
+    conn = StripeConnection(
+        workspace_id=ws.id,
+        mode=mode,
+        stripe_account_id=account or f"acct_test{next(_n)}",
+        livemode=False,
+        secret_enc=encrypt("sk_test_unused"),
+        webhook_secret_enc=encrypt(webhook_secret) if webhook_secret else None,
+        status=status,
+        import_status="done",
+        import_progress={},
+    )
     db.session.add(conn)
     db.session.flush()
     return conn
 
 
-def event(event_type: str = "customer.created", *, account: str | None = None,
-          obj: dict[str, Any] | None = None, created: int | None = None,
-          event_id: str | None = None) -> dict[str, Any]:
+def event(
+    event_type: str = "customer.created",
+    *,
+    account: str | None = None,
+    obj: dict[str, Any] | None = None,
+    created: int | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": event_id or f"evt_test{next(_n)}", "object": "event",
-        "api_version": "2026-10-28.endive", "created": created or int(time.time()),
-        "data": {"object": obj or {"id": f"cus_{next(_n)}", "object": "customer",
-                                   "email": "a@example.com", "name": "A"}},
-        "livemode": False, "pending_webhooks": 1, "request": {"id": None},
+        "id": event_id or f"evt_test{next(_n)}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "data": {
+            "object": obj
+            or {
+                "id": f"cus_{next(_n)}",
+                "object": "customer",
+                "email": "a@example.com",
+                "name": "A",
+            }
+        },
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None},
         "type": event_type,
     }
     if account:
@@ -64,8 +91,10 @@ def event(event_type: str = "customer.created", *, account: str | None = None,
 
 def signed(body: dict[str, Any] | bytes, secret: str, at: int | None = None) -> tuple[bytes, dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return raw, {"Stripe-Signature": sign(raw, secret, at or int(time.time())),
-                 "Content-Type": "application/json"}
+    return raw, {
+        "Stripe-Signature": sign(raw, secret, at or int(time.time())),
+        "Content-Type": "application/json",
+    }
 
 
 def login(web, u: User) -> None:

@@ -15,8 +15,11 @@ from .forms import submit
 
 
 def test_sign_up_creates_user_workspace_and_owner(web, ctx) -> None:
-    response = submit(web, "/signup", {"email": "Founder@Example.com",
-                                       "password": "long enough pw", "workspace": "Acme Fitness"})
+    response = submit(
+        web,
+        "/signup",
+        {"email": "Founder@Example.com", "password": "long enough pw", "workspace": "Acme Fitness"},
+    )
     assert response.status_code == 302 and response.location.endswith("/dashboard")
     user = db.session.execute(select(User)).scalar_one()
     assert user.email == "founder@example.com"
@@ -31,17 +34,20 @@ def test_sign_up_creates_user_workspace_and_owner(web, ctx) -> None:
 def test_sign_up_rejects_bad_input_and_changes_nothing(web, ctx) -> None:
     f.user("taken@example.com")
     db.session.commit()
-    for data in ({"email": "not-an-email", "password": "long enough pw", "workspace": "A"},
-                 {"email": "a@example.com", "password": "short", "workspace": "A"},
-                 {"email": "a@example.com", "password": "long enough pw", "workspace": ""},
-                 {"email": "taken@example.com", "password": "long enough pw", "workspace": "B"}):
+    for data in (
+        {"email": "not-an-email", "password": "long enough pw", "workspace": "A"},
+        {"email": "a@example.com", "password": "short", "workspace": "A"},
+        {"email": "a@example.com", "password": "long enough pw", "workspace": ""},
+        {"email": "taken@example.com", "password": "long enough pw", "workspace": "B"},
+    ):
         assert submit(web, "/signup", data).status_code == 400
     assert db.session.execute(select(Workspace)).first() is None
 
 
 def test_forms_refuse_a_missing_csrf_token(web, ctx) -> None:
-    response = web.post("/signup", data={"email": "a@example.com", "password": "long enough pw",
-                                         "workspace": "A"})
+    response = web.post(
+        "/signup", data={"email": "a@example.com", "password": "long enough pw", "workspace": "A"}
+    )
     assert response.status_code == 400
     assert db.session.execute(select(User)).first() is None
 
@@ -70,8 +76,9 @@ def test_login_never_redirects_off_site(web, ctx) -> None:
     user = f.user("jo@example.com")
     f.workspace(user)
     db.session.commit()
-    response = submit(web, "/login?next=//evil.example/x",
-                      {"email": "jo@example.com", "password": f.PASSWORD})
+    response = submit(
+        web, "/login?next=//evil.example/x", {"email": "jo@example.com", "password": f.PASSWORD}
+    )
     assert response.location.endswith("/dashboard")
 
 
@@ -87,8 +94,12 @@ def test_password_reset_by_emailed_link(web, ctx) -> None:
     link = re.search(r"http://localhost(/password/reset/\S+)", message.body_text).group(1)
     assert submit(web, link, {"password": "a brand new password"}).status_code == 302
     submit(web, "/logout", {}, page="/dashboard")
-    assert submit(web, "/login", {"email": "jo@example.com",
-                                  "password": "a brand new password"}).status_code == 302
+    assert (
+        submit(
+            web, "/login", {"email": "jo@example.com", "password": "a brand new password"}
+        ).status_code
+        == 302
+    )
     assert web.get(link).status_code == 400  # used
 
 
@@ -97,21 +108,42 @@ def test_invitation_and_roles(web, ctx) -> None:
     ws = f.workspace(owner, "Acme")
     db.session.commit()
     f.login(web, owner)
-    assert submit(web, "/settings/team", {"email": "new@example.com", "role": "viewer"}
-                  ).status_code == 302
+    assert (
+        submit(web, "/settings/team", {"email": "new@example.com", "role": "viewer"}).status_code
+        == 302
+    )
     message = db.session.execute(select(OutboxMessage)).scalar_one()
     link = re.search(r"http://localhost(/invitations/\S+)", message.body_text).group(1)
     submit(web, "/logout", {}, page="/dashboard")
     assert submit(web, link, {"password": "viewer password"}).status_code == 302
     viewer = db.session.execute(select(User).where(User.email == "new@example.com")).scalar_one()
-    assert db.session.execute(select(Membership.role).where(
-        Membership.user_id == viewer.id, Membership.workspace_id == ws.id)).scalar_one() == "viewer"
+    assert (
+        db.session.execute(
+            select(Membership.role).where(
+                Membership.user_id == viewer.id, Membership.workspace_id == ws.id
+            )
+        ).scalar_one()
+        == "viewer"
+    )
     # A viewer can look but not change settings or invite.
     assert web.get("/settings/workspace").status_code == 200
-    assert submit(web, "/settings/workspace", {"name": "Hacked", "timezone": "UTC",
-                                               "brand_color": "#000000"}).status_code == 403
-    assert submit(web, "/settings/team", {"email": "x@example.com", "role": "owner"},
-                  page="/settings/team").status_code == 403
+    assert (
+        submit(
+            web,
+            "/settings/workspace",
+            {"name": "Hacked", "timezone": "UTC", "brand_color": "#000000"},
+        ).status_code
+        == 403
+    )
+    assert (
+        submit(
+            web,
+            "/settings/team",
+            {"email": "x@example.com", "role": "owner"},
+            page="/settings/team",
+        ).status_code
+        == 403
+    )
     db.session.refresh(ws)
     assert ws.name == "Acme"
     assert web.get(link).status_code == 400  # an invitation works once
@@ -122,12 +154,22 @@ def test_workspace_settings_validate(web, ctx) -> None:
     ws = f.workspace(owner, "Acme")
     db.session.commit()
     f.login(web, owner)
-    bad = submit(web, "/settings/workspace", {"name": "Acme", "timezone": "Mars/Base",
-                                              "brand_color": "red", "logo_url": "nope"})
+    bad = submit(
+        web,
+        "/settings/workspace",
+        {"name": "Acme", "timezone": "Mars/Base", "brand_color": "red", "logo_url": "nope"},
+    )
     assert bad.status_code == 400
-    good = submit(web, "/settings/workspace", {"name": "Acme Co", "timezone": "Europe/Paris",
-                                               "brand_color": "#FF5500",
-                                               "logo_url": "https://cdn.example.com/l.png"})
+    good = submit(
+        web,
+        "/settings/workspace",
+        {
+            "name": "Acme Co",
+            "timezone": "Europe/Paris",
+            "brand_color": "#FF5500",
+            "logo_url": "https://cdn.example.com/l.png",
+        },
+    )
     assert good.status_code == 302
     db.session.refresh(ws)
     assert (ws.name, ws.timezone, ws.brand_color) == ("Acme Co", "Europe/Paris", "#ff5500")

@@ -10,15 +10,19 @@ from .forms import submit
 
 
 def facts(**kw) -> checklist.Facts:
-    base = dict(stripe_connected=False, send_domain_verified=False, cancel_flow_published=False,
-                portal_cancel_disabled=False, has_campaign=False)
+    base = {
+        "stripe_connected": False,
+        "send_domain_verified": False,
+        "cancel_flow_published": False,
+        "portal_cancel_disabled": False,
+        "has_campaign": False,
+    }
     return checklist.Facts(**{**base, **kw})
 
 
 def test_checklist_ticks_from_facts_and_ignores_optional_steps_in_progress() -> None:
     steps = checklist.steps(facts(stripe_connected=True, send_domain_verified=True))
-    assert [s.key for s in steps] == ["stripe", "send_domain", "cancel_flow", "portal",
-                                      "campaign"]
+    assert [s.key for s in steps] == ["stripe", "send_domain", "cancel_flow", "portal", "campaign"]
     assert {s.key for s in steps if s.done} == {"stripe", "send_domain"}
     assert checklist.progress(steps) == (1, 4)
     assert [s.key for s in steps if s.manual] == ["portal"]
@@ -34,8 +38,10 @@ def test_overview_banner_until_connected_and_import_progress(web, ctx) -> None:
     assert web.get("/dashboard/import-status").json == {"status": "none"}
     conn = f.connection(ws)
     conn.import_status = "running"
-    conn.import_progress = {"customers": {"count": 40, "done": True, "cursor": "cus_x"},
-                            "subscriptions": {"count": 10, "done": False, "cursor": "sub_x"}}
+    conn.import_progress = {
+        "customers": {"count": 40, "done": True, "cursor": "cus_x"},
+        "subscriptions": {"count": 10, "done": False, "cursor": "sub_x"},
+    }
     db.session.commit()
     status = web.get("/dashboard/import-status").json
     assert status["status"] == "running" and status["percent"] == 50  # 1.5 of 3 phases
@@ -52,11 +58,15 @@ def test_portal_step_is_ticked_by_hand_by_admins_only(web, ctx) -> None:
     viewer = f.member(ws, "viewer")
     db.session.commit()
     f.login(web, viewer)
-    assert submit(web, "/dashboard/checklist/portal", {"done": "1"},
-                  page="/dashboard").status_code == 403
+    assert (
+        submit(web, "/dashboard/checklist/portal", {"done": "1"}, page="/dashboard").status_code
+        == 403
+    )
     f.login(web, owner)
-    assert submit(web, "/dashboard/checklist/portal", {"done": "1"},
-                  page="/dashboard").status_code == 302
+    assert (
+        submit(web, "/dashboard/checklist/portal", {"done": "1"}, page="/dashboard").status_code
+        == 302
+    )
     db.session.refresh(ws)
     assert ws.is_portal_cancel_disabled
 
@@ -67,7 +77,9 @@ def test_import_summary_moves_within_a_phase() -> None:
     assert import_summary({}, "pending")["percent"] == 0
     started = import_summary({"customers": {"count": 5, "done": False}}, "running")
     assert (started["percent"], started["phase"], started["step"]) == (17, "customers", 1)
-    two = import_summary({"customers": {"count": 5, "done": True},
-                          "subscriptions": {"count": 0, "done": True}}, "running")
+    two = import_summary(
+        {"customers": {"count": 5, "done": True}, "subscriptions": {"count": 0, "done": True}},
+        "running",
+    )
     assert (two["percent"], two["phase"]) == (67, "invoices")
     assert import_summary({}, "done")["percent"] == 100

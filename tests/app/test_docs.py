@@ -14,6 +14,9 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_procfile_has_the_four_processes() -> None:
-    kinds = [line.split(":", 1)[0] for line in (ROOT / "Procfile").read_text().splitlines()
-             if line.strip()]
+    kinds = [
+        line.split(":", 1)[0]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.strip()
+    ]
     assert kinds == ["web", "worker", "beat", "release"]

@@ -27,15 +27,20 @@ def _consent(web, decision: str) -> str:
     page = requests.get(authorize_url, timeout=10)
     assert page.status_code == 200 and "Authorize" in page.text
     form = {k: query.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state")}
-    answer = requests.post(authorize_url.split("?")[0], data={**form, "decision": decision},
-                           allow_redirects=False, timeout=10)
+    answer = requests.post(
+        authorize_url.split("?")[0],
+        data={**form, "decision": decision},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 302
     back = urlsplit(answer.headers["Location"])
     return f"{back.path}?{back.query}"
 
 
-def test_oauth_connect_imports_and_deauthorization_turns_it_off(web, ctx, sandbox_url,
-                                                                 receiver) -> None:
+def test_oauth_connect_imports_and_deauthorization_turns_it_off(
+    web, ctx, sandbox_url, receiver
+) -> None:
     owner = f.user("owner@example.com")
     f.workspace(owner, "Acme")
     db.session.commit()
@@ -49,9 +54,13 @@ def test_oauth_connect_imports_and_deauthorization_turns_it_off(web, ctx, sandbo
 
     # The merchant revokes access at Stripe; Stripe tells the platform's Connect endpoint.
     platform = make_client(sandbox_url, "sk_test_backstop_tests", client_id="ca_backstop_tests")
-    endpoint = platform.v1.webhook_endpoints.create(params={
-        "url": receiver.url, "enabled_events": ["account.application.deauthorized"],
-        "connect": True})
+    endpoint = platform.v1.webhook_endpoints.create(
+        params={
+            "url": receiver.url,
+            "enabled_events": ["account.application.deauthorized"],
+            "connect": True,
+        }
+    )
     try:
         platform.oauth.deauthorize(params={"stripe_user_id": connection.stripe_account_id})
         delivered = receiver.wait_for(lambda got: bool(got))

@@ -33,8 +33,10 @@ class DueRow(_Base):
 def rows(ctx):
     _Base.metadata.create_all(db.engine)
     with Session(db.engine) as s:
-        s.add_all([DueRow(due_at=NOW - dt.timedelta(minutes=i)) for i in range(5)]
-                  + [DueRow(due_at=NOW + dt.timedelta(hours=1 + i)) for i in range(5)])
+        s.add_all(
+            [DueRow(due_at=NOW - dt.timedelta(minutes=i)) for i in range(5)]
+            + [DueRow(due_at=NOW + dt.timedelta(hours=1 + i)) for i in range(5)]
+        )
         s.commit()
     yield
     _Base.metadata.drop_all(db.engine)
@@ -69,8 +71,9 @@ def test_an_expired_lease_is_claimed_again(rows) -> None:
         again = claim_due(s, DueRow, now=NOW + dt.timedelta(minutes=6), lease=lease)
         s.commit()
         assert sorted(again) == sorted(ids)
-        assert {r.attempts for r in s.execute(select(DueRow).where(
-            DueRow.id.in_(ids))).scalars()} == {2}
+        assert {
+            r.attempts for r in s.execute(select(DueRow).where(DueRow.id.in_(ids))).scalars()
+        } == {2}
 
 
 def test_skip_locked_on_postgresql_with_open_transactions(rows) -> None:

@@ -7,9 +7,13 @@ from cryptography.fernet import Fernet
 
 from app import settings as s
 
-STRONG = {"SECRET_KEY": "x" * 40, "BACKSTOP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-          "DATABASE_URL": "postgresql://db/backstop", "STRIPE_WEBHOOK_SECRET": "whsec_live",
-          "BACKSTOP_ENV": "production"}
+STRONG = {
+    "SECRET_KEY": "x" * 40,
+    "BACKSTOP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgresql://db/backstop",
+    "STRIPE_WEBHOOK_SECRET": "whsec_live",
+    "BACKSTOP_ENV": "production",
+}
 
 
 def test_defaults_are_the_embedded_development_setup() -> None:
@@ -34,15 +38,18 @@ def test_production_accepts_strong_settings() -> None:
     assert settings.sqlalchemy_url == "postgresql+psycopg://db/backstop"
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
-    ({"SECRET_KEY": s.DEV_SECRET}, "SECRET_KEY"),
-    ({"BACKSTOP_ENCRYPTION_KEYS": s.DEV_FERNET_KEY}, "development key"),
-    ({"BACKSTOP_ENCRYPTION_KEYS": "not-a-key"}, "Fernet"),
-    ({"DATABASE_URL": "sqlite:///prod.db"}, "PostgreSQL"),
-    ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET"),
-    ({"BACKSTOP_ENV": "staging"}, "BACKSTOP_ENV"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": s.DEV_SECRET}, "SECRET_KEY"),
+        ({"BACKSTOP_ENCRYPTION_KEYS": s.DEV_FERNET_KEY}, "development key"),
+        ({"BACKSTOP_ENCRYPTION_KEYS": "not-a-key"}, "Fernet"),
+        ({"DATABASE_URL": "sqlite:///prod.db"}, "PostgreSQL"),
+        ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET"),
+        ({"BACKSTOP_ENV": "staging"}, "BACKSTOP_ENV"),
+    ],
+)
 def test_production_refuses_weak_settings(change, message) -> None:
     with pytest.raises(s.SettingsError, match=message):
         s.load({**STRONG, **change})

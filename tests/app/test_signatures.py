@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from app.stripe import signatures as sig
 
-secrets_ = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8,
-                   max_size=40).map(lambda s: "whsec_" + s)
+secrets_ = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8, max_size=40
+).map(lambda s: "whsec_" + s)
 payloads = st.binary(max_size=512)
 times = st.integers(min_value=1_000_000_000, max_value=4_000_000_000)
 

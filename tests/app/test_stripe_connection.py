@@ -22,16 +22,30 @@ def merchant(sandbox_url):
     """A merchant's own Stripe account in the sandbox, with a little history."""
     key = "rk_test_" + secrets.token_hex(8)
     client = make_client(sandbox_url, key)
-    price = client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 1900, "recurring": {"interval": "month"},
-        "product_data": {"name": "Pro"}})
+    price = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 1900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Pro"},
+        }
+    )
     for i in range(7):
-        customer = client.v1.customers.create(params={
-            "email": f"c{i}@example.com", "name": f"Customer {i}", "payment_method": "pm_card_visa"})
+        customer = client.v1.customers.create(
+            params={
+                "email": f"c{i}@example.com",
+                "name": f"Customer {i}",
+                "payment_method": "pm_card_visa",
+            }
+        )
         pm = client.v1.payment_methods.list(params={"customer": customer.id}).data[0]
-        client.v1.subscriptions.create(params={
-            "customer": customer.id, "items": [{"price": price.id}],
-            "default_payment_method": pm.id})
+        client.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": price.id}],
+                "default_payment_method": pm.id,
+            }
+        )
     return key, client
 
 
@@ -54,10 +68,8 @@ def test_restricted_key_connects_and_imports(web, owner, merchant, app, monkeypa
     from dataclasses import replace
 
     # Several pages, each its own task, resumed from the saved cursor.
-    monkeypatch.setitem(app.config, "BACKSTOP", replace(app.config["BACKSTOP"],
-                                                         import_page_size=3))
-    response = submit(web, "/settings/stripe/restricted-key", {"key": key},
-                      page="/settings/stripe")
+    monkeypatch.setitem(app.config, "BACKSTOP", replace(app.config["BACKSTOP"], import_page_size=3))
+    response = submit(web, "/settings/stripe/restricted-key", {"key": key}, page="/settings/stripe")
     assert response.status_code == 302
     connection = db.session.execute(select(StripeConnection)).scalar_one()
     assert connection.mode == "restricted_key" and connection.is_connected
@@ -76,8 +88,9 @@ def test_restricted_key_connects_and_imports(web, owner, merchant, app, monkeypa
 
 def test_a_bad_key_is_refused_and_changes_nothing(web, owner) -> None:
     for bad in ("pk_test_nope", "not a key"):
-        response = submit(web, "/settings/stripe/restricted-key", {"key": bad},
-                          page="/settings/stripe")
+        response = submit(
+            web, "/settings/stripe/restricted-key", {"key": bad}, page="/settings/stripe"
+        )
         assert response.status_code == 400
     assert count(StripeConnection) == 0
 
@@ -99,14 +112,19 @@ def test_viewers_cannot_connect_or_disconnect(web, ctx, merchant) -> None:
     db.session.commit()
     f.login(web, viewer)
     key, _ = merchant
-    assert submit(web, "/settings/stripe/restricted-key", {"key": key},
-                  page="/settings/stripe").status_code == 403
+    assert (
+        submit(
+            web, "/settings/stripe/restricted-key", {"key": key}, page="/settings/stripe"
+        ).status_code
+        == 403
+    )
     assert web.get("/stripe/connect").status_code == 403
     assert count(StripeConnection) == 0
 
 
-def test_events_from_the_sandbox_reach_the_workspace_endpoint(web, owner, merchant,
-                                                             sandbox_url) -> None:
+def test_events_from_the_sandbox_reach_the_workspace_endpoint(
+    web, owner, merchant, sandbox_url
+) -> None:
     """The sandbox signs with the endpoint secret Backstop stored; intake accepts it."""
     _, ws = owner
     key, client = merchant
@@ -119,5 +137,9 @@ def test_events_from_the_sandbox_reach_the_workspace_endpoint(web, owner, mercha
     assert event["data"]["object"]["id"] == customer.id
     raw, headers = f.signed(event, secret)
     assert web.post(f"/webhooks/stripe/{ws.slug}", data=raw, headers=headers).status_code == 200
-    assert db.session.execute(select(MirrorCustomer.email).where(
-        MirrorCustomer.stripe_id == customer.id)).scalar_one() == "late@example.com"
+    assert (
+        db.session.execute(
+            select(MirrorCustomer.email).where(MirrorCustomer.stripe_id == customer.id)
+        ).scalar_one()
+        == "late@example.com"
+    )

@@ -14,8 +14,13 @@ from . import factories as f
 from .forms import csrf_token
 
 #: Routes with variables that are not tenant ids (tokens are their own secret).
-NOT_TENANT_IDS = {"accounts.reset", "accounts.accept", "stripe.workspace_webhook", "static",
-                  "admin.static"}
+NOT_TENANT_IDS = {
+    "accounts.reset",
+    "accounts.accept",
+    "stripe.workspace_webhook",
+    "static",
+    "admin.static",
+}
 
 
 @pytest.fixture
@@ -25,16 +30,23 @@ def two_shops(web, ctx):
     bob = f.user("bob@example.com")
     shop_b = f.workspace(bob, "Shop B")
     bobs_viewer = f.member(shop_b, "viewer")
-    mirror.upsert(db.session, shop_b.id, {"id": "cus_b", "object": "customer",
-                                          "email": "secret@b.example"}, 1)
-    mirror.upsert(db.session, shop_a.id, {"id": "cus_a", "object": "customer",
-                                          "email": "mine@a.example"}, 1)
+    mirror.upsert(
+        db.session, shop_b.id, {"id": "cus_b", "object": "customer", "email": "secret@b.example"}, 1
+    )
+    mirror.upsert(
+        db.session, shop_a.id, {"id": "cus_a", "object": "customer", "email": "mine@a.example"}, 1
+    )
     db.session.commit()
-    member_b = db.session.execute(select(Membership).where(
-        Membership.user_id == bobs_viewer.id)).scalar_one()
+    member_b = db.session.execute(
+        select(Membership).where(Membership.user_id == bobs_viewer.id)
+    ).scalar_one()
     f.login(web, alice)
-    return {"stripe_id": "cus_b", "member_id": member_b.id, "slug": shop_b.slug,
-            "export_type": "csv"}
+    return {
+        "stripe_id": "cus_b",
+        "member_id": member_b.id,
+        "slug": shop_b.slug,
+        "export_type": "csv",
+    }
 
 
 def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -> None:

@@ -33,8 +33,10 @@ def post(web, body, secret=WEBHOOK_SECRET, path="/webhooks/stripe", at=None):
 
 def test_event_is_stored_processed_and_mirrored(web, shop) -> None:
     ws, _ = shop
-    event = f.event(account="acct_shop1", obj={"id": "cus_1", "object": "customer",
-                                               "email": "jo@example.com", "name": "Jo"})
+    event = f.event(
+        account="acct_shop1",
+        obj={"id": "cus_1", "object": "customer", "email": "jo@example.com", "name": "Jo"},
+    )
     response = post(web, event)
     assert response.status_code == 200
     assert response.json == {"received": True, "duplicate": False}
@@ -55,11 +57,14 @@ def test_duplicate_delivery_is_200_and_changes_nothing(web, shop) -> None:
     assert db.session.execute(select(StripeEvent)).scalar_one().processed_at == before
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Stripe-Signature": "t=123"},
-    {"Stripe-Signature": "garbage"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Stripe-Signature": "t=123"},
+        {"Stripe-Signature": "garbage"},
+    ],
+)
 def test_missing_or_malformed_signature_is_400_and_stores_nothing(web, shop, headers) -> None:
     response = web.post("/webhooks/stripe", data=b'{"id": "evt_x"}', headers=headers)
     assert response.status_code == 400
@@ -91,8 +96,9 @@ def test_oversized_body_is_413(web, shop, app) -> None:
 
 
 def test_unknown_type_is_stored_and_ignored(web, shop) -> None:
-    response = post(web, f.event("balance.available", account="acct_shop1",
-                                 obj={"object": "balance"}))
+    response = post(
+        web, f.event("balance.available", account="acct_shop1", obj={"object": "balance"})
+    )
     assert response.status_code == 200
     stored = db.session.execute(select(StripeEvent)).scalar_one()
     assert stored.type == "balance.available" and stored.status == "processed"
@@ -100,10 +106,18 @@ def test_unknown_type_is_stored_and_ignored(web, shop) -> None:
 
 
 def test_out_of_order_events_keep_the_newest_state(web, shop) -> None:
-    newer = f.event("customer.updated", account="acct_shop1", created=2_000,
-                    obj={"id": "cus_9", "object": "customer", "email": "new@example.com"})
-    older = f.event("customer.updated", account="acct_shop1", created=1_000,
-                    obj={"id": "cus_9", "object": "customer", "email": "old@example.com"})
+    newer = f.event(
+        "customer.updated",
+        account="acct_shop1",
+        created=2_000,
+        obj={"id": "cus_9", "object": "customer", "email": "new@example.com"},
+    )
+    older = f.event(
+        "customer.updated",
+        account="acct_shop1",
+        created=1_000,
+        obj={"id": "cus_9", "object": "customer", "email": "old@example.com"},
+    )
     assert post(web, newer).status_code == 200
     assert post(web, older).status_code == 200
     assert db.session.execute(select(MirrorCustomer.email)).scalar_one() == "new@example.com"
@@ -141,9 +155,12 @@ def test_unknown_slug_is_404(web, ctx) -> None:
 
 
 def test_deauthorization_disconnects_the_workspace(web, shop) -> None:
-    ws, conn = shop
-    event = f.event("account.application.deauthorized", account="acct_shop1",
-                    obj={"id": "ca_backstop_tests", "object": "application"})
+    _, conn = shop
+    event = f.event(
+        "account.application.deauthorized",
+        account="acct_shop1",
+        obj={"id": "ca_backstop_tests", "object": "application"},
+    )
     assert post(web, event).status_code == 200
     db.session.refresh(conn)
     assert conn.status == "disconnected" and conn.disconnect_reason == "deauthorized"

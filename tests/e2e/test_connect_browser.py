@@ -74,19 +74,21 @@ def live(tmp_path, sandbox_url: str, platform_key: str) -> Iterator[tuple[str, A
     from workers.celery_app import init_celery
 
     def build(base_url: str) -> Any:
-        flask_app = create_app({
-            "env": "test",
-            "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
-            "broker_url": "memory://",
-            "task_always_eager": False,
-            "base_url": base_url,
-            "stripe_api_base": sandbox_url,
-            "stripe_connect_base": sandbox_url,
-            "stripe_secret_key": platform_key,
-            "stripe_client_id": "ca_" + platform_key.removeprefix("sk_test_"),
-            "stripe_webhook_secret": "whsec_e2e_browser_unused",
-            "import_page_size": PAGE_SIZE,
-        })
+        flask_app = create_app(
+            {
+                "env": "test",
+                "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
+                "broker_url": "memory://",
+                "task_always_eager": False,
+                "base_url": base_url,
+                "stripe_api_base": sandbox_url,
+                "stripe_connect_base": sandbox_url,
+                "stripe_secret_key": platform_key,
+                "stripe_client_id": "ca_" + platform_key.removeprefix("sk_test_"),
+                "stripe_webhook_secret": "whsec_e2e_browser_unused",
+                "import_page_size": PAGE_SIZE,
+            }
+        )
         with flask_app.app_context():
             db.create_all()
         return flask_app
@@ -99,8 +101,9 @@ def live(tmp_path, sandbox_url: str, platform_key: str) -> Iterator[tuple[str, A
             # The in-memory transport polls; keep the hand-offs quick.
             celery.conf.broker_transport_options = {"polling_interval": 0.05}
             try:
-                with start_worker(celery, pool="solo", perform_ping_check=False,
-                                  shutdown_timeout=15):
+                with start_worker(
+                    celery, pool="solo", perform_ping_check=False, shutdown_timeout=15
+                ):
                     try:
                         yield base_url, flask_app, gate
                     finally:
@@ -116,24 +119,33 @@ def live(tmp_path, sandbox_url: str, platform_key: str) -> Iterator[tuple[str, A
 def _seed(sandbox_url: str, platform_key: str, account: str) -> None:
     """The merchant's Stripe history, made in the account the consent page created."""
     client = make_client(sandbox_url, platform_key, stripe_account=account)
-    price = client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 2900, "recurring": {"interval": "month"},
-        "product_data": {"name": "Studio"}})
+    price = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 2900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Studio"},
+        }
+    )
     for i in range(CUSTOMERS):
-        params: dict[str, Any] = {"email": f"member{i:02d}@example.com",
-                                  "name": f"Member {i:02d}"}
+        params: dict[str, Any] = {"email": f"member{i:02d}@example.com", "name": f"Member {i:02d}"}
         if i < SUBSCRIBED:
             params["payment_method"] = "pm_card_visa"
         customer = client.v1.customers.create(params=params)
         if i < SUBSCRIBED:
             pm = client.v1.payment_methods.list(params={"customer": customer.id}).data[0]
-            client.v1.subscriptions.create(params={
-                "customer": customer.id, "items": [{"price": price.id}],
-                "default_payment_method": pm.id})
+            client.v1.subscriptions.create(
+                params={
+                    "customer": customer.id,
+                    "items": [{"price": price.id}],
+                    "default_payment_method": pm.id,
+                }
+            )
 
 
-def test_connect_with_stripe_and_watch_the_import(chromium: str, live, sandbox_url: str,
-                                                  platform_key: str) -> None:
+def test_connect_with_stripe_and_watch_the_import(
+    chromium: str, live, sandbox_url: str, platform_key: str
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from app.extensions import db
@@ -160,7 +172,8 @@ def test_connect_with_stripe_and_watch_the_import(chromium: str, live, sandbox_u
             page.get_by_role("link", name="Connect with Stripe").click()
             page.wait_for_url(sandbox_url + "/oauth/authorize?**")
             expect(page.get_by_role("heading", level=1)).to_contain_text(
-                "would like to connect to your Stripe account")
+                "would like to connect to your Stripe account"
+            )
             expect(page.get_by_label("Email")).to_have_value("founder@example.com")
             page.screenshot(path=str(SHOTS / "e2e_consent.png"), full_page=True)
             page.get_by_role("button", name="Authorize access").click()
@@ -201,11 +214,13 @@ def test_connect_with_stripe_and_watch_the_import(chromium: str, live, sandbox_u
             expect(page.locator("#import strong")).to_have_text("Import finished")
             expect(bar).to_have_attribute("aria-valuenow", "100")
             expect(page.locator("#import-counts")).to_have_text(
-                f"{CUSTOMERS} customers · {SUBSCRIBED} subscriptions · {SUBSCRIBED} invoices")
+                f"{CUSTOMERS} customers · {SUBSCRIBED} subscriptions · {SUBSCRIBED} invoices"
+            )
             page.wait_for_function(  # the bar's CSS transition has finished
                 "() => { const bar = document.querySelector('#import .progress');"
                 " return bar.firstElementChild.getBoundingClientRect().width"
-                " >= bar.getBoundingClientRect().width - 1; }")
+                " >= bar.getBoundingClientRect().width - 1; }"
+            )
             page.screenshot(path=str(SHOTS / "e2e_overview_done.png"), full_page=True)
 
             # The customers page lists what was imported.

@@ -43,8 +43,12 @@ DEADLINE = 25.0  # seconds for any one thing to happen
 T = TypeVar("T")
 
 
-def wait_until(what: str, probe: Callable[[], T | None], timeout: float = DEADLINE,
-               diagnose: Callable[[], str] = str) -> T:
+def wait_until(
+    what: str,
+    probe: Callable[[], T | None],
+    timeout: float = DEADLINE,
+    diagnose: Callable[[], str] = str,
+) -> T:
     """Call ``probe`` every 0.1 s until it returns something truthy (bounded)."""
     pause = threading.Event()
     end = time.monotonic() + timeout
@@ -62,14 +66,18 @@ def stripe_post(base: str, key: str, path: str, data: dict[str, str]) -> dict[st
 
 
 def stripe_call(base: str, key: str, path: str, body: bytes | None = None) -> dict[str, Any]:
-    request = urllib.request.Request(base + path, data=body,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Authorization": f"Bearer {key}"})
+    request = urllib.request.Request(
+        base + path,
+        data=body,
+        method="POST" if body is not None else "GET",
+        headers={"Authorization": f"Bearer {key}"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
 
 # -- stores -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
@@ -112,16 +120,29 @@ def broker_url(tmp_path: Path) -> str:
 
 # -- processes --------------------------------------------------------------------------------
 
+
 class Proc:
     """A child process whose output goes to a log file (no pipes to drain or leak)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path,
-                 pass_fds: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log: Path,
+        pass_fds: tuple[int, ...] = (),
+    ) -> None:
         self.name, self.log_path = name, log
         self.log = log.open("wb")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     pass_fds=pass_fds)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            pass_fds=pass_fds,
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -189,8 +210,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str
 
 
 @pytest.fixture
-def stack(tmp_path: Path, sandbox_url: str, database_url: str,
-          broker_url: str) -> Iterator[dict[str, Any]]:
+def stack(
+    tmp_path: Path, sandbox_url: str, database_url: str, broker_url: str
+) -> Iterator[dict[str, Any]]:
     """Migrated database, platform webhook endpoint, gunicorn and a Celery worker."""
     platform_key = "sk_test_e2e_mp_" + secrets.token_hex(6)
     listener = socket.socket()
@@ -200,32 +222,95 @@ def stack(tmp_path: Path, sandbox_url: str, database_url: str,
     web_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     procs: list[Proc] = []
     try:
-        endpoint = stripe_post(sandbox_url, platform_key, "/v1/webhook_endpoints", {
-            "url": web_url + "/webhooks/stripe", "enabled_events[0]": "*",
-            "connect": "true", "description": "Backstop e2e"})
+        endpoint = stripe_post(
+            sandbox_url,
+            platform_key,
+            "/v1/webhook_endpoints",
+            {
+                "url": web_url + "/webhooks/stripe",
+                "enabled_events[0]": "*",
+                "connect": "true",
+                "description": "Backstop e2e",
+            },
+        )
         env = _environment(
-            BACKSTOP_ENV="test", DATABASE_URL=database_url, BROKER_URL=broker_url,
-            BACKSTOP_TASKS_EAGER="false", SECRET_KEY=secrets.token_urlsafe(32),
-            STRIPE_API_BASE=sandbox_url, STRIPE_CONNECT_BASE=sandbox_url,
+            BACKSTOP_ENV="test",
+            DATABASE_URL=database_url,
+            BROKER_URL=broker_url,
+            BACKSTOP_TASKS_EAGER="false",
+            SECRET_KEY=secrets.token_urlsafe(32),
+            STRIPE_API_BASE=sandbox_url,
+            STRIPE_CONNECT_BASE=sandbox_url,
             STRIPE_SECRET_KEY=platform_key,
             STRIPE_CLIENT_ID="ca_" + platform_key.removeprefix("sk_test_"),
-            STRIPE_WEBHOOK_SECRET=endpoint["secret"], BACKSTOP_BASE_URL=web_url)
+            STRIPE_WEBHOOK_SECRET=endpoint["secret"],
+            BACKSTOP_BASE_URL=web_url,
+        )
         # gunicorn inherits the socket bound above: no free-port race. Neither process
         # touches the database before a request or a task arrives, so both boot while
         # the schema is migrated.
-        procs.append(Proc("gunicorn", [
-            str(BIN / "gunicorn"), "wsgi:app", "-b", f"fd://{listener.fileno()}", "-w", "2",
-            "--graceful-timeout", "5", *gunicorn_options()], env, tmp_path / "gunicorn.log",
-            pass_fds=(listener.fileno(),)))
-        procs.append(Proc("celery", [
-            str(BIN / "celery"), "-A", "workers.celery_app", "worker", "--pool", "threads",
-            "-c", "2", "--loglevel", "WARNING", "-n", f"e2e-{secrets.token_hex(4)}@%h",
-            "--without-mingle", "--without-gossip"], env, tmp_path / "celery.log"))
+        procs.append(
+            Proc(
+                "gunicorn",
+                [
+                    str(BIN / "gunicorn"),
+                    "wsgi:app",
+                    "-b",
+                    f"fd://{listener.fileno()}",
+                    "-w",
+                    "2",
+                    "--graceful-timeout",
+                    "5",
+                    *gunicorn_options(),
+                ],
+                env,
+                tmp_path / "gunicorn.log",
+                pass_fds=(listener.fileno(),),
+            )
+        )
+        procs.append(
+            Proc(
+                "celery",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "workers.celery_app",
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "-c",
+                    "2",
+                    "--loglevel",
+                    "WARNING",
+                    "-n",
+                    f"e2e-{secrets.token_hex(4)}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                env,
+                tmp_path / "celery.log",
+            )
+        )
         listener.close()
         migrate = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade",
-             "-d", "app/migrations"], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=120, check=False)
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "db",
+                "upgrade",
+                "-d",
+                "app/migrations",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert migrate.returncode == 0, migrate.stdout + migrate.stderr
 
         def web_ready() -> bool:
@@ -234,8 +319,13 @@ def stack(tmp_path: Path, sandbox_url: str, database_url: str,
             return _get(web_url + "/login") == 200
 
         wait_until("gunicorn to answer", web_ready, timeout=40)
-        yield {"web_url": web_url, "platform_key": platform_key, "env": env,
-               "webhook_secret": endpoint["secret"], "procs": procs}
+        yield {
+            "web_url": web_url,
+            "platform_key": platform_key,
+            "env": env,
+            "webhook_secret": endpoint["secret"],
+            "procs": procs,
+        }
     finally:
         listener.close()
         for proc in procs:
@@ -250,17 +340,24 @@ def db_view(database_url: str, sandbox_url: str) -> Iterator[Any]:
     from app import create_app
     from app.extensions import db
 
-    flask_app = create_app({"env": "test", "database_url": database_url,
-                            "broker_url": "memory://", "stripe_api_base": sandbox_url,
-                            "stripe_connect_base": sandbox_url})
+    flask_app = create_app(
+        {
+            "env": "test",
+            "database_url": database_url,
+            "broker_url": "memory://",
+            "stripe_api_base": sandbox_url,
+            "stripe_connect_base": sandbox_url,
+        }
+    )
     with flask_app.app_context():
         yield db
         db.session.remove()
         db.engine.dispose()
 
 
-def test_a_connect_event_goes_through_gunicorn_and_a_worker(stack, db_view,
-                                                            sandbox_url: str) -> None:
+def test_a_connect_event_goes_through_gunicorn_and_a_worker(
+    stack, db_view, sandbox_url: str
+) -> None:
     from app.crypto import encrypt
     from app.stripe.models import MirrorCustomer, StripeConnection, StripeEvent
     from app.stripe.signatures import sign
@@ -269,39 +366,54 @@ def test_a_connect_event_goes_through_gunicorn_and_a_worker(stack, db_view,
 
     db = db_view
     key = stack["platform_key"]
-    account = stripe_post(sandbox_url, key, "/v1/accounts",
-                          {"type": "standard", "email": "owner@example.com"})["id"]
+    account = stripe_post(
+        sandbox_url, key, "/v1/accounts", {"type": "standard", "email": "owner@example.com"}
+    )["id"]
     ws = f.workspace(f.user("owner@example.com"), "Multi Process Co")
-    db.session.add(StripeConnection(
-        workspace_id=ws.id, mode="oauth", stripe_account_id=account, livemode=False,
-        secret_enc=encrypt("sk_test_" + secrets.token_hex(8)), scope="read_write",
-        status="connected", import_status="done", import_progress={}))
+    db.session.add(
+        StripeConnection(
+            workspace_id=ws.id,
+            mode="oauth",
+            stripe_account_id=account,
+            livemode=False,
+            secret_enc=encrypt("sk_test_" + secrets.token_hex(8)),
+            scope="read_write",
+            status="connected",
+            import_status="done",
+            import_progress={},
+        )
+    )
     db.session.commit()
     workspace_id = ws.id
 
     merchant = make_client(sandbox_url, key, stripe_account=account)
-    customer = merchant.v1.customers.create(params={"email": "ada@example.com",
-                                                    "name": "Ada Lovelace"})
+    customer = merchant.v1.customers.create(
+        params={"email": "ada@example.com", "name": "Ada Lovelace"}
+    )
 
     def processed_event() -> StripeEvent | None:
         for proc in stack["procs"]:
             assert proc.alive(), f"{proc.name} exited:\n{proc.output()}"
         db.session.remove()  # a fresh session: see what the other processes committed
-        event = db.session.execute(select(StripeEvent).where(
-            StripeEvent.type == "customer.created",
-            StripeEvent.account == account)).scalar_one_or_none()
+        event = db.session.execute(
+            select(StripeEvent).where(
+                StripeEvent.type == "customer.created", StripeEvent.account == account
+            )
+        ).scalar_one_or_none()
         return event if event is not None and event.status == "processed" else None
 
     def diagnose() -> str:
         return "\n".join(f"--- {p.name}\n{p.output()}" for p in stack["procs"])
 
-    event = wait_until("the customer.created event to be stored and processed",
-                       processed_event, diagnose=diagnose)
+    event = wait_until(
+        "the customer.created event to be stored and processed", processed_event, diagnose=diagnose
+    )
     assert event.workspace_id == workspace_id
     assert event.payload["data"]["object"]["id"] == customer.id
     assert event.attempts == 1 and event.processed_at is not None
-    mirrored = db.session.execute(select(MirrorCustomer).where(
-        MirrorCustomer.stripe_id == customer.id)).scalar_one()
+    mirrored = db.session.execute(
+        select(MirrorCustomer).where(MirrorCustomer.stripe_id == customer.id)
+    ).scalar_one()
     assert mirrored.workspace_id == workspace_id
     assert (mirrored.email, mirrored.name) == ("ada@example.com", "Ada Lovelace")
 
@@ -309,25 +421,45 @@ def test_a_connect_event_goes_through_gunicorn_and_a_worker(stack, db_view,
         db.session.remove()
         row = db.session.get(StripeEvent, event.id)
         mirror_row = db.session.get(MirrorCustomer, mirrored.id)
-        return (db.session.execute(select(func.count()).select_from(StripeEvent)).scalar_one(),
-                db.session.execute(select(func.count()).select_from(MirrorCustomer)
-                                   ).scalar_one(),
-                row.status, row.attempts, row.processed_at, row.payload,
-                mirror_row.data, mirror_row.source_created, mirror_row.updated_at)
+        return (
+            db.session.execute(select(func.count()).select_from(StripeEvent)).scalar_one(),
+            db.session.execute(select(func.count()).select_from(MirrorCustomer)).scalar_one(),
+            row.status,
+            row.attempts,
+            row.processed_at,
+            row.payload,
+            mirror_row.data,
+            mirror_row.source_created,
+            mirror_row.updated_at,
+        )
 
     before = snapshot()
     # Stripe delivers the same event again (a retry after a timeout, say).
     body = json.dumps(event.payload).encode()
-    status, answer = _post(stack["web_url"] + "/webhooks/stripe", body, {
-        "Content-Type": "application/json",
-        "Stripe-Signature": sign(body, stack["webhook_secret"], int(time.time()))})
+    status, answer = _post(
+        stack["web_url"] + "/webhooks/stripe",
+        body,
+        {
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(body, stack["webhook_secret"], int(time.time())),
+        },
+    )
     assert (status, answer) == (200, {"received": True, "duplicate": True})
     # A later event through the same pipeline is a barrier: once it is processed, any
     # work the duplicate might have queued before it has had its turn too.
     later = merchant.v1.customers.create(params={"email": "grace@example.com"})
-    wait_until("a later event to be processed", lambda: db.session.remove() or (
-        db.session.execute(select(MirrorCustomer).where(
-            MirrorCustomer.stripe_id == later.id)).scalar_one_or_none()), diagnose=diagnose)
+    wait_until(
+        "a later event to be processed",
+        lambda: (
+            db.session.remove()
+            or (
+                db.session.execute(
+                    select(MirrorCustomer).where(MirrorCustomer.stripe_id == later.id)
+                ).scalar_one_or_none()
+            )
+        ),
+        diagnose=diagnose,
+    )
     after = snapshot()
     assert after[0] == before[0] + 1 and after[1] == before[1] + 1  # only the later one
     assert after[2:] == before[2:]

@@ -38,15 +38,19 @@ def count(model) -> int:
 
 # -- parse_since (pure) ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2h", NOW - dt.timedelta(hours=2)),
-    ("3d", NOW - dt.timedelta(days=3)),
-    ("45m", NOW - dt.timedelta(minutes=45)),
-    ("1w", NOW - dt.timedelta(weeks=1)),
-    ("2026-05-01", dt.datetime(2026, 5, 1, tzinfo=dt.UTC)),
-    ("2026-05-01T14:30", dt.datetime(2026, 5, 1, 14, 30, tzinfo=dt.UTC)),
-    ("2026-05-01T14:30+02:00", dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2h", NOW - dt.timedelta(hours=2)),
+        ("3d", NOW - dt.timedelta(days=3)),
+        ("45m", NOW - dt.timedelta(minutes=45)),
+        ("1w", NOW - dt.timedelta(weeks=1)),
+        ("2026-05-01", dt.datetime(2026, 5, 1, tzinfo=dt.UTC)),
+        ("2026-05-01T14:30", dt.datetime(2026, 5, 1, 14, 30, tzinfo=dt.UTC)),
+        ("2026-05-01T14:30+02:00", dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)),
+    ],
+)
 def test_since_reads_dates_and_durations(text, expected) -> None:
     assert parse_since(text, NOW) == expected
 
@@ -59,9 +63,17 @@ def test_since_refuses_the_rest(text) -> None:
 
 # -- create-staff ------------------------------------------------------------------------------
 
+
 def test_create_staff_from_stdin(cli, ctx) -> None:
-    result = cli("create-staff", "--email", " Ops@Example.com ", "--role", "admin",
-                 "--password-stdin", input=PASSWORD + "\n")
+    result = cli(
+        "create-staff",
+        "--email",
+        " Ops@Example.com ",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin account ops@example.com" in result.output
     user = db.session.execute(select(User)).scalar_one()
@@ -73,19 +85,29 @@ def test_create_staff_from_stdin(cli, ctx) -> None:
 
 
 def test_create_staff_prompts_twice(cli, ctx) -> None:
-    result = cli("create-staff", "--email", "s@example.com", "--role", "support",
-                 input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = cli(
+        "create-staff",
+        "--email",
+        "s@example.com",
+        "--role",
+        "support",
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert db.session.execute(select(User.staff_role)).scalar_one() == "support"
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (["--role", "root"], PASSWORD, "Invalid value for '--role'"),
-    (["--role", "admin"], "short", "at least 10 characters"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--role", "root"], PASSWORD, "Invalid value for '--role'"),
+        (["--role", "admin"], "short", "at least 10 characters"),
+    ],
+)
 def test_create_staff_refuses_bad_input(cli, ctx, args, stdin, message) -> None:
-    result = cli("create-staff", "--email", "x@example.com", *args, "--password-stdin",
-                 input=stdin + "\n")
+    result = cli(
+        "create-staff", "--email", "x@example.com", *args, "--password-stdin", input=stdin + "\n"
+    )
     assert result.exit_code != 0 and message in result.output
     assert count(User) == 0 and audit() == []
 
@@ -93,20 +115,36 @@ def test_create_staff_refuses_bad_input(cli, ctx, args, stdin, message) -> None:
 def test_create_staff_refuses_an_existing_email(cli, ctx) -> None:
     f.user("taken@example.com")
     db.session.commit()
-    result = cli("create-staff", "--email", "taken@example.com", "--role", "admin",
-                 "--password-stdin", input=PASSWORD + "\n")
+    result = cli(
+        "create-staff",
+        "--email",
+        "taken@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 1 and "already has an account" in result.output
     assert db.session.execute(select(User.staff_role)).scalar_one() is None
 
 
 # -- replay-events -----------------------------------------------------------------------------
 
-def stored(ws, received_at: dt.datetime, event_type: str = "customer.created",
-           status: str = "failed") -> StripeEvent:
+
+def stored(
+    ws, received_at: dt.datetime, event_type: str = "customer.created", status: str = "failed"
+) -> StripeEvent:
     body = f.event(event_type)
-    event = StripeEvent(stripe_event_id=body["id"], workspace_id=ws.id, type=event_type,
-                        stripe_created=body["created"], payload=body, status=status,
-                        attempts=1, received_at=received_at)
+    event = StripeEvent(
+        stripe_event_id=body["id"],
+        workspace_id=ws.id,
+        type=event_type,
+        stripe_created=body["created"],
+        payload=body,
+        status=status,
+        attempts=1,
+        received_at=received_at,
+    )
     db.session.add(event)
     db.session.flush()
     return event
@@ -138,22 +176,34 @@ def test_replay_events_since_a_duration(cli, history) -> None:
     result = cli("replay-events", "--workspace", "acme", "--since", "2h")
     assert result.exit_code == 0, result.output
     assert "Replayed 2 event(s) received by acme" in result.output
-    assert statuses(events) == {"recent": "processed", "recent_invoice": "processed",
-                                "old": "failed", "other": "failed"}
+    assert statuses(events) == {
+        "recent": "processed",
+        "recent_invoice": "processed",
+        "old": "failed",
+        "other": "failed",
+    }
     [entry] = audit()
     assert (entry.action, entry.workspace_id, entry.details["count"]) == (
-        "stripe_event.replay", acme.id, 2)
+        "stripe_event.replay",
+        acme.id,
+        2,
+    )
     assert entry.actor_label.startswith("cli:")
 
 
 def test_replay_events_of_one_type_since_a_date(cli, history) -> None:
     _, events = history
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).date().isoformat()
-    result = cli("replay-events", "--workspace", "acme", "--since", since,
-                 "--type", "customer.created")
+    result = cli(
+        "replay-events", "--workspace", "acme", "--since", since, "--type", "customer.created"
+    )
     assert result.exit_code == 0, result.output
-    assert statuses(events) == {"recent": "processed", "recent_invoice": "failed",
-                                "old": "processed", "other": "failed"}
+    assert statuses(events) == {
+        "recent": "processed",
+        "recent_invoice": "failed",
+        "old": "processed",
+        "other": "failed",
+    }
 
 
 def test_dry_run_only_counts(cli, history) -> None:
@@ -163,11 +213,14 @@ def test_dry_run_only_counts(cli, history) -> None:
     assert set(statuses(events).values()) == {"failed"} and audit() == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--workspace", "nope", "--since", "2h"], "no workspace has the slug 'nope'"),
-    (["--workspace", "acme", "--since", "yesterday"], "neither a date"),
-    (["--workspace", "acme"], "Missing option '--since'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workspace", "nope", "--since", "2h"], "no workspace has the slug 'nope'"),
+        (["--workspace", "acme", "--since", "yesterday"], "neither a date"),
+        (["--workspace", "acme"], "Missing option '--since'"),
+    ],
+)
 def test_replay_events_refuses_bad_arguments(cli, history, args, message) -> None:
     _, events = history
     result = cli("replay-events", *args)
@@ -176,6 +229,7 @@ def test_replay_events_refuses_bad_arguments(cli, history, args, message) -> Non
 
 
 # -- resync ------------------------------------------------------------------------------------
+
 
 def test_resync_restarts_the_import(cli, ctx) -> None:
     ws = f.workspace(name="Acme")
@@ -190,7 +244,10 @@ def test_resync_restarts_the_import(cli, ctx) -> None:
     assert conn.import_status == "done"  # eager tasks: imported at once
     [entry] = audit()
     assert (entry.action, entry.target_id, entry.workspace_id) == (
-        "stripe_connection.resync", str(conn.id), ws.id)
+        "stripe_connection.resync",
+        str(conn.id),
+        ws.id,
+    )
 
 
 @pytest.mark.parametrize("status", ["disconnected", None])

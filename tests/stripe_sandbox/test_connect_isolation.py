@@ -26,14 +26,16 @@ def _flush(client: stripe.StripeClient) -> None:
 
 
 def test_connected_accounts_and_platforms_are_isolated(
-        sandbox_url: str, api_key: str, receiver: Receiver,
-        second_receiver: Receiver) -> None:
+    sandbox_url: str, api_key: str, receiver: Receiver, second_receiver: Receiver
+) -> None:
     platform = platform_client(sandbox_url, api_key)
     rival = platform_client(sandbox_url, "sk_test_" + secrets.token_hex(12))
-    platform.v1.webhook_endpoints.create(params={
-        "url": receiver.url, "enabled_events": ["customer.created"], "connect": True})
-    rival.v1.webhook_endpoints.create(params={
-        "url": second_receiver.url, "enabled_events": ["*"], "connect": True})
+    platform.v1.webhook_endpoints.create(
+        params={"url": receiver.url, "enabled_events": ["customer.created"], "connect": True}
+    )
+    rival.v1.webhook_endpoints.create(
+        params={"url": second_receiver.url, "enabled_events": ["*"], "connect": True}
+    )
 
     token = connect_via_oauth(sandbox_url, platform)  # connected through OAuth
     one = token.stripe_user_id
@@ -45,16 +47,23 @@ def test_connected_accounts_and_platforms_are_isolated(
     c1 = platform.v1.customers.create(params={"email": "one@example.com"}, options=as_one)
     c2 = platform.v1.customers.create(params={"email": "two@example.com"}, options=as_two)
     own = platform.v1.customers.create(params={"email": "platform@example.com"})
-    c3 = rival.v1.customers.create(params={"email": "three@example.com"},
-                                   options={"stripe_account": three})
+    c3 = rival.v1.customers.create(
+        params={"email": "three@example.com"}, options={"stripe_account": three}
+    )
 
     # each object lives only in its own account
     merchant = make_client(sandbox_url, token.access_token)
     assert merchant.v1.customers.retrieve(c1.id).email == "one@example.com"
     for client, options, cid in [
-            (platform, as_two, c1.id), (platform, {}, c1.id), (merchant, {}, c2.id),
-            (platform, as_one, c2.id), (platform, as_one, own.id), (rival, {}, c1.id),
-            (platform, as_one, c3.id), (merchant, {}, own.id)]:
+        (platform, as_two, c1.id),
+        (platform, {}, c1.id),
+        (merchant, {}, c2.id),
+        (platform, as_one, c2.id),
+        (platform, as_one, own.id),
+        (rival, {}, c1.id),
+        (platform, as_one, c3.id),
+        (merchant, {}, own.id),
+    ]:
         with pytest.raises(stripe.InvalidRequestError) as missing:
             client.v1.customers.retrieve(cid, options=options)
         assert missing.value.http_status == 404
@@ -71,8 +80,9 @@ def test_connected_accounts_and_platforms_are_isolated(
 
     # events are disjoint, and those of connected accounts name the account
     def events(client: stripe.StripeClient, options: dict[str, str]) -> list[stripe.Event]:
-        return list(client.v1.events.list(params={"type": "customer.created"},
-                                          options=options).data)
+        return list(
+            client.v1.events.list(params={"type": "customer.created"}, options=options).data
+        )
 
     assert [(e.data.object.id, e.account) for e in events(platform, as_one)] == [(c1.id, one)]
     assert [(e.data.object.id, e.account) for e in events(platform, as_two)] == [(c2.id, two)]
@@ -95,9 +105,10 @@ def test_connected_accounts_and_platforms_are_isolated(
     _flush(platform)
     heard = receiver.wait_for(lambda got: len(got) >= 2)
     assert sorted((e["account"], e["data"]["object"]["id"]) for e in heard) == sorted(
-        [(one, c1.id), (two, c2.id)])
+        [(one, c1.id), (two, c2.id)]
+    )
     rival_heard = second_receiver.wait_for(
-        lambda got: any(e["data"]["object"].get("id") == c3.id for e in got))
+        lambda got: any(e["data"]["object"].get("id") == c3.id for e in got)
+    )
     assert {e.get("account") for e in rival_heard} == {three}
-    assert all(e["data"]["object"].get("id") not in (c1.id, c2.id, own.id)
-               for e in rival_heard)
+    assert all(e["data"]["object"].get("id") not in (c1.id, c2.id, own.id) for e in rival_heard)

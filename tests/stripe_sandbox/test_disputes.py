@@ -14,24 +14,47 @@ from .conftest import Receiver
 DAY = 86400
 #: The top-level keys of Stripe's dispute object (fixtures3.json ``resources.dispute``).
 DISPUTE_KEYS = {
-    "amount", "balance_transactions", "charge", "created", "currency", "evidence",
-    "evidence_details", "id", "is_charge_refundable", "livemode", "metadata", "object",
-    "payment_intent", "payment_method_details", "reason", "status",
+    "amount",
+    "balance_transactions",
+    "charge",
+    "created",
+    "currency",
+    "evidence",
+    "evidence_details",
+    "id",
+    "is_charge_refundable",
+    "livemode",
+    "metadata",
+    "object",
+    "payment_intent",
+    "payment_method_details",
+    "reason",
+    "status",
     "enhanced_eligibility_types",
 }
 
 
-def _pay(client: stripe.StripeClient, card: str = "pm_card_visa", amount: int = 1000,
-         customer: str | None = None) -> stripe.PaymentIntent:
+def _pay(
+    client: stripe.StripeClient,
+    card: str = "pm_card_visa",
+    amount: int = 1000,
+    customer: str | None = None,
+) -> stripe.PaymentIntent:
     customer = customer or client.v1.customers.create().id
-    return client.v1.payment_intents.create(params={
-        "amount": amount, "currency": "usd", "customer": customer, "payment_method": card,
-        "confirm": True, "off_session": True})
+    return client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": "usd",
+            "customer": customer,
+            "payment_method": card,
+            "confirm": True,
+            "off_session": True,
+        }
+    )
 
 
 def _dispute(client: stripe.StripeClient, charge_id: str, **params: Any) -> dict[str, Any]:
-    response = client.raw_request("post", f"/v1/test_helpers/charges/{charge_id}/dispute",
-                                  **params)
+    response = client.raw_request("post", f"/v1/test_helpers/charges/{charge_id}/dispute", **params)
     return json.loads(response.body)
 
 
@@ -40,11 +63,16 @@ def _types(client: stripe.StripeClient) -> list[str]:
     return [e.type for e in reversed(listed) if e.type.startswith("charge.dispute.")]
 
 
-@pytest.mark.parametrize(("card", "reason"), [
-    ("pm_card_createDispute", "fraudulent"),
-    ("pm_card_createDisputeProductNotReceived", "product_not_received")])
-def test_dispute_cards_are_disputed_when_charged(client: stripe.StripeClient, card: str,
-                                                 reason: str) -> None:
+@pytest.mark.parametrize(
+    ("card", "reason"),
+    [
+        ("pm_card_createDispute", "fraudulent"),
+        ("pm_card_createDisputeProductNotReceived", "product_not_received"),
+    ],
+)
+def test_dispute_cards_are_disputed_when_charged(
+    client: stripe.StripeClient, card: str, reason: str
+) -> None:
     pi = _pay(client, card, amount=4200)
     assert pi.status == "succeeded"
     charge = client.v1.charges.retrieve(pi.latest_charge)
@@ -73,7 +101,10 @@ def test_helper_disputes_a_charge(client: stripe.StripeClient) -> None:
     dispute = _dispute(client, charge_id, reason="duplicate", amount=1200)
     assert set(dispute) == DISPUTE_KEYS
     assert (dispute["reason"], dispute["amount"], dispute["status"]) == (
-        "duplicate", 1200, "needs_response")
+        "duplicate",
+        1200,
+        "needs_response",
+    )
     assert client.v1.charges.retrieve(charge_id).disputed is True
     with pytest.raises(stripe.InvalidRequestError) as again:
         _dispute(client, charge_id)
@@ -95,30 +126,44 @@ def test_helper_disputes_a_charge(client: stripe.StripeClient) -> None:
     assert page.has_more and page.data[0].id == default["id"]
 
 
-def test_staged_evidence_then_winning_evidence(client: stripe.StripeClient,
-                                               receiver: Receiver) -> None:
-    client.v1.webhook_endpoints.create(params={
-        "url": receiver.url, "enabled_events": ["charge.dispute.updated",
-                                                "charge.dispute.closed"]})
+def test_staged_evidence_then_winning_evidence(
+    client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    client.v1.webhook_endpoints.create(
+        params={
+            "url": receiver.url,
+            "enabled_events": ["charge.dispute.updated", "charge.dispute.closed"],
+        }
+    )
     dispute = _dispute(client, _pay(client).latest_charge)
-    staged = client.v1.disputes.update(dispute["id"], params={
-        "evidence": {"customer_name": "Jenny Rosen", "product_description": "A plan"},
-        "metadata": {"case": "7"}, "submit": False})
+    staged = client.v1.disputes.update(
+        dispute["id"],
+        params={
+            "evidence": {"customer_name": "Jenny Rosen", "product_description": "A plan"},
+            "metadata": {"case": "7"},
+            "submit": False,
+        },
+    )
     assert staged.status == "needs_response"
     assert staged.evidence.customer_name == "Jenny Rosen"
     assert staged.evidence_details.has_evidence is True
     assert staged.evidence_details.submission_count == 0
     assert staged.metadata.to_dict() == {"case": "7"}
 
-    won = client.v1.disputes.update(dispute["id"], params={
-        "evidence": {"uncategorized_text": "winning_evidence"}, "submit": True})
+    won = client.v1.disputes.update(
+        dispute["id"],
+        params={"evidence": {"uncategorized_text": "winning_evidence"}, "submit": True},
+    )
     assert won.status == "won"
     assert won.evidence_details.submission_count == 1
     assert won.evidence.customer_name == "Jenny Rosen"  # earlier evidence is kept
-    assert _types(client) == ["charge.dispute.created", "charge.dispute.updated",
-                              "charge.dispute.updated", "charge.dispute.closed"]
-    events = receiver.wait_for(lambda got: any(e["type"] == "charge.dispute.closed"
-                                               for e in got))
+    assert _types(client) == [
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+    ]
+    events = receiver.wait_for(lambda got: any(e["type"] == "charge.dispute.closed" for e in got))
     closed = next(e for e in events if e["type"] == "charge.dispute.closed")
     assert closed["data"]["object"]["status"] == "won"
     assert closed["data"]["previous_attributes"] == {"status": "under_review"}
@@ -136,8 +181,9 @@ def test_staged_evidence_then_winning_evidence(client: stripe.StripeClient,
 
 def test_losing_evidence_loses(client: stripe.StripeClient) -> None:
     dispute = _dispute(client, _pay(client).latest_charge)
-    lost = client.v1.disputes.update(dispute["id"], params={
-        "evidence": {"uncategorized_text": "losing_evidence"}})  # submit defaults to true
+    lost = client.v1.disputes.update(
+        dispute["id"], params={"evidence": {"uncategorized_text": "losing_evidence"}}
+    )  # submit defaults to true
     assert lost.status == "lost"
     assert lost.evidence_details.submission_count == 1
     assert _types(client)[-1] == "charge.dispute.closed"
@@ -145,8 +191,13 @@ def test_losing_evidence_loses(client: stripe.StripeClient) -> None:
 
 def test_other_evidence_stays_under_review(client: stripe.StripeClient) -> None:
     dispute = _dispute(client, _pay(client).latest_charge)
-    review = client.v1.disputes.update(dispute["id"], params={
-        "evidence": {"uncategorized_text": "The customer used the service."}, "submit": True})
+    review = client.v1.disputes.update(
+        dispute["id"],
+        params={
+            "evidence": {"uncategorized_text": "The customer used the service."},
+            "submit": True,
+        },
+    )
     assert review.status == "under_review"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.disputes.update(dispute["id"], params={"submit": True})

@@ -19,7 +19,7 @@ REDIRECT = "https://platform.example/stripe/callback?from=sandbox"
 
 def platform_client(sandbox_url: str, api_key: str) -> stripe.StripeClient:
     """The platform of ``sk_test_X`` has the Connect client id ``ca_X``."""
-    return make_client(sandbox_url, api_key, client_id="ca_" + api_key[len("sk_test_"):])
+    return make_client(sandbox_url, api_key, client_id="ca_" + api_key[len("sk_test_") :])
 
 
 def consent_form(page: str) -> dict[str, str]:
@@ -28,17 +28,24 @@ def consent_form(page: str) -> dict[str, str]:
     return {name: html.unescape(value) for name, value in fields}
 
 
-def authorize(sandbox_url: str, platform: stripe.StripeClient, decision: str = "authorize",
-              **extra: str) -> dict[str, list[str]]:
+def authorize(
+    sandbox_url: str, platform: stripe.StripeClient, decision: str = "authorize", **extra: str
+) -> dict[str, list[str]]:
     """Open the consent page the SDK links to, press a button, return the redirect's query."""
-    url = platform.oauth.authorize_url(params={
-        "scope": "read_write", "redirect_uri": REDIRECT, "state": "st-42",
-        "stripe_user": {"email": "owner@shop.example"}})
+    url = platform.oauth.authorize_url(
+        params={
+            "scope": "read_write",
+            "redirect_uri": REDIRECT,
+            "state": "st-42",
+            "stripe_user": {"email": "owner@shop.example"},
+        }
+    )
     page = requests.get(url, timeout=10)
     assert page.status_code == 200, page.text
     form = {**consent_form(page.text), "decision": decision, **extra}
-    answer = requests.post(f"{sandbox_url}/oauth/authorize", data=form, allow_redirects=False,
-                           timeout=10)
+    answer = requests.post(
+        f"{sandbox_url}/oauth/authorize", data=form, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
     assert location.startswith("https://platform.example/stripe/callback?")
@@ -47,15 +54,21 @@ def authorize(sandbox_url: str, platform: stripe.StripeClient, decision: str = "
 
 def connect_via_oauth(sandbox_url: str, platform: stripe.StripeClient, **extra: str):
     query = authorize(sandbox_url, platform, **extra)
-    return platform.oauth.token(params={"grant_type": "authorization_code",
-                                        "code": query["code"][0]})
+    return platform.oauth.token(
+        params={"grant_type": "authorization_code", "code": query["code"][0]}
+    )
 
 
 def test_authorize_url_shows_a_consent_page(sandbox_url: str, api_key: str) -> None:
     platform = platform_client(sandbox_url, "sk_test_acme_tools")
-    url = platform.oauth.authorize_url(params={
-        "scope": "read_write", "redirect_uri": REDIRECT, "state": "s<1>",
-        "stripe_user": {"email": "a&b@shop.example", "business_name": "Bob's <Shop>"}})
+    url = platform.oauth.authorize_url(
+        params={
+            "scope": "read_write",
+            "redirect_uri": REDIRECT,
+            "state": "s<1>",
+            "stripe_user": {"email": "a&b@shop.example", "business_name": "Bob's <Shop>"},
+        }
+    )
     assert url.startswith(f"{sandbox_url}/oauth/authorize?")
     page = requests.get(url, timeout=10)
     assert page.status_code == 200
@@ -70,8 +83,7 @@ def test_authorize_url_shows_a_consent_page(sandbox_url: str, api_key: str) -> N
     assert form["redirect_uri"] == REDIRECT and form["scope"] == "read_write"
 
 
-def test_authorize_then_token_reaches_the_connected_account(sandbox_url: str,
-                                                            api_key: str) -> None:
+def test_authorize_then_token_reaches_the_connected_account(sandbox_url: str, api_key: str) -> None:
     platform = platform_client(sandbox_url, api_key)
     query = authorize(sandbox_url, platform, business_name="Corner Shop")
     assert query["state"] == ["st-42"] and query["scope"] == ["read_write"]
@@ -128,12 +140,24 @@ def test_bad_links_get_an_error_page(sandbox_url: str) -> None:
         assert page.status_code == 400, params
         assert page.headers["Content-Type"].startswith("text/html")
         assert "not valid" in page.text
-    forged = requests.post(base, data={"client_id": "ca_x", "redirect_uri": "ftp://x/",
-                                       "decision": "authorize"}, timeout=10)
+    forged = requests.post(
+        base,
+        data={"client_id": "ca_x", "redirect_uri": "ftp://x/", "decision": "authorize"},
+        timeout=10,
+    )
     assert forged.status_code == 400
-    bad_scope = requests.get(base, params={"response_type": "code", "client_id": "ca_x",
-                                           "redirect_uri": REDIRECT, "scope": "admin",
-                                           "state": "z"}, timeout=10, allow_redirects=False)
+    bad_scope = requests.get(
+        base,
+        params={
+            "response_type": "code",
+            "client_id": "ca_x",
+            "redirect_uri": REDIRECT,
+            "scope": "admin",
+            "state": "z",
+        },
+        timeout=10,
+        allow_redirects=False,
+    )
     assert bad_scope.status_code == 302
     assert parse_qs(urlsplit(bad_scope.headers["Location"]).query)["error"] == ["invalid_scope"]
 
@@ -142,8 +166,12 @@ def test_invalid_email_redisplays_the_form(sandbox_url: str, api_key: str) -> No
     platform = platform_client(sandbox_url, api_key)
     url = platform.oauth.authorize_url(params={"scope": "read_write", "redirect_uri": REDIRECT})
     form = consent_form(requests.get(url, timeout=10).text)
-    answer = requests.post(f"{sandbox_url}/oauth/authorize", timeout=10, allow_redirects=False,
-                           data={**form, "decision": "authorize", "email": "nope"})
+    answer = requests.post(
+        f"{sandbox_url}/oauth/authorize",
+        timeout=10,
+        allow_redirects=False,
+        data={**form, "decision": "authorize", "email": "nope"},
+    )
     assert answer.status_code == 400
     assert "Enter a valid email address." in answer.text
     assert platform.v1.accounts.list().data == []
@@ -163,14 +191,19 @@ def test_codes_are_single_use(sandbox_url: str, api_key: str) -> None:
 
 
 def test_oauth_errors_have_stripes_oauth_shape(sandbox_url: str, api_key: str) -> None:
-    answer = requests.post(f"{sandbox_url}/oauth/token", timeout=10,
-                           data={"grant_type": "authorization_code", "code": "ac_nothing",
-                                 "client_secret": api_key})
+    answer = requests.post(
+        f"{sandbox_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "authorization_code", "code": "ac_nothing", "client_secret": api_key},
+    )
     assert answer.status_code == 400
     body = answer.json()
     assert body["error"] == "invalid_grant" and "ac_nothing" in body["error_description"]
-    anonymous = requests.post(f"{sandbox_url}/oauth/token", timeout=10,
-                              data={"grant_type": "authorization_code", "code": "ac_x"})
+    anonymous = requests.post(
+        f"{sandbox_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "authorization_code", "code": "ac_x"},
+    )
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
 
 
@@ -185,11 +218,17 @@ def test_wrong_client_secret_is_refused(sandbox_url: str, api_key: str) -> None:
     with pytest.raises(oauth_error.InvalidClientError):
         garbage.oauth.token(params={"grant_type": "authorization_code", "code": code})
     # client_secret in the body names the platform without an Authorization header
-    wrong = requests.post(f"{sandbox_url}/oauth/token", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "client_secret": "sk_test_wrong"})
+    wrong = requests.post(
+        f"{sandbox_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "authorization_code", "code": code, "client_secret": "sk_test_wrong"},
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    right = requests.post(f"{sandbox_url}/oauth/token", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "client_secret": api_key})
+    right = requests.post(
+        f"{sandbox_url}/oauth/token",
+        timeout=10,
+        data={"grant_type": "authorization_code", "code": code, "client_secret": api_key},
+    )
     assert right.status_code == 200, right.text
     assert right.json()["stripe_user_id"].startswith("acct_")
 
@@ -197,8 +236,9 @@ def test_wrong_client_secret_is_refused(sandbox_url: str, api_key: str) -> None:
 def test_refresh_token_issues_a_new_access_token(sandbox_url: str, api_key: str) -> None:
     platform = platform_client(sandbox_url, api_key)
     token = connect_via_oauth(sandbox_url, platform)
-    fresh = platform.oauth.token(params={"grant_type": "refresh_token",
-                                         "refresh_token": token.refresh_token})
+    fresh = platform.oauth.token(
+        params={"grant_type": "refresh_token", "refresh_token": token.refresh_token}
+    )
     assert fresh.access_token != token.access_token
     assert fresh.stripe_user_id == token.stripe_user_id
     assert fresh.refresh_token == token.refresh_token
@@ -206,16 +246,22 @@ def test_refresh_token_issues_a_new_access_token(sandbox_url: str, api_key: str)
     assert account.id == token.stripe_user_id
     other = platform_client(sandbox_url, api_key + "x")
     with pytest.raises(oauth_error.InvalidGrantError):
-        other.oauth.token(params={"grant_type": "refresh_token",
-                                  "refresh_token": token.refresh_token})
+        other.oauth.token(
+            params={"grant_type": "refresh_token", "refresh_token": token.refresh_token}
+        )
 
 
 def test_deauthorize_revokes_access_and_tells_the_platform(
-        sandbox_url: str, api_key: str, receiver: Receiver) -> None:
+    sandbox_url: str, api_key: str, receiver: Receiver
+) -> None:
     platform = platform_client(sandbox_url, api_key)
-    platform.v1.webhook_endpoints.create(params={
-        "url": receiver.url, "enabled_events": ["account.application.deauthorized"],
-        "connect": True})
+    platform.v1.webhook_endpoints.create(
+        params={
+            "url": receiver.url,
+            "enabled_events": ["account.application.deauthorized"],
+            "connect": True,
+        }
+    )
     token = connect_via_oauth(sandbox_url, platform)
     account_id = token.stripe_user_id
     merchant = make_client(sandbox_url, token.access_token)
@@ -225,10 +271,11 @@ def test_deauthorize_revokes_access_and_tells_the_platform(
     assert done.stripe_user_id == account_id
 
     events = receiver.wait_for(
-        lambda got: any(e["type"] == "account.application.deauthorized" for e in got))
+        lambda got: any(e["type"] == "account.application.deauthorized" for e in got)
+    )
     event = next(e for e in events if e["type"] == "account.application.deauthorized")
     assert event["account"] == account_id
-    client_id = "ca_" + api_key[len("sk_test_"):]
+    client_id = "ca_" + api_key[len("sk_test_") :]
     assert event["data"]["object"]["id"] == client_id
     assert event["data"]["object"]["object"] == "application"
     assert set(event["data"]["object"]) == {"id", "object", "name"}
@@ -239,8 +286,9 @@ def test_deauthorize_revokes_access_and_tells_the_platform(
         merchant.v1.customers.retrieve(customer.id)  # the token no longer reaches it
     assert account_id not in [a.id for a in platform.v1.accounts.list().data]
     with pytest.raises(oauth_error.InvalidGrantError):
-        platform.oauth.token(params={"grant_type": "refresh_token",
-                                     "refresh_token": token.refresh_token})
+        platform.oauth.token(
+            params={"grant_type": "refresh_token", "refresh_token": token.refresh_token}
+        )
     with pytest.raises(oauth_error.InvalidClientError):
         platform.oauth.deauthorize(params={"stripe_user_id": account_id})
 
@@ -252,13 +300,13 @@ def test_deauthorize_checks_client_and_account(sandbox_url: str, api_key: str) -
     with pytest.raises(oauth_error.InvalidClientError):  # not the other platform's account
         other.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id})
     with pytest.raises(oauth_error.InvalidClientError):  # a client id that is not the key's
-        other.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id,
-                                        "client_id": "ca_" + api_key[8:]})
+        other.oauth.deauthorize(
+            params={"stripe_user_id": token.stripe_user_id, "client_id": "ca_" + api_key[8:]}
+        )
     assert make_client(sandbox_url, token.access_token).v1.accounts.retrieve_current()
 
 
-def test_a_revoked_access_token_is_an_authentication_error(sandbox_url: str,
-                                                           api_key: str) -> None:
+def test_a_revoked_access_token_is_an_authentication_error(sandbox_url: str, api_key: str) -> None:
     platform = platform_client(sandbox_url, api_key)
     token = connect_via_oauth(sandbox_url, platform)
     platform.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id})

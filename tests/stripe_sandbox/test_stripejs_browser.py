@@ -68,8 +68,10 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 
@@ -106,7 +108,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def open_checkout(page: Any, merchant: str, api_key: str, si: Any, **extra: str) -> None:
-    pk = "pk_test_" + api_key[len("sk_test_"):]
+    pk = "pk_test_" + api_key[len("sk_test_") :]
     page.goto(f"{merchant}?{urlencode({'pk': pk, 'cs': si.client_secret, **extra})}")
     page.wait_for_selector("body[data-ready=yes]")
 
@@ -120,13 +122,13 @@ def type_card(page: Any, number: str) -> None:
 
 def new_intent(client: stripe.StripeClient, **options: Any) -> tuple[Any, Any]:
     customer = client.v1.customers.create(options=options or None)
-    si = client.v1.setup_intents.create(params={"customer": customer.id},
-                                        options=options or None)
+    si = client.v1.setup_intents.create(params={"customer": customer.id}, options=options or None)
     return customer, si
 
 
-def test_good_card_succeeds_and_attaches(page: Any, merchant: str, api_key: str,
-                                         client: stripe.StripeClient) -> None:
+def test_good_card_succeeds_and_attaches(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     customer, si = new_intent(client)
@@ -141,12 +143,17 @@ def test_good_card_succeeds_and_attaches(page: Any, merchant: str, api_key: str,
     assert si.status == "succeeded"
     pm = client.v1.payment_methods.retrieve(si.payment_method)
     assert (pm.customer, pm.card.last4, pm.card.exp_month, pm.card.exp_year) == (
-        customer.id, "4242", 12, 2034)
+        customer.id,
+        "4242",
+        12,
+        2034,
+    )
     assert pm.billing_details.address.postal_code == "94107"
 
 
-def test_incomplete_card_is_caught_in_the_page(page: Any, merchant: str, api_key: str,
-                                               client: stripe.StripeClient) -> None:
+def test_incomplete_card_is_caught_in_the_page(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     _, si = new_intent(client)
@@ -158,8 +165,9 @@ def test_incomplete_card_is_caught_in_the_page(page: Any, merchant: str, api_key
     assert client.v1.setup_intents.retrieve(si.id).latest_attempt is None
 
 
-def test_declined_card_shows_the_error(page: Any, merchant: str, api_key: str,
-                                       client: stripe.StripeClient) -> None:
+def test_declined_card_shows_the_error(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     customer, si = new_intent(client)
@@ -178,8 +186,9 @@ def test_declined_card_shows_the_error(page: Any, merchant: str, api_key: str,
     expect(page.locator("#status")).to_have_text("succeeded")
 
 
-def test_three_d_secure_approved(page: Any, merchant: str, api_key: str,
-                                 client: stripe.StripeClient) -> None:
+def test_three_d_secure_approved(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     customer, si = new_intent(client)
@@ -199,8 +208,9 @@ def test_three_d_secure_approved(page: Any, merchant: str, api_key: str,
     assert client.v1.payment_methods.retrieve(si.payment_method).customer == customer.id
 
 
-def test_three_d_secure_failed(page: Any, merchant: str, api_key: str,
-                               client: stripe.StripeClient) -> None:
+def test_three_d_secure_failed(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     customer, si = new_intent(client)
@@ -211,16 +221,19 @@ def test_three_d_secure_failed(page: Any, merchant: str, api_key: str,
     challenge.get_by_role("button", name="Fail").click()
     expect(page.locator("#error")).to_have_text(
         "We are unable to authenticate your payment method. Please choose a different "
-        "payment method and try again.")
+        "payment method and try again."
+    )
     expect(page.locator("body")).to_have_attribute(
-        "data-code", "setup_intent_authentication_failure")
+        "data-code", "setup_intent_authentication_failure"
+    )
     si = client.v1.setup_intents.retrieve(si.id)
     assert si.status == "requires_payment_method"
     assert client.v1.payment_methods.list(params={"customer": customer.id}).data == []
 
 
-def test_card_element_on_a_connected_account(page: Any, merchant: str, api_key: str,
-                                             client: stripe.StripeClient) -> None:
+def test_card_element_on_a_connected_account(
+    page: Any, merchant: str, api_key: str, client: stripe.StripeClient
+) -> None:
     from playwright.sync_api import expect
 
     connected = client.v1.accounts.create(params={"type": "standard"}).id

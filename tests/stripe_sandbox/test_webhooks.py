@@ -8,10 +8,10 @@ import stripe
 from .conftest import Receiver, make_client
 
 
-def test_only_enabled_events_are_delivered(client: stripe.StripeClient,
-                                           receiver: Receiver) -> None:
-    client.v1.webhook_endpoints.create(params={"url": receiver.url,
-                                               "enabled_events": ["customer.updated"]})
+def test_only_enabled_events_are_delivered(client: stripe.StripeClient, receiver: Receiver) -> None:
+    client.v1.webhook_endpoints.create(
+        params={"url": receiver.url, "enabled_events": ["customer.updated"]}
+    )
     customer = client.v1.customers.create(params={"email": "a@example.com"})
     client.v1.customers.update(customer.id, params={"name": "Ann"})
     client.raw_request("post", "/v1/test_helpers/sandbox/webhooks/flush")
@@ -21,10 +21,12 @@ def test_only_enabled_events_are_delivered(client: stripe.StripeClient,
     assert events[0]["data"]["object"]["name"] == "Ann"
 
 
-def test_a_failing_receiver_is_retried_until_it_answers(client: stripe.StripeClient,
-                                                        receiver: Receiver) -> None:
-    endpoint = client.v1.webhook_endpoints.create(params={"url": receiver.url,
-                                                          "enabled_events": ["*"]})
+def test_a_failing_receiver_is_retried_until_it_answers(
+    client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    endpoint = client.v1.webhook_endpoints.create(
+        params={"url": receiver.url, "enabled_events": ["*"]}
+    )
     receiver.status = 500
     client.v1.customers.create(params={"email": "a@example.com"})
     with receiver.cond:
@@ -33,19 +35,25 @@ def test_a_failing_receiver_is_retried_until_it_answers(client: stripe.StripeCli
     delivered = receiver.wait_for(lambda got: len(got) == 1)
     first, retried = receiver.requests[0], receiver.requests[-1]
     assert first["body"] == retried["body"]  # the same event, signed afresh each time
-    stripe.Webhook.construct_event(retried["body"], retried["headers"]["Stripe-Signature"],
-                                   endpoint.secret)
+    stripe.Webhook.construct_event(
+        retried["body"], retried["headers"]["Stripe-Signature"], endpoint.secret
+    )
     attempts = client.raw_request("get", "/v1/test_helpers/sandbox/webhook_attempts")
-    statuses = [a["status"] for a in client.deserialize(attempts, api_mode="V1")["data"]
-                if a["event"] == delivered[0]["id"]]
+    statuses = [
+        a["status"]
+        for a in client.deserialize(attempts, api_mode="V1")["data"]
+        if a["event"] == delivered[0]["id"]
+    ]
     assert statuses[:2] == [500, 500] and statuses[-1] == 200
 
 
-def test_connect_endpoints_get_connected_accounts_events(sandbox_url: str, api_key: str,
-                                                         receiver: Receiver) -> None:
+def test_connect_endpoints_get_connected_accounts_events(
+    sandbox_url: str, api_key: str, receiver: Receiver
+) -> None:
     platform = make_client(sandbox_url, api_key)
-    platform.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["*"],
-                                                 "connect": True})
+    platform.v1.webhook_endpoints.create(
+        params={"url": receiver.url, "enabled_events": ["*"], "connect": True}
+    )
     account = platform.v1.accounts.create(params={"type": "standard"})
     platform.v1.customers.create(params={"email": "own@example.com"})  # the platform's own
     connected = make_client(sandbox_url, api_key, stripe_account=account.id)

@@ -30,15 +30,18 @@ def sdk_body(params: dict[str, Any]) -> str:
 
 keys = st.text(
     alphabet=st.characters(blacklist_characters="[]", blacklist_categories=("Cs",)),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 ).filter(lambda k: not k.isdigit())
 values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
 
 
 def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     # Empty dicts and lists send nothing at all, so they cannot come back.
-    return st.one_of(st.lists(children, min_size=1, max_size=4),
-                     st.dictionaries(keys, children, min_size=1, max_size=4))
+    return st.one_of(
+        st.lists(children, min_size=1, max_size=4),
+        st.dictionaries(keys, children, min_size=1, max_size=4),
+    )
 
 
 nested = st.recursive(values, _containers, max_leaves=25)
@@ -47,10 +50,16 @@ top_level = st.dictionaries(keys, nested, max_size=6)
 
 # -- the property --------------------------------------------------------------------------------
 
+
 @settings(max_examples=400, deadline=None)
 @given(top_level)
-@example({"items": [{"price": "price_1", "quantity": "2"}], "metadata": {"plan": "pro"},
-          "expand": ["customer", "invoice_settings.default_payment_method"]})
+@example(
+    {
+        "items": [{"price": "price_1", "quantity": "2"}],
+        "metadata": {"plan": "pro"},
+        "expand": ["customer", "invoice_settings.default_payment_method"],
+    }
+)
 @example({"a": [["x", "y"], ["z"]], "b": [{"c": [{"d": "e"}]}]})
 @example({"k": ["v"] * 12})  # a[10] sorts after a[9], not after a[1]
 @example({"sp ace": {"&=+%": "a&b=c+d%20"}, "é": {"ключ": "值"}})
@@ -95,9 +104,12 @@ def test_any_body_decodes_or_raises_invalid_request(pairs: list[tuple[str, str]]
 
 # -- unit tests ------------------------------------------------------------------------------------
 
+
 def test_stripes_documented_examples() -> None:
-    body = ("items[0][price]=price_1&items[0][quantity]=2&items[1][price]=price_2"
-            "&metadata[plan]=pro&metadata[seats]=5&expand[]=customer&expand[]=latest_invoice")
+    body = (
+        "items[0][price]=price_1&items[0][quantity]=2&items[1][price]=price_2"
+        "&metadata[plan]=pro&metadata[seats]=5&expand[]=customer&expand[]=latest_invoice"
+    )
     assert decode(body) == {
         "items": [{"price": "price_1", "quantity": "2"}, {"price": "price_2"}],
         "metadata": {"plan": "pro", "seats": "5"},
@@ -106,15 +118,29 @@ def test_stripes_documented_examples() -> None:
 
 
 def test_expand_with_and_without_indices_agree() -> None:
-    assert decode("expand[]=a&expand[]=b") == decode("expand[0]=a&expand[1]=b") == \
-        {"expand": ["a", "b"]}
+    assert (
+        decode("expand[]=a&expand[]=b")
+        == decode("expand[0]=a&expand[1]=b")
+        == {"expand": ["a", "b"]}
+    )
 
 
 def test_sdk_scalars_arrive_as_strings() -> None:
-    body = sdk_body({"amount": 2000, "confirm": True, "off_session": False, "skip": None,
-                     "recurring": {"interval_count": 3}})
-    assert decode(body) == {"amount": "2000", "confirm": "true", "off_session": "false",
-                            "recurring": {"interval_count": "3"}}
+    body = sdk_body(
+        {
+            "amount": 2000,
+            "confirm": True,
+            "off_session": False,
+            "skip": None,
+            "recurring": {"interval_count": 3},
+        }
+    )
+    assert decode(body) == {
+        "amount": "2000",
+        "confirm": "true",
+        "off_session": "false",
+        "recurring": {"interval_count": "3"},
+    }
 
 
 def test_empty_values_are_kept_to_unset_fields() -> None:
@@ -133,9 +159,19 @@ def test_sparse_indices_stay_a_dict_that_params_lists_in_order() -> None:
     assert Params(decoded).list("items") == [{"price": "b"}, {"price": "d"}]
 
 
-@pytest.mark.parametrize("key", [
-    "a[b", "a]b", "[a]", "a[b]c", "a[[b]]", "a[b]]", "[]", "",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a[b",
+        "a]b",
+        "[a]",
+        "a[b]c",
+        "a[[b]]",
+        "a[b]]",
+        "[]",
+        "",
+    ],
+)
 def test_bad_keys_raise_invalid_request(key: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         decode(urlencode([(key, "v")]))
@@ -155,13 +191,16 @@ def test_scalar_then_nested_under_the_same_name_is_invalid() -> None:
     assert info.value.param == "metadata[plan]"
 
 
-@pytest.mark.parametrize(("key", "expected"), [
-    ("a[²]", {"a": {"²": "v"}}),
-    ("a[①]", {"a": {"①": "v"}}),
-    ("a[\u0660]", {"a": {"\u0660": "v"}}),  # ARABIC-INDIC DIGIT ZERO
-    ("a[0][¹]", {"a": [{"¹": "v"}]}),
-    ("a[0\n]", {"a": {"0\n": "v"}}),  # a regex "$" also matches before a final newline
-])
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("a[²]", {"a": {"²": "v"}}),
+        ("a[①]", {"a": {"①": "v"}}),
+        ("a[\u0660]", {"a": {"\u0660": "v"}}),  # ARABIC-INDIC DIGIT ZERO
+        ("a[0][¹]", {"a": [{"¹": "v"}]}),
+        ("a[0\n]", {"a": {"0\n": "v"}}),  # a regex "$" also matches before a final newline
+    ],
+)
 def test_only_ascii_digits_are_list_indices(key: str, expected: dict[str, Any]) -> None:
     """``str.isdigit`` is true for ``²``, ``①`` and U+0660 (Arabic-Indic zero), but they
     are not indices: ``int("²")`` raises, so decode crashed (the sandbox answered such a
