@@ -225,6 +225,42 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
     schedule(ctx, inv, due + DRAFT_FINALIZES_AFTER, "finalize")
 
 
+def restart_period(
+    ctx: Ctx, sub: dict[str, Any], before: dict[str, Any], at: int, *, then: str | None = None
+) -> None:
+    """Start a fresh billing period now (a trial ended early, a paused subscription
+    resumed) and bill it at once; ``then`` is an event to emit after the update."""
+    new_period(sub, at)
+    schedule(ctx, sub, period_end(sub), "period_end")
+    inv = billing.build_invoice(
+        ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
+    )
+    update_sub(ctx, sub, before, at)
+    if then:
+        ctx.emit(then, sub, created=at)
+    billing.finalize(ctx, inv, at)
+    billing.attempt_invoice(ctx, inv, at)
+
+
+def bill_now(
+    ctx: Ctx, sub: dict[str, Any], at: int, extra_lines: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An immediate ``subscription_update`` invoice (prorations, or ``invoice_now``)."""
+    inv = billing.build_invoice(
+        ctx,
+        sub,
+        billing_reason="subscription_update",
+        at=at,
+        period_start=at,
+        period_end=at,
+        charge_items=False,
+        extra_lines=extra_lines,
+    )
+    billing.finalize(ctx, inv, at)
+    billing.attempt_invoice(ctx, inv, at, automatic=False)
+    return inv
+
+
 def _trial_end_behavior(sub: dict[str, Any]) -> str:
     settings = sub.get("trial_settings") or {}
     return (settings.get("end_behavior") or {}).get("missing_payment_method") or "create_invoice"

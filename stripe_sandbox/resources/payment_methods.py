@@ -18,6 +18,11 @@ def card_error(d: cards.Decline, **extra: Any) -> CardError:
     )
 
 
+def blank_billing_details() -> dict[str, Any]:
+    address = dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
+    return {"address": address, "email": None, "name": None, "phone": None, "tax_id": None}
+
+
 def card_of(acct: Account, pm: dict[str, Any]) -> cards.Card:
     """The test card behind a stored payment method."""
     private = acct.priv(pm["id"])
@@ -49,21 +54,7 @@ def build(
         "id": pm_id,
         "object": "payment_method",
         "allow_redisplay": "unspecified",
-        "billing_details": billing_details
-        or {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": billing_details or blank_billing_details(),
         "card": {
             "brand": card.brand,
             "checks": {
@@ -184,24 +175,7 @@ def _billing_details(ctx: Ctx, current: dict[str, Any] | None) -> dict[str, Any]
     given = ctx.params.dict("billing_details")
     if given is None:
         return current
-    base = (
-        snapshot(current)
-        if current
-        else {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        }
-    )
+    base = snapshot(current) if current else blank_billing_details()
     for f in ("email", "name", "phone"):
         if f in given:
             base[f] = given.nullable_str(f)

@@ -167,29 +167,11 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
         sub["pause_collection"] = pause
     if p.raw("trial_end") == "now" and sub["status"] == "trialing":
         sub.update(trial_end=at, status="active")
-        cycle.new_period(sub, at)
-        cycle.schedule(ctx, sub, cycle.period_end(sub), "period_end")
-        inv = billing.build_invoice(
-            ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
-        )
-        cycle.update_sub(ctx, sub, before, at)
-        billing.finalize(ctx, inv, at)
-        billing.attempt_invoice(ctx, inv, at)
+        cycle.restart_period(ctx, sub, before, at)
         return sub
     if lines and proration == "always_invoice":
-        inv = billing.build_invoice(
-            ctx,
-            sub,
-            billing_reason="subscription_update",
-            at=at,
-            period_start=at,
-            period_end=at,
-            charge_items=False,
-            extra_lines=lines,
-        )
         cycle.update_sub(ctx, sub, before, at)
-        billing.finalize(ctx, inv, at)
-        billing.attempt_invoice(ctx, inv, at, automatic=False)
+        cycle.bill_now(ctx, sub, at, extra_lines=lines)
         return sub
     if lines and proration == "create_prorations":
         ctx.acct.priv(sub["id"]).setdefault("pending_lines", []).extend(lines)
@@ -210,13 +192,5 @@ def resume(ctx: Ctx, oid: str) -> dict[str, Any]:
     at = ctx.now(sub["test_clock"])
     before = snapshot(sub)
     sub["status"] = "active"
-    cycle.new_period(sub, at)
-    cycle.schedule(ctx, sub, cycle.period_end(sub), "period_end")
-    inv = billing.build_invoice(
-        ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
-    )
-    cycle.update_sub(ctx, sub, before, at)
-    ctx.emit("customer.subscription.resumed", sub, created=at)
-    billing.finalize(ctx, inv, at)
-    billing.attempt_invoice(ctx, inv, at)
+    cycle.restart_period(ctx, sub, before, at, then="customer.subscription.resumed")
     return sub

@@ -368,17 +368,7 @@ def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     at = ctx.now(sub["test_clock"])
     details = ctx.params.dict("cancellation_details")
     if ctx.params.bool("invoice_now", False):
-        inv = billing.build_invoice(
-            ctx,
-            sub,
-            billing_reason="subscription_update",
-            at=at,
-            period_start=at,
-            period_end=at,
-            charge_items=False,
-        )
-        billing.finalize(ctx, inv, at)
-        billing.attempt_invoice(ctx, inv, at, automatic=False)
+        cycle.bill_now(ctx, sub, at)
     end_subscription(
         ctx.state,
         ctx.acct,
