@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import billing, store
+from . import billing, invoicing, store
 from .api import Ctx
 from .events import changed
 from .store import SANDBOX_RETRY_SCHEDULE_DAYS, snapshot
@@ -56,7 +56,7 @@ def start(ctx: Ctx, sub: dict[str, Any], at: int, payment_behavior: str) -> dict
     """Bill the first period (or start the trial) of a new subscription."""
     ctx.emit("customer.subscription.created", sub, created=at)
     if sub["status"] == "trialing":
-        inv = billing.build_invoice(
+        inv = invoicing.build_invoice(
             ctx,
             sub,
             billing_reason="subscription_create",
@@ -71,7 +71,7 @@ def start(ctx: Ctx, sub: dict[str, Any], at: int, payment_behavior: str) -> dict
             schedule(ctx, sub, sub["trial_end"] - TRIAL_WILL_END_BEFORE, "trial_will_end")
         schedule(ctx, sub, sub["trial_end"], "period_end")
         return inv
-    inv = billing.build_invoice(
+    inv = invoicing.build_invoice(
         ctx, sub, billing_reason="subscription_create", at=at, period_start=at, period_end=at
     )
     billing.finalize(ctx, inv, at)
@@ -210,7 +210,7 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
         sub["status"] = "active"
     new_period(sub, due)
     pause = sub.get("pause_collection")
-    inv = billing.build_invoice(
+    inv = invoicing.build_invoice(
         ctx, sub, billing_reason="subscription_cycle", at=due, period_start=due, period_end=due
     )
     update_sub(ctx, sub, before, due)
@@ -232,7 +232,7 @@ def restart_period(
     resumed) and bill it at once; ``then`` is an event to emit after the update."""
     new_period(sub, at)
     schedule(ctx, sub, period_end(sub), "period_end")
-    inv = billing.build_invoice(
+    inv = invoicing.build_invoice(
         ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
     )
     update_sub(ctx, sub, before, at)
@@ -246,7 +246,7 @@ def bill_now(
     ctx: Ctx, sub: dict[str, Any], at: int, extra_lines: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """An immediate ``subscription_update`` invoice (prorations, or ``invoice_now``)."""
-    inv = billing.build_invoice(
+    inv = invoicing.build_invoice(
         ctx,
         sub,
         billing_reason="subscription_update",

@@ -38,6 +38,8 @@ RESOURCE_MODULES = (
     "catalog",
     "subscriptions",
     "subscription_updates",
+    "subscription_items",
+    "charges",
     "invoices",
     "payments",
     "disputes",
@@ -46,7 +48,7 @@ RESOURCE_MODULES = (
     "sandbox",
     "accounts",
 )
-PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.stripejs")
+PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.oauth_tokens", "stripe_sandbox.stripejs")
 
 _KEY_PREFIXES = ("sk_test_", "rk_test_")
 _PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from .api import Ctx, route
 from .errors import StripeError
-from .resources.setup_intents import finish_authentication, redirect_back_url
+from .resources.setup_checks import finish_authentication, redirect_back_url
 from .store import State
 from .wire import Params, decode
 

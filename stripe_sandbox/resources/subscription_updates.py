@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import billing, cycle
+from .. import cycle, invoicing
 from ..api import Ctx, route
 from ..errors import InvalidRequest, StateConflict
 from ..store import snapshot
@@ -33,7 +33,7 @@ def _prorate(
                 "start": at,
                 "end": end,
                 "description": "Unused time on "
-                + billing.price_description(ctx, old["price"], old["quantity"]),
+                + invoicing.price_description(ctx, old["price"], old["quantity"]),
             }
         )
     if new is not None:
@@ -46,7 +46,7 @@ def _prorate(
                 "start": at,
                 "end": end,
                 "description": "Remaining time on "
-                + billing.price_description(ctx, new["price"], new["quantity"]),
+                + invoicing.price_description(ctx, new["price"], new["quantity"]),
             }
         )
     return lines
