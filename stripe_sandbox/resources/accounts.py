@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import NotFound, PermissionDenied
 from ..render import paginate
 from ..store import Account, State, new_id
@@ -113,7 +113,7 @@ def delete(ctx: Ctx, oid: str) -> dict[str, Any]:
     return {"id": oid, "object": "account", "deleted": True}
 
 
-@route("GET", "/v1/accounts")
+@route("GET", "/v1/accounts", params=LIST_PARAMS)
 def list_(ctx: Ctx) -> dict[str, Any]:
     mine = [
         account_object(a)

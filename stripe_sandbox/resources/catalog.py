@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest
 from ..events import changed
 from ..render import paginate
@@ -13,7 +13,22 @@ from ..store import new_id, snapshot
 INTERVALS = ("day", "week", "month", "year")
 
 
-@route("POST", "/v1/products")
+@route(
+    "POST",
+    "/v1/products",
+    params=(
+        "id",
+        "name",
+        "active",
+        "description",
+        "images",
+        "metadata",
+        "statement_descriptor",
+        "unit_label",
+        "url",
+        "default_price_data",
+    ),
+)
 def create_product(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     now = ctx.now()
@@ -54,7 +69,20 @@ def retrieve_product(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("product", oid)
 
 
-@route("POST", "/v1/products/<oid>")
+@route(
+    "POST",
+    "/v1/products/<oid>",
+    params=(
+        "name",
+        "active",
+        "description",
+        "default_price",
+        "metadata",
+        "statement_descriptor",
+        "unit_label",
+        "url",
+    ),
+)
 def update_product(ctx: Ctx, oid: str) -> dict[str, Any]:
     product = ctx.load("product", oid)
     before = snapshot(product)
@@ -92,7 +120,7 @@ def delete_product(ctx: Ctx, oid: str) -> dict[str, Any]:
     return {"id": oid, "object": "product", "deleted": True}
 
 
-@route("GET", "/v1/products")
+@route("GET", "/v1/products", params=("active", *LIST_PARAMS))
 def list_products(ctx: Ctx) -> dict[str, Any]:
     return paginate(
         ctx.acct,
@@ -201,7 +229,7 @@ def retrieve_price(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("price", oid)
 
 
-@route("POST", "/v1/prices/<oid>")
+@route("POST", "/v1/prices/<oid>", params=("active", "lookup_key", "metadata", "nickname"))
 def update_price(ctx: Ctx, oid: str) -> dict[str, Any]:
     price = ctx.load("price", oid)
     before = snapshot(price)
@@ -220,7 +248,7 @@ def update_price(ctx: Ctx, oid: str) -> dict[str, Any]:
     return price
 
 
-@route("GET", "/v1/prices")
+@route("GET", "/v1/prices", params=("active", "product", "type", *LIST_PARAMS))
 def list_prices(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     return paginate(
@@ -299,7 +327,7 @@ def retrieve_coupon(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("coupon", oid)
 
 
-@route("POST", "/v1/coupons/<oid>")
+@route("POST", "/v1/coupons/<oid>", params=("name", "metadata"))
 def update_coupon(ctx: Ctx, oid: str) -> dict[str, Any]:
     coupon = ctx.load("coupon", oid)
     before = snapshot(coupon)
@@ -322,6 +350,6 @@ def delete_coupon(ctx: Ctx, oid: str) -> dict[str, Any]:
     return {"id": oid, "object": "coupon", "deleted": True}
 
 
-@route("GET", "/v1/coupons")
+@route("GET", "/v1/coupons", params=LIST_PARAMS)
 def list_coupons(ctx: Ctx) -> dict[str, Any]:
     return paginate(ctx.acct, ctx.acct.all("coupon"), ctx.params, "/v1/coupons")

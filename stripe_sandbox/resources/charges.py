@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import cards
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..render import paginate
 from ..store import new_id
 
@@ -132,7 +132,7 @@ def retrieve_charge(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("charge", oid)
 
 
-@route("GET", "/v1/charges")
+@route("GET", "/v1/charges", params=("customer", "payment_intent", "payment_method", *LIST_PARAMS))
 def list_charges(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     return paginate(

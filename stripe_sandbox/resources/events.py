@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlparse
 
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest
 from ..events import API_VERSION, changed
 from ..render import paginate
@@ -18,7 +18,7 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("event", oid)
 
 
-@route("GET", "/v1/events")
+@route("GET", "/v1/events", params=("type", "types", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     wanted_type = p.str("type")
@@ -83,7 +83,11 @@ def retrieve_endpoint(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("webhook_endpoint", oid, label="webhook endpoint")
 
 
-@route("POST", "/v1/webhook_endpoints/<oid>")
+@route(
+    "POST",
+    "/v1/webhook_endpoints/<oid>",
+    params=("url", "enabled_events", "description", "disabled", "metadata"),
+)
 def update_endpoint(ctx: Ctx, oid: str) -> dict[str, Any]:
     endpoint = ctx.load("webhook_endpoint", oid, label="webhook endpoint")
     before = snapshot(endpoint)
@@ -110,6 +114,6 @@ def delete_endpoint(ctx: Ctx, oid: str) -> dict[str, Any]:
     return {"id": oid, "object": "webhook_endpoint", "deleted": True}
 
 
-@route("GET", "/v1/webhook_endpoints")
+@route("GET", "/v1/webhook_endpoints", params=LIST_PARAMS)
 def list_endpoints(ctx: Ctx) -> dict[str, Any]:
     return paginate(ctx.acct, ctx.acct.all("webhook_endpoint"), ctx.params, "/v1/webhook_endpoints")

@@ -181,7 +181,7 @@ def retrieve_payment(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("invoice_payment", oid)
 
 
-@route("GET", "/v1/invoice_payments")
+@route("GET", "/v1/invoice_payments", params=("invoice", *LIST_PARAMS))
 def list_payments(ctx: Ctx) -> dict[str, Any]:
     return paginate(
         ctx.acct,

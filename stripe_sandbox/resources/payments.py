@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from .. import cards
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import CardError, InvalidRequest, StateConflict
 from ..events import changed
 from ..render import paginate
@@ -175,7 +175,22 @@ def decline_error(failure: cards.Decline, pi: dict[str, Any], charge: dict[str, 
 # -- /v1/payment_intents ------------------------------------------------------------------
 
 
-@route("POST", "/v1/payment_intents")
+@route(
+    "POST",
+    "/v1/payment_intents",
+    params=(
+        "amount",
+        "currency",
+        "customer",
+        "description",
+        "metadata",
+        "payment_method",
+        "confirm",
+        "off_session",
+        "payment_method_types",
+        "setup_future_usage",
+    ),
+)
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     amount = p.int("amount", required=True, minimum=50)
@@ -234,7 +249,11 @@ def _confirm(ctx: Ctx, pi: dict[str, Any]) -> dict[str, Any]:
     return pi
 
 
-@route("POST", "/v1/payment_intents/<oid>/confirm")
+@route(
+    "POST",
+    "/v1/payment_intents/<oid>/confirm",
+    params=("payment_method", "off_session", "return_url"),
+)
 def confirm(ctx: Ctx, oid: str) -> dict[str, Any]:
     return _confirm(ctx, ctx.load("payment_intent", oid, label="payment_intent"))
 
@@ -244,7 +263,7 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load("payment_intent", oid, label="payment_intent")
 
 
-@route("POST", "/v1/payment_intents/<oid>")
+@route("POST", "/v1/payment_intents/<oid>", params=("description", "metadata"))
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     pi = ctx.load("payment_intent", oid, label="payment_intent")
     before = snapshot(pi)
@@ -259,7 +278,7 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     return pi
 
 
-@route("POST", "/v1/payment_intents/<oid>/cancel")
+@route("POST", "/v1/payment_intents/<oid>/cancel", params=("cancellation_reason",))
 def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     pi = ctx.load("payment_intent", oid, label="payment_intent")
     if pi["status"] in ("succeeded", "canceled"):
@@ -277,7 +296,7 @@ def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     return pi
 
 
-@route("GET", "/v1/payment_intents")
+@route("GET", "/v1/payment_intents", params=("customer", *LIST_PARAMS))
 def list_(ctx: Ctx) -> dict[str, Any]:
     return paginate(
         ctx.acct,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import cycle
-from ..api import Ctx, route
+from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest, StateConflict
 from ..render import paginate
 from ..store import new_id
@@ -19,7 +19,7 @@ def _load(ctx: Ctx, oid: str) -> dict[str, Any]:
     return ctx.load(CLOCK, oid, label="test_helpers.test_clock")
 
 
-@route("POST", "/v1/test_helpers/test_clocks")
+@route("POST", "/v1/test_helpers/test_clocks", params=("frozen_time", "name"))
 def create(ctx: Ctx) -> dict[str, Any]:
     frozen = ctx.params.int("frozen_time", required=True)
     clock = {
@@ -43,12 +43,12 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
     return _load(ctx, oid)
 
 
-@route("GET", "/v1/test_helpers/test_clocks")
+@route("GET", "/v1/test_helpers/test_clocks", params=LIST_PARAMS)
 def list_(ctx: Ctx) -> dict[str, Any]:
     return paginate(ctx.acct, ctx.acct.all(CLOCK), ctx.params, "/v1/test_helpers/test_clocks")
 
 
-@route("POST", "/v1/test_helpers/test_clocks/<oid>/advance")
+@route("POST", "/v1/test_helpers/test_clocks/<oid>/advance", params=("frozen_time",))
 def advance(ctx: Ctx, oid: str) -> dict[str, Any]:
     """Advance synchronously: when this returns the clock is ``ready`` again."""
     clock = _load(ctx, oid)
