@@ -1,0 +1,49 @@
+"""Every message renders a subject, a plain-text part and branded HTML with inlined CSS."""
+
+from __future__ import annotations
+
+import pytest
+
+import emails
+from emails.render import message_names
+
+CONTEXTS = {
+    "password_reset": {"email": "jo@example.com", "reset_url": "https://x.example/r/1"},
+    "invitation": {
+        "inviter": "a@example.com",
+        "workspace": "Acme",
+        "role": "viewer",
+        "accept_url": "https://x.example/i/1",
+    },
+}
+
+
+def test_every_message_has_a_sample_context() -> None:
+    assert set(message_names()) == set(CONTEXTS)
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_renders_text_and_inlined_branded_html(name: str) -> None:
+    brand = {"name": "Acme", "color": "#ff5500", "address": "1 Main St, Springfield"}
+    rendered = emails.render(name, {**CONTEXTS[name], "brand": brand})
+    assert rendered.subject and "\n" not in rendered.subject
+    link = next(v for k, v in CONTEXTS[name].items() if k.endswith("_url"))
+    assert link in rendered.text and link in rendered.html
+    assert "<style" not in rendered.html  # premailer moved the CSS inline
+    assert "background:#f50" in rendered.html  # the brand colour, inlined (and shortened)
+    assert "1 Main St, Springfield" in rendered.html
+
+
+def test_context_values_are_escaped_in_html() -> None:
+    rendered = emails.render(
+        "invitation", {**CONTEXTS["invitation"], "workspace": "<script>x</script>"}
+    )
+    assert "<script>x</script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+
+
+def test_unknown_message_and_missing_values_are_errors() -> None:
+    with pytest.raises(LookupError):
+        emails.render("no_such_message", {})
+    with pytest.raises(Exception, match="reset_url"):
+        emails.render("password_reset", {"email": "jo@example.com"})
