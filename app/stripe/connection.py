@@ -154,10 +154,9 @@ def mark_disconnected(session: Session, connection: StripeConnection, *, reason:
     connection.status = "disconnected"
     connection.disconnected_at = dt.datetime.now(dt.UTC)
     connection.disconnect_reason = reason
-    from .processing import _HANDLERS
+    from .processing import DISCONNECTED, notify
 
-    for handler in _HANDLERS.get("backstop.disconnected", []):
-        handler(session, connection, {})
+    notify(session, connection, DISCONNECTED, {})
     session.flush()
 
 

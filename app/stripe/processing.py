@@ -50,6 +50,19 @@ def claim(
     )
 
 
+#: Not a Stripe event: sent when a workspace's connection is turned off, however that
+#: happened (the merchant, Stripe's deauthorization), so domains can stop their work.
+DISCONNECTED = "backstop.disconnected"
+
+
+def notify(
+    session: Session, connection: StripeConnection, event_type: str, payload: dict[str, Any]
+) -> None:
+    """Run every handler the domains registered for ``event_type``."""
+    for handler in _HANDLERS.get(event_type, []):
+        handler(session, connection, payload)
+
+
 def process(session: Session, event: StripeEvent) -> str:
     """Process one claimed event; returns its final status. Safe to run twice."""
     if event.status in ("processed", "ignored"):
@@ -80,8 +93,7 @@ def process(session: Session, event: StripeEvent) -> str:
             event.stripe_created,
             deleted=deleted and obj.get("object") == "customer",
         )
-    for handler in _HANDLERS.get(event.type, []):
-        handler(session, connection, payload)
+    notify(session, connection, event.type, payload)
     log.info(
         "stripe.event.processed workspace=%s event=%s type=%s",
         event.workspace_id,
