@@ -8,12 +8,14 @@ and ``workers/celery_app.py`` registers the tasks on it and runs them.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from celery import Celery
 from flask import Flask, current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger("backstop.queue")
 _PENDING = "backstop.pending_tasks"
@@ -43,7 +45,10 @@ def init_queue(app: Flask) -> Celery:
 
 def enqueue(session: Session, task_name: str, *args: Any) -> None:
     """Send ``task_name(*args)`` once ``session`` commits; dropped on rollback."""
-    session.info.setdefault(_PENDING, []).append((task_name, args))
+    target = session() if isinstance(session, scoped_session) else session
+    if not target.in_transaction():
+        target.begin()  # so that a rollback, even of nothing else, drops the task too
+    target.info.setdefault(_PENDING, []).append((task_name, args))
 
 
 def send_now(task_name: str, *args: Any) -> None:
@@ -58,12 +63,61 @@ def send_now(task_name: str, *args: Any) -> None:
     log.debug("task.enqueued name=%s args=%s", task_name, args)
 
 
+class Coalesced:
+    """Sends one argument-less task at most once per ``every`` seconds per process, and
+    always once more after the last request (a trailing send from a daemon thread), so a
+    burst of requests costs a few messages and none is left without a wake-up."""
+
+    def __init__(self, task_name: str, every: float):
+        self.task_name = task_name
+        self.every = every
+        self.lock = threading.Lock()
+        self.last = 0.0
+        self.pending = False
+        self.thread: threading.Thread | None = None
+        self.celery: Celery | None = None
+
+    def request(self) -> None:
+        celery: Celery = current_app.extensions["celery"]
+        if celery.conf.task_always_eager:
+            send_now(self.task_name)
+            return
+        with self.lock:
+            self.celery = celery
+            now = time.monotonic()
+            if now - self.last >= self.every:
+                self.last = now
+            else:
+                self.pending = True
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(
+                        target=self._trail, daemon=True, name=f"coalesce-{self.task_name}"
+                    )
+                    self.thread.start()
+                return
+        celery.send_task(self.task_name)
+
+    def _trail(self) -> None:
+        while True:
+            time.sleep(self.every)
+            with self.lock:
+                if not self.pending:
+                    continue
+                self.pending = False
+                self.last = time.monotonic()
+                celery = self.celery
+            if celery is not None:
+                celery.send_task(self.task_name)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
     for name, args in session.info.pop(_PENDING, []):
         send_now(name, *args)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: object) -> None:
+    # The soft rollback fires on every rollback(), even when nothing reached the
+    # database yet (a "real" rollback does not), and enqueue() touches no database.
     session.info.pop(_PENDING, None)

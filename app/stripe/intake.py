@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, DateTime, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from ..queue import send_now
+from ..queue import Coalesced
 from .models import StripeConnection
 
 PROCESS_TASK = "stripe.process_event"
@@ -22,7 +21,7 @@ PENDING_TASK = "stripe.process_pending"
 #: At most one wake-up per process in this many seconds: the stored row is the queue
 #: entry (a worker claims every waiting event), the message only says "look now".
 WAKE_EVERY = 0.2
-_last_wake = [0.0]
+_wake = Coalesced(PENDING_TASK, WAKE_EVERY)
 
 
 class BadPayload(ValueError):
@@ -127,17 +126,14 @@ def store(
     return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
 
 
-def dispatch(result: Intake, *, eager: bool = False) -> None:
+def dispatch(result: Intake) -> None:
     """After the commit: wake a worker for a routed, new event.
 
-    Publishing once per event would cost more than storing it; the beat sweeps waiting
-    events every few seconds too, so a wake-up lost to a crash delays, never drops."""
-    if result.duplicate or result.workspace_id is None:
-        return
-    now = time.monotonic()
-    if eager or now - _last_wake[0] >= WAKE_EVERY:
-        _last_wake[0] = now
-        send_now(PENDING_TASK)
+    Publishing once per event would cost more than storing it, so wake-ups are
+    coalesced; the beat also sweeps waiting events every few seconds, so a wake-up lost
+    to a crash delays an event, never drops it."""
+    if not result.duplicate and result.workspace_id is not None:
+        _wake.request()
 
 
 def _int(value: Any) -> int:

@@ -64,7 +64,7 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
             workspace_id=workspace_id,
             route_by_account=workspace_id is None,
         )
-    intake.dispatch(result, eager=settings.task_always_eager)
+    intake.dispatch(result)
     return jsonify(received=True, duplicate=result.duplicate), 200
 
 

@@ -1,0 +1,43 @@
+"""Enqueue after commit, drop on rollback; coalesced wake-ups never lose the last one."""
+
+from __future__ import annotations
+
+import threading
+
+from app.extensions import db
+from app.queue import Coalesced, enqueue
+
+
+class FakeCelery:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.conf = type("Conf", (), {"task_always_eager": False})()
+        self.second = threading.Event()
+
+    def send_task(self, name: str, args: list | None = None) -> None:
+        self.sent.append(name)
+        if len(self.sent) >= 2:
+            self.second.set()
+
+
+def test_a_burst_sends_once_now_and_once_after(app, ctx, monkeypatch) -> None:
+    fake = FakeCelery()
+    monkeypatch.setitem(app.extensions, "celery", fake)
+    wake = Coalesced("stripe.process_pending", every=0.05)
+    for _ in range(20):
+        wake.request()
+    assert fake.sent == ["stripe.process_pending"]  # the leading send only, so far
+    assert fake.second.wait(5), "the trailing send never came"
+    assert fake.sent == ["stripe.process_pending"] * 2
+
+
+def test_rollback_leaves_no_task_behind(app, ctx, monkeypatch) -> None:
+    fake = FakeCelery()
+    monkeypatch.setitem(app.extensions, "celery", fake)
+    enqueue(db.session, "stripe.import_page", 1)
+    db.session.rollback()
+    db.session.commit()
+    assert fake.sent == []
+    enqueue(db.session, "stripe.import_page", 2)
+    db.session.commit()
+    assert fake.sent == ["stripe.import_page"]
