@@ -83,6 +83,32 @@ class Ctx:
             raise NotFound(label or kind.replace("_", " "), str(oid), param=param)
         return obj
 
+    def apply(
+        self, obj: dict[str, Any], *, strings: tuple[str, ...] = (), flags: tuple[str, ...] = ()
+    ) -> None:
+        """Copy the given string fields (an empty value unsets) and boolean flags from the
+        parameters onto ``obj``, and merge ``metadata[...]`` as Stripe does."""
+        for name in strings:
+            if name in self.params:
+                obj[name] = self.params.nullable_str(name)
+        for name in flags:
+            if name in self.params:
+                obj[name] = bool(self.params.bool(name))
+        metadata = self.params.metadata(obj.get("metadata"))
+        if metadata is not None:
+            obj["metadata"] = metadata
+
+    def emit_changes(
+        self, event_type: str, obj: dict[str, Any], before: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Emit ``event_type`` with ``previous_attributes`` when anything changed."""
+        from .events import changed
+
+        previous = changed(before, obj)
+        if previous:
+            self.emit(event_type, obj, previous=previous)
+        return previous
+
     def emit(
         self,
         event_type: str,

@@ -87,23 +87,19 @@ def update_product(ctx: Ctx, oid: str) -> dict[str, Any]:
     product = ctx.load("product", oid)
     before = snapshot(product)
     p = ctx.params
-    for f in ("name", "description", "statement_descriptor", "unit_label", "url"):
-        if f in p:
-            product[f] = p.nullable_str(f)
-    if "active" in p:
-        product["active"] = p.bool("active")
+    ctx.apply(
+        product,
+        strings=("name", "description", "statement_descriptor", "unit_label", "url"),
+        flags=("active",),
+    )
     if "default_price" in p:
         price_id = p.nullable_str("default_price")
         if price_id:
             ctx.load("price", price_id, param="default_price")
         product["default_price"] = price_id
-    metadata = p.metadata(product["metadata"])
-    if metadata is not None:
-        product["metadata"] = metadata
-    previous = changed(before, product)
-    if previous:
+    if changed(before, product):
         product["updated"] = ctx.now()
-        ctx.emit("product.updated", product, previous=previous)
+    ctx.emit_changes("product.updated", product, before)
     return product
 
 
@@ -233,18 +229,8 @@ def retrieve_price(ctx: Ctx, oid: str) -> dict[str, Any]:
 def update_price(ctx: Ctx, oid: str) -> dict[str, Any]:
     price = ctx.load("price", oid)
     before = snapshot(price)
-    p = ctx.params
-    if "active" in p:
-        price["active"] = p.bool("active")
-    for f in ("nickname", "lookup_key"):
-        if f in p:
-            price[f] = p.nullable_str(f)
-    metadata = p.metadata(price["metadata"])
-    if metadata is not None:
-        price["metadata"] = metadata
-    previous = changed(before, price)
-    if previous:
-        ctx.emit("price.updated", price, previous=previous)
+    ctx.apply(price, strings=("nickname", "lookup_key"), flags=("active",))
+    ctx.emit_changes("price.updated", price, before)
     return price
 
 
@@ -331,14 +317,8 @@ def retrieve_coupon(ctx: Ctx, oid: str) -> dict[str, Any]:
 def update_coupon(ctx: Ctx, oid: str) -> dict[str, Any]:
     coupon = ctx.load("coupon", oid)
     before = snapshot(coupon)
-    if "name" in ctx.params:
-        coupon["name"] = ctx.params.nullable_str("name")
-    metadata = ctx.params.metadata(coupon["metadata"])
-    if metadata is not None:
-        coupon["metadata"] = metadata
-    previous = changed(before, coupon)
-    if previous:
-        ctx.emit("coupon.updated", coupon, previous=previous)
+    ctx.apply(coupon, strings=("name",))
+    ctx.emit_changes("coupon.updated", coupon, before)
     return coupon
 
 

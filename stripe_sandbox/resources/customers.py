@@ -11,6 +11,19 @@ from ..render import paginate
 from ..store import new_id, snapshot
 from .payment_methods import attach_to, check_attachable, resolve
 
+#: What an update may change (a create also takes the first payment method and a clock).
+UPDATABLE = (
+    "address",
+    "balance",
+    "description",
+    "email",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "phone",
+    "preferred_locales",
+    "tax_exempt",
+)
 _ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -49,24 +62,7 @@ def _default_pm(ctx: Ctx, customer_id: str | None, current: str | None) -> str |
     return pm_id
 
 
-@route(
-    "POST",
-    "/v1/customers",
-    params=(
-        "address",
-        "balance",
-        "description",
-        "email",
-        "invoice_settings",
-        "metadata",
-        "name",
-        "payment_method",
-        "phone",
-        "preferred_locales",
-        "tax_exempt",
-        "test_clock",
-    ),
-)
+@route("POST", "/v1/customers", params=(*UPDATABLE, "payment_method", "test_clock"))
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     clock_id = p.str("test_clock")
@@ -130,36 +126,16 @@ def retrieve(ctx: Ctx, cid: str) -> dict[str, Any]:
     return ctx.load("customer", cid)
 
 
-@route(
-    "POST",
-    "/v1/customers/<cid>",
-    params=(
-        "address",
-        "balance",
-        "description",
-        "email",
-        "invoice_settings",
-        "metadata",
-        "name",
-        "phone",
-        "preferred_locales",
-        "tax_exempt",
-    ),
-)
+@route("POST", "/v1/customers/<cid>", params=UPDATABLE)
 def update(ctx: Ctx, cid: str) -> dict[str, Any]:
     customer = ctx.load("customer", cid)
     before = snapshot(customer)
     p = ctx.params
-    for f in ("email", "name", "description", "phone"):
-        if f in p:
-            customer[f] = p.nullable_str(f)
+    ctx.apply(customer, strings=("email", "name", "description", "phone"))
     if "balance" in p:
         customer["balance"] = p.int("balance")
     if "preferred_locales" in p:
         customer["preferred_locales"] = p.list("preferred_locales")
-    metadata = p.metadata(customer["metadata"])
-    if metadata is not None:
-        customer["metadata"] = metadata
     customer["address"] = _address(ctx, customer["address"])
     default_pm = _default_pm(ctx, cid, customer["invoice_settings"]["default_payment_method"])
     if default_pm != customer["invoice_settings"]["default_payment_method"]:
@@ -167,9 +143,7 @@ def update(ctx: Ctx, cid: str) -> dict[str, Any]:
             **customer["invoice_settings"],
             "default_payment_method": default_pm,
         }
-    previous = changed(before, customer)
-    if previous:
-        ctx.emit("customer.updated", customer, previous=previous)
+    ctx.emit_changes("customer.updated", customer, before)
     return customer
 
 

@@ -11,7 +11,6 @@ from werkzeug.wrappers import Request, Response
 from .. import billing
 from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest, StateConflict
-from ..events import changed
 from ..render import includable, paginate
 from ..store import Account, State, snapshot
 from .payment_methods import resolve
@@ -72,21 +71,13 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     inv = _load(ctx, oid)
     before = snapshot(inv)
     p = ctx.params
-    metadata = p.metadata(inv["metadata"])
-    if metadata is not None:
-        inv["metadata"] = metadata
-    if "auto_advance" in p:
-        inv["auto_advance"] = bool(p.bool("auto_advance"))
-    if "description" in p:
-        inv["description"] = p.nullable_str("description")
+    ctx.apply(inv, strings=("description",), flags=("auto_advance",))
     if "default_payment_method" in p:
         pm_id = p.nullable_str("default_payment_method")
         if pm_id:
             ctx.load("payment_method", pm_id, label="PaymentMethod", param="default_payment_method")
         inv["default_payment_method"] = pm_id
-    previous = changed(before, inv)
-    if previous:
-        ctx.emit("invoice.updated", inv, previous=previous)
+    ctx.emit_changes("invoice.updated", inv, before)
     return inv
 
 

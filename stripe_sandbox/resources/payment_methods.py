@@ -197,9 +197,7 @@ def update(ctx: Ctx, pm_id: str) -> dict[str, Any]:
     pm = ctx.load("payment_method", pm_id, label="PaymentMethod")
     before = snapshot(pm)
     pm["billing_details"] = _billing_details(ctx, pm["billing_details"])
-    metadata = ctx.params.metadata(pm["metadata"])
-    if metadata is not None:
-        pm["metadata"] = metadata
+    ctx.apply(pm)
     given = ctx.params.dict("card")
     if given is not None:
         card = dict(pm["card"])
@@ -208,9 +206,7 @@ def update(ctx: Ctx, pm_id: str) -> dict[str, Any]:
         if "exp_year" in given:
             card["exp_year"] = given.int("exp_year")
         pm["card"] = card
-    previous = changed(before, pm)
-    if previous:
-        ctx.emit("payment_method.updated", pm, previous=previous)
+    ctx.emit_changes("payment_method.updated", pm, before)
     return pm
 
 

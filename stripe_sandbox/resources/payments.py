@@ -267,14 +267,8 @@ def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
 def update(ctx: Ctx, oid: str) -> dict[str, Any]:
     pi = ctx.load("payment_intent", oid, label="payment_intent")
     before = snapshot(pi)
-    if "description" in ctx.params:
-        pi["description"] = ctx.params.nullable_str("description")
-    metadata = ctx.params.metadata(pi["metadata"])
-    if metadata is not None:
-        pi["metadata"] = metadata
-    previous = changed(before, pi)
-    if previous:
-        ctx.emit("payment_intent.updated", pi, previous=previous)
+    ctx.apply(pi, strings=("description",))
+    ctx.emit_changes("payment_intent.updated", pi, before)
     return pi
 
 
