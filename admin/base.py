@@ -12,7 +12,11 @@ from typing import Any
 
 from flask import abort, g, request, url_for
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
+from flask_admin.model import filters
+from flask_admin.model.form import converts
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 
@@ -38,6 +42,20 @@ def _utc_time(view: Any, value: dt.datetime, name: str) -> str:
 TYPE_FORMATTERS = {**DEFAULT_FORMATTERS, dt.datetime: _utc_time}
 
 
+class _Filters(FilterConverter):
+    """Our ``UTCDateTime`` columns filter like Flask-Admin's own date-times."""
+
+    @filters.convert("utcdatetime")
+    def conv_utc_datetime(self, column: Any, name: str, **kwargs: Any) -> Any:
+        return self.conv_datetime(column, name, **kwargs)
+
+
+class _Forms(AdminModelConverter):
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, field_args: dict[str, Any], **extra: Any) -> Any:
+        return self.convert_datetime(field_args, **extra)
+
+
 class BackstopModelView(StaffOnly, ModelView):
     """Read-only for ``support``; ``admin`` gets what the ``allow_*`` flags grant."""
 
@@ -55,6 +73,8 @@ class BackstopModelView(StaffOnly, ModelView):
     can_view_details = True
     can_export = False
     column_type_formatters = TYPE_FORMATTERS
+    filter_converter = _Filters()
+    model_form_converter = _Forms
     column_type_formatters_detail = TYPE_FORMATTERS
     named_filter_urls = True  # ?flt0_status_equals=failed: links staff can read and share
     page_size = 50

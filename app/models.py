@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> dt.datetime:
@@ -22,12 +23,31 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets
+    the zone; PostgreSQL keeps it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 intpk = Annotated[int, mapped_column(BigId, primary_key=True)]
-timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True))]
+timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 created_at = Annotated[
-    dt.datetime, mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    dt.datetime, mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 ]
 stripe_id = Annotated[str, mapped_column(String(255))]
 json_doc = Annotated[dict[str, Any], mapped_column(JSON)]
@@ -47,5 +67,5 @@ def workspace_fk(**kw: Any) -> Mapped[int]:
 class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING),
-        type_annotation_map={dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON},
+        type_annotation_map={dt.datetime: UTCDateTime(), dict[str, Any]: JSON},
     )

@@ -30,18 +30,22 @@ def claim_due(
     ready: Any = None,
     order_by: Any = None,
     ids: list[int] | None = None,
+    claimed_status: str = "running",
 ) -> list[int]:
     """Claim due rows of ``model``; returns their ids (the caller commits, then enqueues).
 
     ``ready`` says which rows wait to be claimed (default: ``pending`` and due); a row
-    ``running`` past its lease is always claimable again. ``ids`` narrows the claim."""
+    claimed or running past its lease is always claimable again. ``ids`` narrows the
+    claim. Claimed rows get ``claimed_status``: "running" when the claimer runs them
+    itself, "queued" when a task will :func:`take` them."""
     if ready is None:
         ready = (model.status == "pending") & (model.due_at <= now)
-    claimable = or_(ready, (model.status == "running") & (model.lease_until <= now))
+    held = model.status.in_({"running", claimed_status})
+    claimable = or_(ready, held & (model.lease_until <= now))
     if ids is not None:
         claimable = claimable & model.id.in_(ids)
     order = order_by if order_by is not None else model.due_at
-    claim = {"status": "running", "lease_until": now + lease, "attempts": model.attempts + 1}
+    claim = {"status": claimed_status, "lease_until": now + lease, "attempts": model.attempts + 1}
     if session.get_bind().dialect.name == "postgresql":
         found = (
             session.execute(
@@ -69,3 +73,21 @@ def claim_due(
         if result.rowcount == 1:
             claimed.append(row_id)
     return claimed
+
+
+def take(
+    session: Session,
+    model: Any,
+    row_id: int,
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> bool:
+    """A task takes the queued row it was sent for: ``queued`` -> ``running`` under a fresh
+    lease. False when another copy of the message (a redelivery) already took it."""
+    result = session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == "queued")
+        .values(status="running", lease_until=now + lease)
+    )
+    return result.rowcount == 1

@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper"]
+TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper", "workers.recovery_tasks"]
 
 #: Beat runs only sweepers and daily scans; every other schedule lives in the database.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
@@ -18,23 +19,31 @@ from app.schedule import claim_due
 
 log = logging.getLogger("backstop.workers")
 
-#: (model, task name) pairs to sweep, registered by the domain task modules.
-SWEPT: list[tuple[Any, str]] = []
+#: What to sweep, registered by the domain task modules: the model, its task, and a
+#: function of ``now`` giving the "due" conditions to claim by (one claim each).
+SWEPT: list[tuple[Any, str, Callable[[dt.datetime], list[Any]] | None]] = []
 
 
-def sweepable(model: Any, task_name: str) -> None:
-    if (model, task_name) not in SWEPT:
-        SWEPT.append((model, task_name))
+def sweepable(
+    model: Any, task_name: str, due: Callable[[dt.datetime], list[Any]] | None = None
+) -> None:
+    """Sweep ``model``'s due rows into ``task_name(row_id)``; the task :func:`app.schedule.take`s
+    its row (claimed rows are ``queued``). ``due`` defaults to pending and ``due_at <= now``."""
+    if all(entry[:2] != (model, task_name) for entry in SWEPT):
+        SWEPT.append((model, task_name, due))
 
 
 def sweep_once(now: dt.datetime, limit: int = 500) -> int:
     claimed = 0
-    for model, task_name in SWEPT:
-        ids = claim_due(db.session, model, now=now, limit=limit)
-        for row_id in ids:
-            enqueue(db.session, task_name, row_id)
-        db.session.commit()
-        claimed += len(ids)
+    for model, task_name, due in SWEPT:
+        for ready in due(now) if due is not None else [None]:
+            ids = claim_due(
+                db.session, model, now=now, limit=limit, ready=ready, claimed_status="queued"
+            )
+            for row_id in ids:
+                enqueue(db.session, task_name, row_id)
+            db.session.commit()
+            claimed += len(ids)
     return claimed
 
 

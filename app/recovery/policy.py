@@ -157,3 +157,51 @@ def _steps_errors(code: str, steps: tuple[Step, ...]) -> list[str]:
 
 
 DEFAULT_POLICY = Policy()
+
+
+# -- stored form: the JSON document a workspace's settings row holds ------------------------
+
+CAP_NAMES = tuple(LEGAL_MAXIMA)
+
+
+def policy_to_doc(policy: Policy) -> dict[str, object]:
+    """A JSON-safe document (durations in seconds) that :func:`policy_from_doc` reads back."""
+    return {
+        "cadences": {
+            code: [step if step == PAYDAY else int(step.total_seconds()) for step in steps]
+            for code, steps in policy.cadences.items()
+        },
+        "immediate_offsets": [int(o.total_seconds()) for o in policy.immediate_offsets],
+        "overrides": {code: str(cls) for code, cls in policy.overrides.items()},
+        **{name: getattr(policy, name) for name in CAP_NAMES},
+    }
+
+
+def policy_from_doc(doc: Mapping[str, object] | None) -> Policy:
+    """The policy a stored document describes; missing parts take the defaults. Raises
+    :class:`InvalidPolicy` for a document that breaks a rule or is malformed."""
+    doc = doc or {}
+    try:
+        cadences = {
+            str(code): tuple(
+                PAYDAY if step == PAYDAY else dt.timedelta(seconds=int(step))  # type: ignore[arg-type]
+                for step in steps  # type: ignore[attr-defined]
+            )
+            for code, steps in dict(doc.get("cadences") or DEFAULT_CADENCES).items()  # type: ignore[call-overload]
+        }
+        immediate = doc.get("immediate_offsets")
+        offsets = (
+            tuple(dt.timedelta(seconds=int(s)) for s in immediate)  # type: ignore[attr-defined]
+            if immediate is not None
+            else DEFAULT_IMMEDIATE_OFFSETS
+        )
+        overrides = {
+            str(code): DeclineClass(str(cls))
+            for code, cls in dict(doc.get("overrides") or {}).items()  # type: ignore[call-overload]
+        }
+        caps = {name: int(doc[name]) for name in CAP_NAMES if doc.get(name) is not None}  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise InvalidPolicy([f"the stored policy is malformed: {exc}"]) from exc
+    return Policy(
+        cadences=cadences, immediate_offsets=offsets, overrides=overrides, **caps
+    ).validate()

@@ -6,6 +6,7 @@ Upserts keep the newest state: a row only changes when the source (an event's
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -70,3 +71,20 @@ def upsert(
         row.stripe_created = int(obj.get("created") or 0)
     session.flush()
     return True
+
+
+def paid_at_history(session: Session, workspace_id: int, customer_id: str) -> list[dt.datetime]:
+    """When the customer's invoices were paid (their payday shows in these)."""
+    rows = session.execute(
+        select(MirrorInvoice.data).where(
+            MirrorInvoice.workspace_id == workspace_id,
+            MirrorInvoice.customer_stripe_id == customer_id,
+            MirrorInvoice.status == "paid",
+        )
+    ).scalars()
+    paid = []
+    for data in rows:
+        at = ((data or {}).get("status_transitions") or {}).get("paid_at")
+        if at and (data or {}).get("amount_paid"):
+            paid.append(dt.datetime.fromtimestamp(int(at), dt.UTC))
+    return paid

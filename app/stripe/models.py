@@ -128,3 +128,18 @@ class MirrorInvoice(_Mirrored, Base):
 
 
 BigIdType = BigId  # re-exported for migrations that need the variant type
+
+
+class StripeTestClock(Base):
+    """A Stripe test clock of a workspace (test mode): objects on it live in its
+    simulated time, so schedules tied to them follow ``frozen_time``, not ours."""
+
+    __tablename__ = "stripe_test_clock"
+    __table_args__ = (UniqueConstraint("workspace_id", "stripe_id"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    stripe_id: Mapped[str] = mapped_column(String(255))
+    frozen_time: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    source_created: Mapped[int] = mapped_column(BigInteger, default=0)

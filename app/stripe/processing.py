@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..schedule import claim_due
-from . import mirror
+from . import clocks, mirror
 from .models import StripeConnection, StripeEvent
 
 log = logging.getLogger("backstop.stripe")
@@ -24,6 +24,7 @@ Handler = Callable[[Session, StripeConnection, dict[str, Any]], None]
 _HANDLERS: dict[str, list[Handler]] = {}
 
 MIRRORED_PREFIXES = ("customer.", "invoice.")
+CLOCK_PREFIX = "test_helpers.test_clock."
 
 
 def on(*event_types: str) -> Callable[[Handler], Handler]:
@@ -84,7 +85,9 @@ def process(session: Session, event: StripeEvent) -> str:
         return _finish(event, "processed")
     if not connection.is_connected:
         return _finish(event, "ignored")  # stored, not acted on
-    if event.type.startswith(MIRRORED_PREFIXES):
+    if event.type.startswith(CLOCK_PREFIX):
+        clocks.record(session, connection.workspace_id, obj, event.stripe_created)
+    elif event.type.startswith(MIRRORED_PREFIXES):
         deleted = event.type in ("customer.deleted", "customer.subscription.deleted")
         mirror.upsert(
             session,

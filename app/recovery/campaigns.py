@@ -1,0 +1,462 @@
+"""Campaigns: opened by a failed renewal, fed by every attempt, closed by payment, by the
+merchant, by the window or by disconnection (DESIGN §6). Services flush, never commit.
+
+Every function takes ``now`` (real time); a campaign on a Stripe test clock lives in the
+clock's time (:func:`campaign_now`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..accounts.models import Workspace
+from ..stripe import clocks
+from ..stripe.billing import Charge, Failure, InvoiceFacts
+from . import config, planning
+from .cadence import pick_timezone, retry_after_card_change
+from .declines import DeclineClass, classify, effective_class, normalize
+from .models import (
+    ABANDONED,
+    IN_FLIGHT,
+    LOST,
+    RECOVERED,
+    RETRY,
+    WINDOW_END,
+    Campaign,
+    ChargeAttempt,
+    Step,
+)
+from .policy import CAMPAIGN_WINDOW
+
+log = logging.getLogger("backstop.recovery")
+
+
+def campaign_now(session: Session, campaign: Campaign, now: dt.datetime) -> dt.datetime:
+    return clocks.now_for(session, campaign.workspace_id, campaign.test_clock, now)
+
+
+def find(session: Session, workspace_id: int, invoice_id: str) -> Campaign | None:
+    return session.execute(
+        select(Campaign).where(
+            Campaign.workspace_id == workspace_id, Campaign.invoice_stripe_id == invoice_id
+        )
+    ).scalar_one_or_none()
+
+
+def open_campaigns(session: Session, workspace_id: int, customer_id: str | None = None):
+    query = select(Campaign).where(
+        Campaign.workspace_id == workspace_id, Campaign.state == IN_FLIGHT
+    )
+    if customer_id is not None:
+        query = query.where(Campaign.customer_stripe_id == customer_id)
+    return list(session.execute(query.order_by(Campaign.id)).scalars())
+
+
+# -- a payment failed ---------------------------------------------------------------------------
+
+
+def on_payment_failed(
+    session: Session,
+    workspace: Workspace,
+    invoice: InvoiceFacts,
+    charges: Iterable[Charge],
+    *,
+    now: dt.datetime,
+    customer_tz: str | None = None,
+) -> Campaign | None:
+    """Open (or update) the campaign of a failed subscription invoice, re-read from
+    Stripe: record the attempts, classify the latest decline, plan what follows."""
+    if invoice.subscription_id is None:
+        return None  # one-off invoices are not renewals
+    campaign = find(session, workspace.id, invoice.id)
+    if invoice.status != "open":
+        if campaign is not None:
+            settle(session, campaign, invoice, now=now)
+        return campaign
+    clock_now = clocks.now_for(session, workspace.id, invoice.test_clock, now)
+    failure = invoice.failure
+    failed_at = (failure.at if failure and failure.at else None) or clock_now
+    if campaign is None:
+        campaign = _open(session, workspace, invoice, failed_at, customer_tz)
+        if campaign is None:  # another worker opened it a moment ago
+            campaign = find(session, workspace.id, invoice.id)
+            assert campaign is not None
+    if not campaign.is_open:
+        return campaign
+    sync_attempts(session, campaign, charges)
+    policy = config.policy_for(session, workspace.id)
+    if invoice.is_stripe_retrying and not campaign.is_stripe_managed:
+        campaign.is_stripe_managed = True
+        planning.cancel_pending(
+            session,
+            campaign,
+            "Stripe's own retries are on for this invoice: Backstop adds none of its own",
+        )
+    changed = False
+    if failure is not None and failed_at >= _aware(campaign.last_failure_at):
+        changed = apply_failure(session, campaign, failure, failed_at)
+    if changed:
+        planning.cancel_pending(session, campaign, f"the decline is now {campaign.decline_class}")
+    if changed or not planning.pending(session, campaign):
+        planning.replan(
+            session,
+            campaign,
+            now=clock_now,
+            policy=policy,
+            paused=config.pause_reason(session, workspace.id),
+        )
+    session.flush()
+    return campaign
+
+
+def _open(
+    session: Session,
+    workspace: Workspace,
+    invoice: InvoiceFacts,
+    failed_at: dt.datetime,
+    customer_tz: str | None,
+) -> Campaign | None:
+    failure = invoice.failure
+    campaign = Campaign(
+        workspace_id=workspace.id,
+        invoice_stripe_id=invoice.id,
+        customer_stripe_id=invoice.customer_id,
+        subscription_stripe_id=invoice.subscription_id,
+        test_clock=invoice.test_clock,
+        amount_minor=invoice.amount_due_minor,
+        currency=invoice.currency,
+        decline_class=str(DeclineClass.SCHEDULED),
+        customer_tz=pick_timezone(customer_tz, workspace.timezone),
+        is_stripe_managed=invoice.is_stripe_retrying,
+        state=IN_FLIGHT,
+        auto_retries=0,
+        opened_at=failed_at,
+        last_failure_at=failed_at,
+        window_ends_at=failed_at + CAMPAIGN_WINDOW,
+        card_brand=failure.card.brand if failure else None,
+        card_fingerprint=failure.card.fingerprint if failure else None,
+        payment_method_id=failure.card.payment_method_id if failure else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(campaign)
+            session.flush()
+    except IntegrityError:
+        return None
+    planning.add_window_end(session, campaign)
+    log.info(
+        "recovery.campaign.opened workspace=%s campaign=%s invoice=%s",
+        workspace.id,
+        campaign.id,
+        invoice.id,
+    )
+    return campaign
+
+
+def apply_failure(
+    session: Session, campaign: Campaign, failure: Failure, failed_at: dt.datetime
+) -> bool:
+    """Take the latest decline: its codes, its card and its class (a new code may move
+    the campaign to another class). Returns True when the class changed."""
+    policy = config.policy_for(session, campaign.workspace_id)
+    campaign.decline_code = failure.decline_code
+    campaign.failure_code = failure.failure_code
+    campaign.advice_code = failure.advice_code
+    campaign.network_advice_code = failure.network_advice_code
+    campaign.last_failure_at = failed_at
+    if failure.card.fingerprint:
+        campaign.card_brand = failure.card.brand
+        campaign.card_fingerprint = failure.card.fingerprint
+        campaign.payment_method_id = failure.card.payment_method_id
+    base = classify(
+        failure.decline_code,
+        failure.failure_code,
+        failure.advice_code,
+        failure.network_advice_code,
+        overrides=policy.overrides,
+    )
+    code = normalize(failure.decline_code or failure.failure_code)
+    cls = effective_class(base, code, _unrecovered_codes(session, campaign))
+    reason = None
+    if cls != base:
+        reason = f"{code} never recovered for this customer in 3 or more past campaigns"
+    changed = campaign.decline_class != str(cls)
+    campaign.decline_class = str(cls)
+    campaign.class_reason = reason
+    return changed
+
+
+def _unrecovered_codes(session: Session, campaign: Campaign) -> Counter[str]:
+    codes = session.execute(
+        select(Campaign.decline_code).where(
+            Campaign.workspace_id == campaign.workspace_id,
+            Campaign.customer_stripe_id == campaign.customer_stripe_id,
+            Campaign.state == LOST,
+            Campaign.id != campaign.id,
+        )
+    ).scalars()
+    return Counter(c for code in codes if (c := normalize(code)))
+
+
+def sync_attempts(
+    session: Session,
+    campaign: Campaign,
+    charges: Iterable[Charge],
+    *,
+    ours: dict[str, Step] | None = None,
+) -> None:
+    """Record every charge on the invoice once (by charge id); ``ours`` maps the charge
+    ids our steps made, which are recorded (or re-labelled) as Backstop's."""
+    ours = ours or {}
+    known = {
+        a.charge_stripe_id: a
+        for a in session.execute(
+            select(ChargeAttempt).where(
+                ChargeAttempt.workspace_id == campaign.workspace_id,
+                ChargeAttempt.invoice_stripe_id == campaign.invoice_stripe_id,
+            )
+        ).scalars()
+    }
+    for charge in charges:
+        step = ours.get(charge.id)
+        row = known.get(charge.id)
+        if row is None:
+            row = ChargeAttempt(
+                workspace_id=campaign.workspace_id,
+                campaign_id=campaign.id,
+                invoice_stripe_id=campaign.invoice_stripe_id,
+                charge_stripe_id=charge.id,
+                at=charge.at,
+                source="stripe",
+                succeeded=charge.succeeded,
+                card_brand=charge.card.brand,
+                card_fingerprint=charge.card.fingerprint,
+                decline_code=charge.decline_code,
+                failure_code=charge.failure_code,
+                advice_code=charge.advice_code,
+                network_advice_code=charge.network_advice_code,
+            )
+            try:
+                with session.begin_nested():
+                    session.add(row)
+                    session.flush()
+            except IntegrityError:  # a concurrent worker recorded it
+                row = session.execute(
+                    select(ChargeAttempt).where(
+                        ChargeAttempt.workspace_id == campaign.workspace_id,
+                        ChargeAttempt.charge_stripe_id == charge.id,
+                    )
+                ).scalar_one()
+            known[charge.id] = row
+        if step is not None:
+            row.source = "backstop"
+            row.step_id = step.id
+    session.flush()
+
+
+# -- closing ------------------------------------------------------------------------------------
+
+
+def close(
+    session: Session,
+    campaign: Campaign,
+    state: str,
+    *,
+    reason: str,
+    at: dt.datetime,
+    attribution: str | None = None,
+) -> bool:
+    """Close an open campaign and cancel what it still had planned; False if it was
+    already closed (the first close wins)."""
+    if not campaign.is_open:
+        return False
+    campaign.state = state
+    campaign.close_reason = reason[:255]
+    campaign.closed_at = at
+    if state == RECOVERED:
+        campaign.attribution = attribution
+        campaign.recovered_minor = campaign.amount_minor
+    planning.cancel_pending(
+        session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, WINDOW_END)
+    )
+    log.info(
+        "recovery.campaign.closed workspace=%s campaign=%s state=%s attribution=%s",
+        campaign.workspace_id,
+        campaign.id,
+        state,
+        attribution,
+    )
+    return True
+
+
+def settle(
+    session: Session, campaign: Campaign, invoice: InvoiceFacts, *, now: dt.datetime
+) -> bool:
+    """Close the campaign to match an invoice that is no longer open."""
+    at = campaign_now(session, campaign, now)
+    if invoice.status == "paid":
+        return close(
+            session,
+            campaign,
+            RECOVERED,
+            reason="the invoice was paid",
+            at=invoice.paid_at or at,
+            attribution=attribution_for(session, campaign, invoice),
+        )
+    if invoice.status == "void":
+        return close(session, campaign, ABANDONED, reason="the merchant voided the invoice", at=at)
+    if invoice.status == "uncollectible":
+        return close(
+            session, campaign, ABANDONED, reason="the invoice was marked uncollectible", at=at
+        )
+    return False
+
+
+def attribution_for(session: Session, campaign: Campaign, invoice: InvoiceFacts) -> str:
+    """Who got the money back: our step whose charge paid it, Stripe's own retries, or
+    the customer (hosted invoice page, another channel)."""
+    step = session.execute(
+        select(Step).where(
+            Step.campaign_id == campaign.id,
+            Step.kind == RETRY,
+            Step.attempt_number == invoice.attempt_count,
+        )
+    ).scalar_one_or_none()
+    if step is not None:
+        return "retry" if step.is_automatic else "card_update"
+    if campaign.is_stripe_managed:
+        return "stripe_retry"
+    return "customer_paid"
+
+
+def on_subscription_ended(
+    session: Session,
+    workspace_id: int,
+    subscription_id: str,
+    reason: str | None,
+    *,
+    now: dt.datetime,
+) -> int:
+    """Canceled for non-payment: lost; canceled by hand (merchant or customer): abandoned."""
+    closed = 0
+    for campaign in session.execute(
+        select(Campaign).where(
+            Campaign.workspace_id == workspace_id,
+            Campaign.subscription_stripe_id == subscription_id,
+            Campaign.state == IN_FLIGHT,
+        )
+    ).scalars():
+        at = campaign_now(session, campaign, now)
+        if reason == "payment_failed":
+            closed += close(
+                session,
+                campaign,
+                LOST,
+                reason="Stripe canceled the subscription for non-payment",
+                at=at,
+            )
+        else:
+            closed += close(
+                session, campaign, ABANDONED, reason="the subscription was canceled", at=at
+            )
+    return closed
+
+
+def end_window(session: Session, campaign: Campaign, *, now: dt.datetime) -> bool:
+    return close(
+        session,
+        campaign,
+        LOST,
+        reason="30 days passed without payment",
+        at=campaign_now(session, campaign, now),
+    )
+
+
+def abandon_all(session: Session, workspace_id: int, reason: str, *, now: dt.datetime) -> int:
+    """Close every open campaign of the workspace (Stripe disconnected)."""
+    return sum(
+        close(session, c, ABANDONED, reason=reason, at=campaign_now(session, c, now))
+        for c in open_campaigns(session, workspace_id)
+    )
+
+
+# -- the card changed -------------------------------------------------------------------------
+
+
+def on_card_changed(
+    session: Session,
+    workspace_id: int,
+    customer_id: str,
+    changed_at: dt.datetime,
+    *,
+    now: dt.datetime,
+) -> list[Step]:
+    """The customer's payment method changed (a new default, Stripe's card updater):
+    plan one polite retry 24 h later on each open campaign that has none planned."""
+    if config.pause_reason(session, workspace_id):
+        return []
+    planned = []
+    for campaign in open_campaigns(session, workspace_id, customer_id):
+        if campaign.is_stripe_managed or planning.pending(session, campaign):
+            continue
+        retry = retry_after_card_change(
+            changed_at,
+            last_failure_at=campaign.last_failure_at,
+            tz=campaign.customer_tz,
+            now=campaign_now(session, campaign, now),
+        )
+        if retry is None or retry.at >= _aware(campaign.window_ends_at):
+            continue
+        planned.append(
+            planning.add_step(session, campaign, RETRY, retry.at, retry.reason, automatic=False)
+        )
+    session.flush()
+    return planned
+
+
+# -- pause and resume -------------------------------------------------------------------------
+
+
+def pause(session: Session, workspace_id: int | None, *, actor: str, now: dt.datetime) -> int:
+    """Stop recovery for a workspace (or the whole service): planned retries are cancelled
+    now; campaigns stay open and payments still close them."""
+    config.set_paused(session, workspace_id, True, actor=actor, now=now)
+    query = select(Campaign).where(Campaign.state == IN_FLIGHT)
+    if workspace_id is not None:
+        query = query.where(Campaign.workspace_id == workspace_id)
+    return sum(
+        planning.cancel_pending(session, c, f"recovery paused by {actor}")
+        for c in session.execute(query).scalars()
+    )
+
+
+def resume(session: Session, workspace_id: int | None, *, actor: str, now: dt.datetime) -> int:
+    """Resume, and plan anew (from now) for every open campaign that may act again."""
+    config.set_paused(session, workspace_id, False, actor=actor, now=now)
+    query = select(Campaign).where(Campaign.state == IN_FLIGHT)
+    if workspace_id is not None:
+        query = query.where(Campaign.workspace_id == workspace_id)
+    planned = 0
+    for campaign in session.execute(query).scalars():
+        paused = config.pause_reason(session, campaign.workspace_id)
+        planned += len(
+            planning.replan(
+                session,
+                campaign,
+                now=campaign_now(session, campaign, now),
+                policy=config.policy_for(session, campaign.workspace_id),
+                paused=paused,
+            )
+        )
+    return planned
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

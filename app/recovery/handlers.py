@@ -1,0 +1,121 @@
+"""What the recovery loop does with Stripe's events: thin translations from an event to
+a campaign service, re-reading the invoice from Stripe where order matters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..accounts.models import Workspace
+from ..models import utcnow
+from ..queue import enqueue
+from ..stripe import billing
+from ..stripe.models import StripeConnection
+from ..stripe.processing import DISCONNECTED, on
+from . import campaigns
+
+SWEEP_TASK = "schedule.sweep"
+
+
+def _object(payload: dict[str, Any]) -> dict[str, Any]:
+    return (payload.get("data") or {}).get("object") or {}
+
+
+def _previous(payload: dict[str, Any]) -> dict[str, Any]:
+    return (payload.get("data") or {}).get("previous_attributes") or {}
+
+
+def _created(payload: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(payload.get("created") or 0), dt.UTC)
+
+
+def _is_subscription_invoice(invoice: dict[str, Any]) -> bool:
+    parent = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return bool(parent.get("subscription") or invoice.get("subscription"))
+
+
+@on("invoice.payment_failed")
+def payment_failed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    obj = _object(payload)
+    if not obj.get("id") or not _is_subscription_invoice(obj):
+        return
+    invoice = billing.read_invoice(connection, obj["id"])
+    existing = campaigns.find(session, connection.workspace_id, invoice.id)
+    tz = None
+    if existing is None and invoice.status == "open":
+        tz = billing.customer_timezone(connection, invoice.customer_id)
+    campaigns.on_payment_failed(
+        session,
+        session.get(Workspace, connection.workspace_id),
+        invoice,
+        billing.list_charges(connection, invoice),
+        now=utcnow(),
+        customer_tz=tz,
+    )
+
+
+@on("invoice.paid", "invoice.payment_succeeded")
+def invoice_paid(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
+    if campaign is None or not campaign.is_open:
+        return
+    invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
+    campaigns.sync_attempts(session, campaign, billing.list_charges(connection, invoice))
+    campaigns.settle(session, campaign, invoice, now=utcnow())
+
+
+@on("invoice.voided", "invoice.marked_uncollectible")
+def invoice_closed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
+    if campaign is not None and campaign.is_open:
+        campaigns.settle(session, campaign, billing.invoice_facts(_object(payload)), now=utcnow())
+
+
+@on("customer.subscription.deleted")
+def subscription_deleted(
+    session: Session, connection: StripeConnection, payload: dict[str, Any]
+) -> None:
+    sub = _object(payload)
+    if sub.get("id"):
+        reason = (sub.get("cancellation_details") or {}).get("reason")
+        campaigns.on_subscription_ended(
+            session, connection.workspace_id, sub["id"], reason, now=utcnow()
+        )
+
+
+@on(
+    "customer.updated",
+    "customer.subscription.updated",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+)
+def card_changed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    """A new default card, or the card's details updated (Stripe's card updater)."""
+    obj, previous = _object(payload), _previous(payload)
+    kind = payload.get("type", "")
+    if kind == "customer.updated":
+        changed = "default_payment_method" in (previous.get("invoice_settings") or {})
+        customer = obj.get("id")
+    elif kind == "customer.subscription.updated":
+        changed = "default_payment_method" in previous
+        customer = obj.get("customer")
+    else:
+        changed = kind == "payment_method.automatically_updated" or "card" in previous
+        customer = obj.get("customer")
+    if changed and isinstance(customer, str):
+        campaigns.on_card_changed(
+            session, connection.workspace_id, customer, _created(payload), now=utcnow()
+        )
+
+
+@on(DISCONNECTED)
+def disconnected(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    campaigns.abandon_all(session, connection.workspace_id, "Stripe was disconnected", now=utcnow())
+
+
+@on("test_helpers.test_clock.ready")
+def clock_moved(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    """Steps on the clock may be due now: sweep at once rather than at the next beat."""
+    enqueue(session, SWEEP_TASK)

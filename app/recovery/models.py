@@ -1,0 +1,172 @@
+"""Recovery campaigns (one per failed invoice), their steps in the database's schedule,
+every charge attempt we saw (the caps count them), and each workspace's retry policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..models import Base, BigId, created_at, intpk, utcnow, workspace_fk
+
+IN_FLIGHT, RECOVERED, LOST, ABANDONED = "in_flight", "recovered", "lost", "abandoned"
+CAMPAIGN_STATES = (IN_FLIGHT, RECOVERED, LOST, ABANDONED)
+ATTRIBUTIONS = ("retry", "card_update", "customer_paid", "stripe_retry")
+
+# Step kinds: a charge attempt, and the end of the campaign's 30-day window.
+RETRY, WINDOW_END = "retry", "window_end"
+# Step statuses: pending -> running (claimed under a lease) -> done | cancelled.
+PENDING, RUNNING, DONE, CANCELLED = "pending", "running", "done", "cancelled"
+
+
+class RecoverySettings(Base):
+    """A workspace's retry policy (a JSON document, see ``policy.policy_from_doc``)
+    and its pause switch."""
+
+    __tablename__ = "recovery_settings"
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk(unique=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, comment="cadences, immediate offsets, class overrides, lowered caps"
+    )
+    is_paused: Mapped[bool] = mapped_column(default=False)
+    paused_at: Mapped[dt.datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[created_at]
+
+
+class RecoverySwitch(Base):
+    """The service-wide pause (one row): on-call stops every workspace's recovery."""
+
+    __tablename__ = "recovery_switch"
+
+    id: Mapped[intpk]
+    is_paused: Mapped[bool] = mapped_column(default=False)
+    paused_at: Mapped[dt.datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class Campaign(Base):
+    __tablename__ = "recovery_campaign"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "invoice_stripe_id"),
+        Index("ix_recovery_campaign_ws_state", "workspace_id", "state", "opened_at"),
+        Index("ix_recovery_campaign_ws_customer", "workspace_id", "customer_stripe_id"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    invoice_stripe_id: Mapped[str] = mapped_column(String(255))
+    customer_stripe_id: Mapped[str] = mapped_column(String(255))
+    subscription_stripe_id: Mapped[str | None] = mapped_column(String(255))
+    test_clock: Mapped[str | None] = mapped_column(
+        String(255), comment="the invoice's Stripe test clock: the campaign lives in its time"
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    decline_code: Mapped[str | None] = mapped_column(String(64), comment="of the latest decline")
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    advice_code: Mapped[str | None] = mapped_column(String(64))
+    network_advice_code: Mapped[str | None] = mapped_column(String(8))
+    decline_class: Mapped[str] = mapped_column(
+        String(16), comment="immediate | scheduled | customer_action | no_recovery"
+    )
+    class_reason: Mapped[str | None] = mapped_column(String(255))
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    customer_tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_stripe_managed: Mapped[bool] = mapped_column(
+        default=False, comment="Stripe's own retries are on: we plan none and count theirs"
+    )
+    state: Mapped[str] = mapped_column(String(16), default=IN_FLIGHT)
+    attribution: Mapped[str | None] = mapped_column(
+        String(16), comment="retry | card_update | customer_paid | stripe_retry"
+    )
+    close_reason: Mapped[str | None] = mapped_column(String(255))
+    auto_retries: Mapped[int] = mapped_column(default=0, comment="our automatic retries made")
+    opened_at: Mapped[dt.datetime] = mapped_column(comment="the first failure (its clock's time)")
+    last_failure_at: Mapped[dt.datetime]
+    window_ends_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+    recovered_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="campaign", order_by="Step.due_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == IN_FLIGHT
+
+
+class Step(Base):
+    """One scheduled thing a campaign will do, swept when due (DESIGN §4)."""
+
+    __tablename__ = "recovery_step"
+    __table_args__ = (
+        # The sweeper's two claims: (pending, no clock, due) and (pending, on a clock).
+        Index("ix_recovery_step_due", "status", "test_clock", "due_at"),
+        Index("ix_recovery_step_lease", "status", "lease_until"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("recovery_campaign.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), comment="retry | window_end")
+    due_at: Mapped[dt.datetime]
+    test_clock: Mapped[str | None] = mapped_column(String(255), comment="due in this clock's time")
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    is_automatic: Mapped[bool] = mapped_column(
+        default=True, comment="false for the retry a card change triggers"
+    )
+    reason: Mapped[str] = mapped_column(String(500), comment="why now, why not earlier")
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, comment="claims so far")
+    attempt_number: Mapped[int | None] = mapped_column(
+        comment="the invoice's attempt_count our charge became (set before charging)"
+    )
+    outcome: Mapped[str | None] = mapped_column(
+        String(16), comment="paid | declined | refused | closed | error"
+    )
+    outcome_detail: Mapped[str | None] = mapped_column(String(500))
+    executed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[created_at]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="steps")
+
+
+class ChargeAttempt(Base):
+    """A payment attempt on a campaign's invoice, ours or anyone's: the caps count these
+    (per invoice in 30 days, per card fingerprint in the workspace)."""
+
+    __tablename__ = "recovery_attempt"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "charge_stripe_id"),
+        Index("ix_recovery_attempt_invoice", "workspace_id", "invoice_stripe_id"),
+        Index("ix_recovery_attempt_card", "workspace_id", "card_fingerprint", "at"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    campaign_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("recovery_campaign.id", ondelete="CASCADE"), index=True
+    )
+    invoice_stripe_id: Mapped[str] = mapped_column(String(255))
+    charge_stripe_id: Mapped[str] = mapped_column(String(255), comment="one row per charge")
+    at: Mapped[dt.datetime] = mapped_column(comment="the charge's time (its clock's)")
+    source: Mapped[str] = mapped_column(String(16), comment="backstop | stripe")
+    step_id: Mapped[int | None] = mapped_column(BigId)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    advice_code: Mapped[str | None] = mapped_column(String(64))
+    network_advice_code: Mapped[str | None] = mapped_column(String(8))

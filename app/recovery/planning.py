@@ -1,0 +1,118 @@
+"""Turning the pure plan into rows of the schedule: write, replace and cancel steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..stripe import mirror
+from .cadence import PlannedRetry, plan_retries
+from .declines import DeclineClass
+from .models import CANCELLED, PENDING, RETRY, WINDOW_END, Campaign, Step
+from .policy import Policy
+
+
+def add_step(
+    session: Session,
+    campaign: Campaign,
+    kind: str,
+    due_at: dt.datetime,
+    reason: str,
+    *,
+    automatic: bool = True,
+) -> Step:
+    step = Step(
+        workspace_id=campaign.workspace_id,
+        campaign_id=campaign.id,
+        kind=kind,
+        due_at=due_at,
+        test_clock=campaign.test_clock,
+        status=PENDING,
+        is_automatic=automatic,
+        reason=reason[:500],
+    )
+    session.add(step)
+    return step
+
+
+def add_window_end(session: Session, campaign: Campaign) -> Step:
+    return add_step(
+        session,
+        campaign,
+        WINDOW_END,
+        campaign.window_ends_at,
+        "the 30-day recovery window ends: an invoice still unpaid then is lost",
+    )
+
+
+def pending(session: Session, campaign: Campaign, kind: str = RETRY) -> list[Step]:
+    return list(
+        session.execute(
+            select(Step)
+            .where(Step.campaign_id == campaign.id, Step.kind == kind, Step.status == PENDING)
+            .order_by(Step.due_at)
+        ).scalars()
+    )
+
+
+def cancel_pending(
+    session: Session, campaign: Campaign, reason: str, *, kinds: tuple[str, ...] = (RETRY,)
+) -> int:
+    """Cancel the campaign's steps that have not started, saying why (a claimed step
+    checks the campaign again when it runs)."""
+    result = session.execute(
+        update(Step)
+        .where(Step.campaign_id == campaign.id, Step.status == PENDING, Step.kind.in_(kinds))
+        .values(status=CANCELLED, outcome="cancelled", outcome_detail=reason[:500])
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    return result.rowcount
+
+
+def replan(
+    session: Session,
+    campaign: Campaign,
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    paused: str | None,
+) -> list[Step]:
+    """Replace the campaign's planned automatic retries with a fresh plan from its last
+    failure. Nothing is planned for a closed, paused or Stripe-managed campaign, nor
+    for a class that gets no blind retries."""
+    session.execute(
+        delete(Step)
+        .where(
+            Step.campaign_id == campaign.id,
+            Step.kind == RETRY,
+            Step.status == PENDING,
+            Step.is_automatic.is_(True),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if not campaign.is_open or campaign.is_stripe_managed or paused:
+        session.flush()
+        return []
+    plan = plan_retries(
+        campaign.last_failure_at,
+        DeclineClass(campaign.decline_class),
+        campaign.decline_code or campaign.failure_code,
+        tz=campaign.customer_tz,
+        attempts_so_far=campaign.auto_retries,
+        payday_history=mirror.paid_at_history(
+            session, campaign.workspace_id, campaign.customer_stripe_id
+        ),
+        policy=policy,
+        now=now,
+        window_ends_at=campaign.window_ends_at,
+    )
+    steps = [_write(session, campaign, retry) for retry in plan]
+    session.flush()
+    return steps
+
+
+def _write(session: Session, campaign: Campaign, retry: PlannedRetry) -> Step:
+    return add_step(session, campaign, RETRY, retry.at, retry.reason, automatic=retry.automatic)

@@ -1,0 +1,58 @@
+"""Stripe test clocks: what time it is for objects that live on one.
+
+A merchant testing with a test clock expects Backstop's schedule to follow the clock
+(a retry "in 3 days" runs when the clock has moved 3 days), so rows tied to a clock
+are due against its ``frozen_time``. Live-mode objects never have a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import StripeTestClock
+
+
+def record(session: Session, workspace_id: int, clock: dict[str, Any], source_created: int) -> None:
+    """Keep the newest state of a clock from its ``test_helpers.test_clock.*`` event."""
+    if not clock.get("id") or clock.get("frozen_time") is None:
+        return
+    row = session.execute(
+        select(StripeTestClock).where(
+            StripeTestClock.workspace_id == workspace_id,
+            StripeTestClock.stripe_id == clock["id"],
+        )
+    ).scalar_one_or_none()
+    frozen = dt.datetime.fromtimestamp(int(clock["frozen_time"]), dt.UTC)
+    if row is None:
+        row = StripeTestClock(
+            workspace_id=workspace_id, stripe_id=clock["id"], frozen_time=frozen, source_created=-1
+        )
+        session.add(row)
+    if source_created < row.source_created or _aware(row.frozen_time) > frozen:
+        return  # an older event: a clock only moves forward
+    row.frozen_time = frozen
+    row.status = clock.get("status") or "ready"
+    row.source_created = source_created
+    session.flush()
+
+
+def now_for(
+    session: Session, workspace_id: int, clock_id: str | None, real_now: dt.datetime
+) -> dt.datetime:
+    """The time for an object on ``clock_id`` (or ``real_now`` when it has none)."""
+    if not clock_id:
+        return real_now
+    frozen = session.execute(
+        select(StripeTestClock.frozen_time).where(
+            StripeTestClock.workspace_id == workspace_id, StripeTestClock.stripe_id == clock_id
+        )
+    ).scalar_one_or_none()
+    return _aware(frozen) if frozen is not None else real_now
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
