@@ -76,8 +76,10 @@ def on_payment_failed(
     if invoice.subscription_id is None:
         return None  # one-off invoices are not renewals
     campaign = find(session, workspace.id, invoice.id)
-    if invoice.status != "open":
+    charges = list(charges)
+    if invoice.status != "open":  # paid or closed since: count what happened, then settle
         if campaign is not None:
+            sync_attempts(session, campaign, charges)
             settle(session, campaign, invoice, now=now)
         return campaign
     clock_now = clocks.now_for(session, workspace.id, invoice.test_clock, now)

@@ -142,7 +142,8 @@ def classify(
 
     Precedence, safest first: a no_recovery code or a do-not-try-again advice (nothing
     can move these out of no_recovery); a confirm-card-data advice; the workspace's
-    override for the code; a try-again-later advice; the default table.
+    override for the code; the default table, where a try-again-later advice turns
+    a wait-for-the-customer code into scheduled retries.
     """
     code = decline_code_of(decline_code, failure_code)
     advice = normalize(advice_code)
@@ -156,9 +157,12 @@ def classify(
         normalized = {normalize(k): v for k, v in overrides.items()}
         if code in normalized:
             return DeclineClass(normalized[code])
-    if advice == ADVICE_TRY_AGAIN_LATER:
+    cls = default_class(code)
+    if advice == ADVICE_TRY_AGAIN_LATER and cls is DeclineClass.CUSTOMER_ACTION:
+        # The issuer says a later attempt may pass: retry, though the code alone would
+        # wait for the customer. An immediate code keeps its quick retries.
         return DeclineClass.SCHEDULED
-    return default_class(code)
+    return cls
 
 
 def effective_class(

@@ -59,7 +59,7 @@ def payment_failed(session: Session, connection: StripeConnection, payload: dict
 @on("invoice.paid", "invoice.payment_succeeded")
 def invoice_paid(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
-    if campaign is None or not campaign.is_open:
+    if campaign is None:
         return
     invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
     campaigns.sync_attempts(session, campaign, billing.list_charges(connection, invoice))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.recovery.models import Campaign, Step
 from app.stripe import intake
-from app.stripe.models import StripeConnection
+from app.stripe.models import StripeConnection, StripeEvent
 from workers import stripe_tasks
 from workers.sweeper import sweep_once
 
@@ -85,6 +86,25 @@ class Shop:
         self.now = target
         self.catch_up()
 
+    def sandbox_settings(self, **settings: str) -> None:
+        """Per-account sandbox settings (e.g. ``automatic_retries="default"``)."""
+        request = urllib.request.Request(
+            f"{self.url}/v1/test_helpers/sandbox/settings",
+            data=urllib.parse.urlencode(settings).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {PLATFORM_KEY}", "Stripe-Account": self.account},
+        )
+        urllib.request.urlopen(request, timeout=30).close()
+
+    def change_card(self, subscription_id: str, card: str) -> str:
+        """The customer puts a new card on the subscription (as the card-update page will)."""
+        sub = self.client.v1.subscriptions.retrieve(subscription_id)
+        pm = self.client.v1.payment_methods.attach(card, params={"customer": sub.customer})
+        self.client.v1.subscriptions.update(
+            subscription_id, params={"default_payment_method": pm.id}
+        )
+        return pm.id
+
     def open_invoice(self, subscription_id: str) -> Any:
         return self.client.v1.invoices.list(
             params={"subscription": subscription_id, "status": "open"}
@@ -102,6 +122,10 @@ class Shop:
                 intake.store(conn, body, raw, workspace_id=self.workspace.id)
                 self.seen.add(body["id"])
         stripe_tasks.process_pending.run()
+        failed = db.session.execute(
+            select(StripeEvent.type, StripeEvent.error).where(StripeEvent.status == "failed")
+        ).all()
+        assert not failed, failed
         return len(fresh)
 
     def _events(self) -> list[dict[str, Any]]:

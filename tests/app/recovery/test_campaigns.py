@@ -4,6 +4,7 @@ caps on the clock's time, and closes the campaign the way the invoice ended."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +22,9 @@ def shop(ctx, sandbox_url):
     return Shop(sandbox_url)
 
 
-def renew(shop: Shop) -> None:
+def renew(shop: Shop, after: dt.timedelta = dt.timedelta(hours=1)) -> None:
     """Past the first renewal: June 1 + a month, finalized and charged an hour later."""
-    shop.advance(to=START + dt.timedelta(days=30, hours=2))
+    shop.advance(to=START + dt.timedelta(days=30, hours=1) + after)
 
 
 def test_a_failed_renewal_opens_one_campaign_with_its_plan(shop) -> None:
@@ -69,3 +70,174 @@ def test_retries_run_on_the_clock_and_recover(shop) -> None:
     assert window.status == "cancelled"
     sources = sorted(a.source for a in db.session.execute(select(ChargeAttempt)).scalars())
     assert sources == ["backstop", "backstop", "stripe"]
+
+
+def statuses(shop: Shop, campaign) -> list[tuple[str, str | None]]:
+    return [(s.status, s.outcome) for s in shop.steps(campaign)]
+
+
+def test_a_stolen_card_is_never_retried(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_visa_stolen_card")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    assert campaign.decline_class == "no_recovery"
+    assert shop.steps(campaign) == []
+    shop.advance(days=30)
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "lost" and "30 days" in campaign.close_reason
+    assert db.session.execute(select(ChargeAttempt)).scalars().all()[0].source == "stripe"
+    assert len(db.session.execute(select(ChargeAttempt)).scalars().all()) == 1
+
+
+def test_an_expired_card_waits_for_a_new_one_then_one_polite_retry_recovers(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_expired_card")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    assert campaign.decline_class == "customer_action"
+    assert shop.steps(campaign) == []
+    shop.advance(days=2)
+    changed_at = shop.now
+    shop.change_card(sub.id, "pm_card_visa")
+    shop.catch_up()
+    [polite] = shop.steps(campaign)
+    assert not polite.is_automatic
+    assert polite.due_at >= changed_at + dt.timedelta(hours=24)
+    assert polite.due_at.hour == 10 and polite.due_at.weekday() < 5
+    shop.advance(to=polite.due_at)
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "recovered" and campaign.attribution == "card_update"
+
+
+def test_a_processing_error_gets_quick_retries_not_landed_at_ten(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_processing_error_recover3")
+    renew(shop, after=dt.timedelta(minutes=1))
+    campaign = shop.campaign(sub.id)
+    assert campaign.decline_class == "immediate"
+    for _ in range(5):
+        pending = [s for s in shop.steps(campaign) if s.status == "pending"]
+        if not pending:
+            break
+        shop.advance(to=pending[0].due_at)
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "recovered" and campaign.attribution == "retry"
+    assert campaign.auto_retries == 3
+    times = sorted(a.at for a in db.session.execute(select(ChargeAttempt)).scalars())
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps == [dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(hours=4)]
+
+
+def test_stripe_managed_retries_get_none_of_ours_and_are_counted(shop) -> None:
+    shop.sandbox_settings(automatic_retries="default")
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds_recover2")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    assert campaign.is_stripe_managed and shop.steps(campaign) == []
+    shop.advance(days=10)  # Stripe retries after 3 days, then 5 days later: paid
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "recovered" and campaign.attribution == "stripe_retry"
+    attempts = db.session.execute(select(ChargeAttempt)).scalars().all()
+    assert [a.source for a in attempts] == ["stripe"] * 3
+    assert [a.succeeded for a in attempts] == [False, False, True]
+
+
+def test_stripe_canceling_for_non_payment_loses_the_campaign(shop) -> None:
+    shop.sandbox_settings(automatic_retries="default", subscription_after_retries="cancel")
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    shop.advance(days=20)
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "lost" and "non-payment" in campaign.close_reason
+    assert shop.steps(campaign, "window_end")[0].status == "cancelled"
+
+
+def test_voiding_the_invoice_abandons_and_cancels_the_plan(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    shop.client.v1.invoices.void_invoice(campaign.invoice_stripe_id)
+    shop.catch_up()
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "abandoned" and "voided" in campaign.close_reason
+    assert {s.status for s in shop.steps(campaign)} == {"cancelled"}
+    assert all("abandoned" in s.outcome_detail for s in shop.steps(campaign))
+
+
+def test_the_merchant_canceling_the_subscription_abandons(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    shop.client.v1.subscriptions.cancel(sub.id)
+    shop.catch_up()
+    assert shop.campaign(sub.id).state == "abandoned"
+
+
+def test_the_customer_paying_themselves_is_attributed_to_them(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    shop.client.v1.invoices.pay(campaign.invoice_stripe_id, params={"paid_out_of_band": True})
+    shop.catch_up()
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "recovered" and campaign.attribution == "customer_paid"
+
+
+def test_an_always_declining_card_stays_under_the_caps_and_is_lost(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_visa_do_not_honor")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    for _ in range(10):
+        pending = [s for s in shop.steps(campaign) if s.status == "pending"]
+        if not pending:
+            break
+        shop.advance(to=pending[0].due_at)
+    shop.advance(to=max(shop.now, campaign.window_ends_at) + dt.timedelta(hours=1))
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "lost"
+    assert campaign.auto_retries == 4
+    attempts = db.session.execute(select(ChargeAttempt)).scalars().all()
+    assert len(attempts) == 5  # the renewal and four retries: under 6 per invoice
+
+
+def test_pausing_cancels_the_plan_and_resuming_plans_again(shop) -> None:
+    from app.recovery import campaigns
+
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    assert campaigns.pause(db.session, shop.workspace.id, actor="me", now=shop.now) >= 1
+    db.session.commit()
+    assert {s.status for s in shop.steps(campaign)} == {"cancelled"}
+    other = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    shop.advance(days=31, hours=2)
+    assert shop.steps(shop.campaign(other.id)) == []  # failed while paused: nothing planned
+    assert campaigns.resume(db.session, shop.workspace.id, actor="me", now=shop.now) >= 1
+    db.session.commit()
+    assert [s for s in shop.steps(shop.campaign(other.id)) if s.status == "pending"]
+
+
+def test_disconnecting_stripe_abandons_every_open_campaign(shop) -> None:
+    from app.stripe.connection import mark_disconnected
+
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    mark_disconnected(db.session, shop.stripe_connection, reason="merchant")
+    db.session.commit()
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "abandoned" and "disconnected" in campaign.close_reason
+
+
+def test_the_same_event_twice_changes_nothing(shop) -> None:
+    from app.stripe.models import StripeEvent
+    from app.stripe.processing import replay
+    from workers import stripe_tasks
+
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    before = statuses(shop, shop.campaign(sub.id))
+    for event in db.session.execute(
+        select(StripeEvent).where(StripeEvent.type == "invoice.payment_failed")
+    ).scalars():
+        replay(db.session, event)
+    db.session.commit()
+    stripe_tasks.process_pending.run()
+    assert statuses(shop, shop.campaign(sub.id)) == before
+    assert len(db.session.execute(select(ChargeAttempt)).scalars().all()) == 1

@@ -97,7 +97,8 @@ def test_decline_code_wins_over_failure_code():
         (None, "21", C.NO_RECOVERY),
         ("confirm_card_data", None, C.CUSTOMER_ACTION),
         (None, "01", C.CUSTOMER_ACTION),
-        ("try_again_later", None, C.SCHEDULED),
+        # A glitch the issuer says to retry later keeps its quick retries.
+        ("try_again_later", None, C.IMMEDIATE),
         (None, "02", C.IMMEDIATE),  # not an override: the code's class stands
         ("unknown_advice", None, C.IMMEDIATE),
     ],
