@@ -1,9 +1,10 @@
 """The back office: Flask-Admin at ``/admin`` for Backstop's staff.
 
 ``support`` staff read everything (no secret is ever shown); ``admin`` staff may also
-act: edit workspaces and users, replay Stripe events, re-sync a connection. Every
-action is written to the audit log. ``create_app`` plugs this in through the
-``backstop.extensions`` entry point, so ``app/`` never imports it.
+act: edit workspaces and users, replay Stripe events, re-sync a connection, retry or
+stop a recovery campaign. Every action is written to the audit log. ``create_app``
+plugs this in through the ``backstop.extensions`` entry point, so ``app/`` never
+imports it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from app.accounts.models import User, Workspace
 from app.audit.models import AuditEntry
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.stripe.models import StripeConnection, StripeEvent
 
 from .access import StaffIndexView
 from .connections import StripeConnectionView
 from .events import StripeEventView
 from .records import AuditLogView, OutboxView
+from .recovery import CampaignView, ChargeAttemptView, StepView
 from .users import UserView
 from .workspaces import WorkspaceView
 
@@ -59,6 +62,21 @@ def init_app(app: Flask) -> Admin:
             category="Stripe",
         )
     )
+    for view, model, name, endpoint in (
+        (CampaignView, Campaign, "Campaigns", "recovery_campaigns"),
+        (StepView, Step, "Steps", "recovery_steps"),
+        (ChargeAttemptView, ChargeAttempt, "Charge attempts", "recovery_attempts"),
+    ):
+        admin.add_view(
+            view(
+                model,
+                db,
+                name=name,
+                endpoint=endpoint,
+                url=endpoint.replace("_", "-"),
+                category="Recovery",
+            )
+        )
     admin.add_view(OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox"))
     admin.add_view(
         AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log", url="audit-log")

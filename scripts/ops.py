@@ -19,6 +19,8 @@ from app.accounts import services as accounts
 from app.accounts.models import STAFF_ROLES, Workspace
 from app.audit.services import record
 from app.extensions import db
+from app.recovery import campaigns, config, operations
+from app.recovery.models import RecoverySettings
 from app.stripe.connection import restart_import
 from app.stripe.models import StripeConnection, StripeEvent
 from app.stripe.processing import replay
@@ -170,18 +172,23 @@ def replay_events(slug: str, since: dt.datetime, event_type: str | None, dry_run
     click.echo(f"Replayed {what}.")
 
 
-@ops.command("resync")
-@click.option("--workspace", "slug", required=True, help="The workspace's slug.")
-def resync(slug: str) -> None:
-    """Restart the import of a workspace's customers, subscriptions and invoices."""
-    workspace = _workspace(slug)
+def _connection(workspace: Workspace, doing: str) -> StripeConnection:
     connection = db.session.execute(
         select(StripeConnection).where(StripeConnection.workspace_id == workspace.id)
     ).scalar_one_or_none()
     if connection is None or not connection.is_connected:
         raise click.ClickException(
-            f"{workspace.slug} is not connected to Stripe; there is nothing to re-sync."
+            f"{workspace.slug} is not connected to Stripe; there is nothing to {doing}."
         )
+    return connection
+
+
+@ops.command("resync")
+@click.option("--workspace", "slug", required=True, help="The workspace's slug.")
+def resync(slug: str) -> None:
+    """Restart the import of a workspace's customers, subscriptions and invoices."""
+    workspace = _workspace(slug)
+    connection = _connection(workspace, "re-sync")
     restart_import(db.session, connection)
     _audit(
         "stripe_connection.resync",
@@ -192,3 +199,141 @@ def resync(slug: str) -> None:
     )
     db.session.commit()  # the first import page is sent after this commit
     click.echo(f"Import restarted for {workspace.slug} ({connection.stripe_account_id}).")
+
+
+# -- recovery ----------------------------------------------------------------------------------
+
+#: The actor the recovery services record (``paused_by``); the audit entry names the OS user.
+OPS_ACTOR = "ops"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+@ops.command("reconcile")
+@click.option("--workspace", "slug", required=True, help="The workspace's slug.")
+def reconcile(slug: str) -> None:
+    """Re-read every open campaign's invoice and subscription from Stripe and close the
+    ones Stripe already ended (paid, voided, uncollectible, canceled): events we missed."""
+    workspace = _workspace(slug)
+    connection = _connection(workspace, "reconcile")
+    summary = operations.reconcile(
+        db.session,
+        connection,
+        now=dt.datetime.now(dt.UTC),
+        progress=lambda found: click.progressbar(
+            found, label=f"Reconciling {_plural(len(found), 'open campaign', 'open campaigns')}"
+        ),
+    )
+    _audit(
+        "recovery.reconcile",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        workspace_id=workspace.id,
+        **summary.as_dict(),
+    )
+    db.session.commit()
+    click.echo(f"Reconciled {workspace.slug}: {summary}.")
+    if summary.errors:
+        raise click.ClickException(
+            f"{_plural(summary.errors, 'campaign', 'campaigns')} could not be read from Stripe "
+            "(see the log); the rest were reconciled. Run the command again later."
+        )
+
+
+def _scope(slug: str | None, everything: bool) -> Workspace | None:
+    """The workspace of ``--workspace``, or None for ``--all``; exactly one is given."""
+    if bool(slug) == everything:
+        raise click.UsageError("Give exactly one of --workspace SLUG or --all.")
+    return None if everything else _workspace(slug or "")
+
+
+def _is_paused(workspace: Workspace | None) -> bool:
+    if workspace is None:
+        return config.is_service_paused(db.session)
+    return bool(
+        db.session.execute(
+            select(RecoverySettings.is_paused).where(RecoverySettings.workspace_id == workspace.id)
+        ).scalar_one_or_none()
+    )
+
+
+def _audit_switch(action: str, workspace: Workspace | None, **details: Any) -> None:
+    if workspace is None:
+        _audit(action, target_type="service", target_id="recovery", **details)
+    else:
+        _audit(
+            action,
+            target_type="workspace",
+            target_id=str(workspace.id),
+            workspace_id=workspace.id,
+            **details,
+        )
+
+
+_WORKSPACE_HELP = "The workspace's slug."
+_ALL_HELP = "The whole service (every workspace)."
+
+
+@ops.command("pause-recovery")
+@click.option("--workspace", "slug", help=_WORKSPACE_HELP)
+@click.option("--all", "everything", is_flag=True, help=_ALL_HELP)
+def pause_recovery(slug: str | None, everything: bool) -> None:
+    """Stop recovery retries for a workspace (or everyone): planned retries are cancelled;
+    campaigns stay open and payments still close them."""
+    workspace = _scope(slug, everything)
+    what = f"workspace {workspace.slug}" if workspace else "the whole service"
+    already = _is_paused(workspace)
+    cancelled = campaigns.pause(
+        db.session,
+        workspace.id if workspace else None,
+        actor=OPS_ACTOR,
+        now=dt.datetime.now(dt.UTC),
+    )
+    _audit_switch("recovery.pause", workspace, cancelled=cancelled, was_paused=already)
+    db.session.commit()
+    note = " (it was already paused)" if already else ""
+    click.echo(
+        f"Recovery paused for {what}{note}: "
+        f"{_plural(cancelled, 'planned retry', 'planned retries')} cancelled."
+    )
+
+
+@ops.command("resume-recovery")
+@click.option("--workspace", "slug", help=_WORKSPACE_HELP)
+@click.option("--all", "everything", is_flag=True, help=_ALL_HELP)
+def resume_recovery(slug: str | None, everything: bool) -> None:
+    """Resume recovery for a workspace (or everyone) and plan retries afresh, from now,
+    for every open campaign that may retry."""
+    workspace = _scope(slug, everything)
+    what = f"workspace {workspace.slug}" if workspace else "the whole service"
+    was_paused = _is_paused(workspace)
+    planned = campaigns.resume(
+        db.session,
+        workspace.id if workspace else None,
+        actor=OPS_ACTOR,
+        now=dt.datetime.now(dt.UTC),
+    )
+    _audit_switch("recovery.resume", workspace, planned=planned, was_paused=was_paused)
+    db.session.commit()
+    note = "" if was_paused else " (it was not paused)"
+    click.echo(
+        f"Recovery resumed for {what}{note}: {_plural(planned, 'retry', 'retries')} planned."
+    )
+    if workspace is not None and config.is_service_paused(db.session):
+        click.echo(
+            "Note: recovery is still paused for the whole service, so nothing runs until "
+            "`flask ops resume-recovery --all`."
+        )
+    elif workspace is None:
+        still = db.session.execute(
+            select(RecoverySettings.workspace_id).where(RecoverySettings.is_paused.is_(True))
+        ).all()
+        if still:
+            click.echo(
+                "Note: 1 workspace stays paused on its own; resume it with --workspace."
+                if len(still) == 1
+                else f"Note: {len(still)} workspaces stay paused on their own; resume them "
+                "with --workspace."
+            )

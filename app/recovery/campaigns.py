@@ -324,13 +324,26 @@ def settle(
 def attribution_for(session: Session, campaign: Campaign, invoice: InvoiceFacts) -> str:
     """Who got the money back: our step whose charge paid it, Stripe's own retries, or
     the customer (hosted invoice page, another channel)."""
-    step = session.execute(
-        select(Step).where(
-            Step.campaign_id == campaign.id,
-            Step.kind == RETRY,
-            Step.attempt_number == invoice.attempt_count,
+    paid_by = session.execute(
+        select(ChargeAttempt).where(
+            ChargeAttempt.workspace_id == campaign.workspace_id,
+            ChargeAttempt.invoice_stripe_id == campaign.invoice_stripe_id,
+            ChargeAttempt.succeeded.is_(True),
         )
     ).scalar_one_or_none()
+    if paid_by is None:
+        return "customer_paid"  # paid outside Stripe's charges (out of band)
+    step = session.get(Step, paid_by.step_id) if paid_by.step_id is not None else None
+    if step is None:
+        # Our runner may not have labelled its charge yet: the attempt number it set
+        # before charging says whose charge this was.
+        step = session.execute(
+            select(Step).where(
+                Step.campaign_id == campaign.id,
+                Step.kind == RETRY,
+                Step.attempt_number == invoice.attempt_count,
+            )
+        ).scalar_one_or_none()
     if step is not None:
         return "retry" if step.is_automatic else "card_update"
     if campaign.is_stripe_managed:

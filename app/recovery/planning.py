@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..stripe import mirror
@@ -83,35 +83,41 @@ def replan(
     """Replace the campaign's planned automatic retries with a fresh plan from its last
     failure. Nothing is planned for a closed, paused or Stripe-managed campaign, nor
     for a class that gets no blind retries."""
-    session.execute(
-        delete(Step)
-        .where(
-            Step.campaign_id == campaign.id,
-            Step.kind == RETRY,
-            Step.status == PENDING,
-            Step.is_automatic.is_(True),
+    planned = [s for s in pending(session, campaign) if s.is_automatic]
+    plan: list[PlannedRetry] = []
+    if campaign.is_open and not campaign.is_stripe_managed and not paused:
+        plan = plan_retries(
+            campaign.last_failure_at,
+            DeclineClass(campaign.decline_class),
+            campaign.decline_code or campaign.failure_code,
+            tz=campaign.customer_tz,
+            attempts_so_far=campaign.auto_retries,
+            payday_history=mirror.paid_at_history(
+                session, campaign.workspace_id, campaign.customer_stripe_id
+            ),
+            policy=policy,
+            now=now,
+            window_ends_at=campaign.window_ends_at,
         )
-        .execution_options(synchronize_session="fetch")
+    # Keep the planned rows the new plan confirms (usually all: each retry ran when
+    # planned), cancel the others saying why, and write what is new.
+    kept = {(s.due_at, s.reason): s for s in planned}
+    steps = []
+    for retry in plan:
+        step = kept.pop((retry.at, retry.reason[:500]), None)
+        steps.append(step or _write(session, campaign, retry))
+    why = (
+        paused
+        or (not campaign.is_open and f"the campaign is {campaign.state}")
+        or (campaign.is_stripe_managed and "Stripe's own retries are on for this invoice")
+        or "replaced by a new plan after the last attempt"
     )
-    if not campaign.is_open or campaign.is_stripe_managed or paused:
-        session.flush()
-        return []
-    plan = plan_retries(
-        campaign.last_failure_at,
-        DeclineClass(campaign.decline_class),
-        campaign.decline_code or campaign.failure_code,
-        tz=campaign.customer_tz,
-        attempts_so_far=campaign.auto_retries,
-        payday_history=mirror.paid_at_history(
-            session, campaign.workspace_id, campaign.customer_stripe_id
-        ),
-        policy=policy,
-        now=now,
-        window_ends_at=campaign.window_ends_at,
-    )
-    steps = [_write(session, campaign, retry) for retry in plan]
+    for step in kept.values():
+        step.status = CANCELLED
+        step.outcome = "cancelled"
+        step.outcome_detail = why
     session.flush()
-    return steps
+    return [s for s in steps if s not in planned]
 
 
 def _write(session: Session, campaign: Campaign, retry: PlannedRetry) -> Step:

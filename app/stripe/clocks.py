@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import StripeTestClock
@@ -20,18 +21,20 @@ def record(session: Session, workspace_id: int, clock: dict[str, Any], source_cr
     """Keep the newest state of a clock from its ``test_helpers.test_clock.*`` event."""
     if not clock.get("id") or clock.get("frozen_time") is None:
         return
-    row = session.execute(
-        select(StripeTestClock).where(
-            StripeTestClock.workspace_id == workspace_id,
-            StripeTestClock.stripe_id == clock["id"],
-        )
-    ).scalar_one_or_none()
+    query = select(StripeTestClock).where(
+        StripeTestClock.workspace_id == workspace_id, StripeTestClock.stripe_id == clock["id"]
+    )
+    row = session.execute(query).scalar_one_or_none()
     frozen = dt.datetime.fromtimestamp(int(clock["frozen_time"]), dt.UTC)
     if row is None:
         row = StripeTestClock(
             workspace_id=workspace_id, stripe_id=clock["id"], frozen_time=frozen, source_created=-1
         )
-        session.add(row)
+        try:
+            with session.begin_nested():  # its events may be processed by two workers at once
+                session.add(row)
+        except IntegrityError:
+            row = session.execute(query).scalar_one()
     if source_created < row.source_created or _aware(row.frozen_time) > frozen:
         return  # an older event: a clock only moves forward
     row.frozen_time = frozen

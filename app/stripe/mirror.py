@@ -10,19 +10,33 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import MirrorCustomer, MirrorInvoice, MirrorSubscription
 
 
-def _row(session: Session, model: Any, workspace_id: int, stripe_id: str) -> Any:
-    row = session.execute(
-        select(model).where(model.workspace_id == workspace_id, model.stripe_id == stripe_id)
-    ).scalar_one_or_none()
-    if row is None:
-        row = model(workspace_id=workspace_id, stripe_id=stripe_id, source_created=-1)
-        session.add(row)
-    return row
+def _fields(model: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    if model is MirrorCustomer:
+        return {
+            "email": obj.get("email"),
+            "name": obj.get("name"),
+            "stripe_created": int(obj.get("created") or 0),
+        }
+    if model is MirrorSubscription:
+        return {
+            "customer_stripe_id": _id(obj.get("customer")) or "",
+            "status": obj.get("status") or "unknown",
+        }
+    parent = (obj.get("parent") or {}).get("subscription_details") or {}
+    return {
+        "customer_stripe_id": _id(obj.get("customer")) or "",
+        "subscription_stripe_id": _id(parent.get("subscription") or obj.get("subscription")),
+        "status": obj.get("status") or "draft",
+        "amount_due_minor": int(obj.get("amount_due") or 0),
+        "currency": (obj.get("currency") or "usd").lower(),
+        "stripe_created": int(obj.get("created") or 0),
+    }
 
 
 def _id(value: Any) -> str | None:
@@ -48,27 +62,25 @@ def upsert(
     }.get(kind or "")
     if model is None or not obj.get("id"):
         return False
-    row = _row(session, model, workspace_id, obj["id"])
+    values = {
+        "data": obj,
+        "source_created": source_created,
+        "is_deleted": deleted or bool(obj.get("deleted")),
+        **_fields(model, obj),
+    }
+    query = select(model).where(model.workspace_id == workspace_id, model.stripe_id == obj["id"])
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():  # another worker may mirror the same object now
+                session.add(model(workspace_id=workspace_id, stripe_id=obj["id"], **values))
+            return True
+        except IntegrityError:
+            row = session.execute(query).scalar_one()
     if source_created < row.source_created:
         return False
-    row.data = obj
-    row.source_created = source_created
-    row.is_deleted = deleted or bool(obj.get("deleted"))
-    if model is MirrorCustomer:
-        row.email = obj.get("email")
-        row.name = obj.get("name")
-        row.stripe_created = int(obj.get("created") or 0)
-    elif model is MirrorSubscription:
-        row.customer_stripe_id = _id(obj.get("customer")) or ""
-        row.status = obj.get("status") or "unknown"
-    else:
-        parent = (obj.get("parent") or {}).get("subscription_details") or {}
-        row.customer_stripe_id = _id(obj.get("customer")) or ""
-        row.subscription_stripe_id = _id(parent.get("subscription") or obj.get("subscription"))
-        row.status = obj.get("status") or "draft"
-        row.amount_due_minor = int(obj.get("amount_due") or 0)
-        row.currency = (obj.get("currency") or "usd").lower()
-        row.stripe_created = int(obj.get("created") or 0)
+    for name, value in values.items():
+        setattr(row, name, value)
     session.flush()
     return True
 

@@ -58,3 +58,7 @@ def serve(build: Callable[[str], Any]) -> Iterator[tuple[str, Any]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# The multi-process stack's fixtures (see stack.py), for every e2e test module.
+from .stack import broker_url, database_url, db_view, stack  # noqa: E402, F401

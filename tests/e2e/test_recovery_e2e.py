@@ -1,0 +1,276 @@
+"""The recover loop from end to end: 50 customers whose renewals fail across every
+decline class, a month on the sandbox's test clock, and Backstop running for real
+(gunicorn receiving Stripe's webhooks, a Celery worker, a beat).
+
+The clock moves to each moment something is due (never past it), so every retry runs
+when it was planned; what the test checks comes from the sandbox's own records of the
+charges, not from Backstop's word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from .stack import make_client, running_stack, stripe_call, stripe_post, wait_until
+
+START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)  # a Monday
+RENEWAL_CHARGED = START + dt.timedelta(days=30, hours=1)  # finalized an hour after renewal
+END = RENEWAL_CHARGED + dt.timedelta(days=30, hours=2)  # every window has closed
+ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", None]
+WORKSPACE_TZ = "Europe/London"
+
+
+@dataclass(frozen=True)
+class Case:
+    card: str
+    cls: str
+    recovers_after: int | None = None  # our retries that decline before one succeeds
+
+    @property
+    def brand(self) -> str:
+        return "mastercard" if "_mastercard_" in self.card else "visa"
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for code in (
+        "insufficient_funds",
+        "do_not_honor",
+        "generic_decline",
+        "try_again_later",
+        "card_velocity_exceeded",
+        "withdrawal_count_limit_exceeded",
+    ):
+        cases += [
+            Case(f"pm_card_sandbox_{code}", "scheduled"),
+            Case(f"pm_card_sandbox_mastercard_{code}", "scheduled"),
+            Case(f"pm_card_sandbox_{code}_recover1", "scheduled", 0),
+            Case(f"pm_card_sandbox_{code}_recover2", "scheduled", 1),
+            # card_velocity_exceeded gets two retries (+1d, +2d): it cannot last three.
+            Case(f"pm_card_sandbox_mastercard_{code}_recover3", "scheduled", 2)
+            if code != "card_velocity_exceeded"
+            else Case(f"pm_card_sandbox_mastercard_{code}_recover2", "scheduled", 1),
+        ]
+    for code in ("processing_error", "issuer_not_available"):
+        cases += [
+            Case(f"pm_card_sandbox_{code}", "immediate"),
+            Case(f"pm_card_sandbox_mastercard_{code}", "immediate"),
+            Case(f"pm_card_sandbox_{code}_recover1", "immediate", 0),
+            Case(f"pm_card_sandbox_{code}_recover3", "immediate", 2),
+        ]
+    for code in ("expired_card", "incorrect_cvc", "authentication_required", "card_not_supported"):
+        cases.append(Case(f"pm_card_sandbox_{code}", "customer_action"))
+    cases.append(Case("pm_card_sandbox_mastercard_expired_card", "customer_action"))
+    cases.append(Case("pm_card_sandbox_mastercard_incorrect_cvc", "customer_action"))
+    for code in ("stolen_card", "lost_card", "fraudulent", "pickup_card", "restricted_card"):
+        cases.append(Case(f"pm_card_sandbox_{code}", "no_recovery"))
+    cases.append(Case("pm_card_sandbox_mastercard_lost_card", "no_recovery"))
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture
+def recovery_stack(tmp_path, sandbox_url, database_url, broker_url):
+    with running_stack(tmp_path, sandbox_url, database_url, broker_url, beats=1) as stack:
+        yield stack
+
+
+def test_a_month_of_failed_renewals_recovered_under_the_caps(
+    recovery_stack, db_view, sandbox_url: str
+) -> None:
+    from app.crypto import encrypt
+    from app.recovery.models import Campaign, Step
+    from app.stripe.models import StripeConnection, StripeEvent
+
+    from ..app import factories as f
+
+    assert len(CASES) >= 50
+    stack, db = recovery_stack, db_view
+    key = stack.platform_key
+    account = stripe_post(sandbox_url, key, "/v1/accounts", {"type": "standard"})["id"]
+    ws = f.workspace(f.user("owner@example.com"), "Recovery End To End")
+    ws.timezone = WORKSPACE_TZ
+    db.session.add(
+        StripeConnection(
+            workspace_id=ws.id,
+            mode="oauth",
+            stripe_account_id=account,
+            secret_enc=encrypt("sk_test_unused"),
+            status="connected",
+            import_status="done",
+            import_progress={},
+        )
+    )
+    db.session.commit()
+    workspace_id = ws.id
+
+    stripe = make_client(sandbox_url, key, stripe_account=account)
+    clock = stripe.v1.test_helpers.test_clocks.create(
+        params={"frozen_time": int(START.timestamp())}
+    )
+    price = stripe.v1.prices.create(
+        params={
+            "currency": "eur",
+            "unit_amount": 1900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Monthly"},
+        }
+    ).id
+    subscriptions: dict[str, tuple[Case, str]] = {}  # subscription id -> (case, timezone)
+    for case, zone in zip(CASES, itertools.cycle(ZONES), strict=False):
+        customer = stripe.v1.customers.create(
+            params={
+                "email": f"{case.card}@example.com",
+                "test_clock": clock.id,
+                "payment_method": case.card,
+                **({"metadata": {"timezone": zone}} if zone else {}),
+            }
+        )
+        pm = stripe.v1.payment_methods.list(params={"customer": customer.id}).data[0]
+        sub = stripe.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": price}],
+                "default_payment_method": pm.id,
+            }
+        )
+        subscriptions[sub.id] = (case, zone or WORKSPACE_TZ)
+
+    def count(query: Any) -> int:
+        return db.session.execute(query).scalar_one()
+
+    def quiet(now: dt.datetime) -> Any:
+        """Every webhook delivered and processed, and nothing due left to run."""
+        stack.check_alive()
+        stripe_call(sandbox_url, key, "/v1/test_helpers/sandbox/webhooks/flush", b"timeout=20")
+        db.session.remove()
+        waiting = count(
+            select(func.count())
+            .select_from(StripeEvent)
+            .where(StripeEvent.status.in_(("received", "running", "failed")))
+        )
+        busy = count(
+            select(func.count())
+            .select_from(Step)
+            .where(
+                Step.status.in_(("queued", "running"))
+                | ((Step.status == "pending") & (Step.due_at <= now))
+            )
+        )
+        return waiting == 0 and busy == 0
+
+    def settle(now: dt.datetime) -> None:
+        # Our retries emit events of their own: quiet twice in a row means settled.
+        for _ in range(2):
+            wait_until(
+                f"Backstop to catch up at {now:%Y-%m-%d %H:%M}",
+                lambda: quiet(now),
+                timeout=90,
+                diagnose=stack.diagnose,
+            )
+
+    def next_due(after: dt.datetime) -> dt.datetime | None:
+        db.session.remove()
+        return db.session.execute(
+            select(func.min(Step.due_at)).where(
+                Step.workspace_id == workspace_id, Step.status == "pending", Step.due_at > after
+            )
+        ).scalar_one()
+
+    settle(START)
+    now = START
+    moves = 0
+    while now < END:
+        # The next moment anything happens: the renewals are charged, a step is due.
+        due = next_due(now)
+        renewal = RENEWAL_CHARGED if now < RENEWAL_CHARGED else None
+        target = min(t for t in (due, renewal, END) if t is not None)
+        stripe.v1.test_helpers.test_clocks.advance(
+            clock.id, params={"frozen_time": int(target.timestamp())}
+        )
+        now = target
+        moves += 1
+        settle(now)
+
+    db.session.remove()
+    campaigns = {
+        c.subscription_stripe_id: c
+        for c in db.session.execute(
+            select(Campaign).where(Campaign.workspace_id == workspace_id)
+        ).scalars()
+    }
+    assert set(campaigns) == set(subscriptions), "one campaign per failed renewal"
+
+    # The sandbox's own records: every charge on each renewal invoice, and per card.
+    per_card: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    outcomes: Counter[tuple[str, str, str | None]] = Counter()
+    for sub_id, (case, zone) in subscriptions.items():
+        campaign = campaigns[sub_id]
+        invoice = stripe.v1.invoices.retrieve(campaign.invoice_stripe_id)
+        charges = sorted(
+            stripe.v1.charges.list(
+                params={"customer": invoice.customer, "limit": 100}
+            ).auto_paging_iter(),
+            key=lambda ch: ch.created,
+        )
+        charges = [ch for ch in charges if ch.created >= int(RENEWAL_CHARGED.timestamp())]
+        times = [dt.datetime.fromtimestamp(ch.created, dt.UTC) for ch in charges]
+        for ch, at in zip(charges, times, strict=True):
+            per_card[ch.payment_method_details.card.fingerprint].append((at, case.brand))
+        ours = times[1:]  # the first is Stripe's renewal attempt (its retries are off)
+        label = f"{case.card} ({zone})"
+        outcomes[(case.cls, campaign.state, campaign.attribution)] += 1
+
+        assert campaign.decline_class == case.cls, label
+        assert times[0] == RENEWAL_CHARGED, label
+        assert len(charges) <= 6, f"{label}: {len(charges)} attempts on one invoice"
+        assert campaign.state in ("recovered", "lost"), label
+        if case.cls in ("customer_action", "no_recovery"):
+            assert ours == [], f"{label}: a card that must not be retried was charged"
+            assert campaign.state == "lost", label
+            continue
+        assert 1 <= len(ours) <= 4, f"{label}: {len(ours)} automatic retries"
+        if case.recovers_after is not None:
+            assert len(ours) == case.recovers_after + 1, label
+            assert campaign.state == "recovered" and campaign.attribution == "retry", label
+            assert invoice.status == "paid", label
+        else:
+            assert campaign.state == "lost" and invoice.status == "open", label
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        landed = ours
+        if case.cls == "immediate":
+            quick = [dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(hours=4)]
+            assert gaps[:3] == quick[: len(gaps[:3])], label
+            landed = ours[3:]
+        else:
+            assert all(gap >= dt.timedelta(days=1) for gap in gaps), f"{label}: {gaps}"
+        for at in landed:
+            local = at.astimezone(ZoneInfo(zone))
+            assert (local.hour, local.minute, local.weekday() < 5) == (10, 0, True), (
+                f"{label}: retried at {local:%a %H:%M} local"
+            )
+
+    # Card-network rules per card fingerprint, from the sandbox's charges.
+    for attempts in per_card.values():
+        stamps = sorted(at for at, _ in attempts)
+        brand = attempts[0][1]
+        for i, at in enumerate(stamps):
+            within_30d = [s for s in stamps[: i + 1] if at - s < dt.timedelta(days=30)]
+            within_24h = [s for s in within_30d if at - s < dt.timedelta(hours=24)]
+            assert len(within_30d) <= (15 if brand == "visa" else 35)
+            if brand == "mastercard":
+                assert len(within_24h) <= 10
+
+    print(f"\nclock moves: {moves}; outcomes: {dict(outcomes)}")
+    recovered = sum(n for (_, state, _), n in outcomes.items() if state == "recovered")
+    assert recovered == sum(1 for c in CASES if c.recovers_after is not None)
