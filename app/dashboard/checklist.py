@@ -1,4 +1,5 @@
-"""The "Get set up" checklist: which steps are done, from facts about the workspace."""
+"""The "Get set up" checklist: which steps are done, and which set-up warnings to show,
+from facts about the workspace."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ class Facts:
     cancel_flow_published: bool
     portal_cancel_disabled: bool
     has_campaign: bool
+    stripe_retries_on: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,19 @@ def steps(f: Facts) -> list[Step]:
             f.has_campaign,
         ),
     ]
+
+
+STRIPE_RETRIES_WARNING = (
+    "Stripe's own automatic retries are on for this account, so Backstop only counts "
+    "Stripe's attempts and sends dunning emails. Turn off Smart Retries in Stripe's "
+    "Billing settings (Billing > Revenue recovery > Retries) so Backstop's decline-aware "
+    "retries take over from the next failed payment."
+)
+
+
+def warnings(f: Facts) -> list[str]:
+    """Set-up problems that cost the merchant money until fixed."""
+    return [STRIPE_RETRIES_WARNING] if f.stripe_retries_on else []
 
 
 def progress(all_steps: list[Step]) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from ..accounts.forms import InviteForm, WorkspaceSettingsForm
 from ..accounts.models import Invitation, Membership, User, Workspace
 from ..extensions import db
 from ..outbox import services as outbox
+from ..recovery import queries as recovery_queries
 from ..stripe import connection as connection_service
 from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription, StripeConnection
 from ..tenancy import get_or_404, scoped
@@ -24,10 +26,14 @@ PAGE = 50
 
 NAV = [
     ("dashboard.overview", "Overview"),
+    ("dashboard.recovery", "Recovery"),
     ("dashboard.customers", "Customers"),
+]
+SETTINGS_NAV = [
+    ("dashboard.workspace_settings", "Workspace"),
+    ("dashboard.retry_policy", "Retry policy"),
     ("dashboard.stripe_settings", "Stripe"),
     ("dashboard.team", "Team"),
-    ("dashboard.workspace_settings", "Settings"),
 ]
 
 
@@ -61,6 +67,7 @@ def _chrome() -> dict:
         "workspace": workspace,
         "connection": _connection(workspace.id),
         "nav": NAV,
+        "settings_nav": SETTINGS_NAV,
         "other_workspaces": others,
         "can": can,
     }
@@ -91,13 +98,17 @@ def overview():
         send_domain_verified=False,
         cancel_flow_published=False,
         portal_cancel_disabled=workspace.is_portal_cancel_disabled,
-        has_campaign=False,
+        has_campaign=recovery_queries.has_campaign(db.session, workspace.id),
+        stripe_retries_on=recovery_queries.stripe_retries_on(
+            db.session, workspace.id, now=dt.datetime.now(dt.UTC)
+        ),
     )
     steps = checklist.steps(facts)
     return render_template(
         "dashboard/overview.html",
         steps=steps,
         progress=checklist.progress(steps),
+        warnings=checklist.warnings(facts),
         import_status=_import_status(connection),
     )
 
@@ -166,7 +177,11 @@ def customer(stripe_id: str):
         .all()
     )
     return render_template(
-        "dashboard/customer.html", customer=row, subscriptions=subscriptions, invoices=invoices
+        "dashboard/customer.html",
+        customer=row,
+        subscriptions=subscriptions,
+        invoices=invoices,
+        campaigns=recovery_queries.customer_campaigns(db.session, workspace.id, stripe_id),
     )
 
 
@@ -298,3 +313,7 @@ def _mail_from() -> str:
     from flask import current_app
 
     return current_app.config["BACKSTOP"].mail_from
+
+
+# The recovery pages register their routes on ``bp``; imported last, once ``bp`` exists.
+from . import recovery as _recovery  # noqa: E402, F401

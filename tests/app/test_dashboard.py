@@ -28,6 +28,24 @@ def test_checklist_ticks_from_facts_and_ignores_optional_steps_in_progress() -> 
     assert [s.key for s in steps if s.manual] == ["portal"]
 
 
+def test_warnings_only_while_stripe_retries_itself() -> None:
+    assert checklist.warnings(facts()) == []
+    [warning] = checklist.warnings(facts(stripe_retries_on=True))
+    assert "Smart Retries" in warning and "decline-aware retries take over" in warning
+    assert checklist.steps(facts(has_campaign=True))[-1].done
+
+
+def test_navigation_has_recovery_and_the_retry_policy(web, ctx) -> None:
+    owner = f.user()
+    f.workspace(owner)
+    db.session.commit()
+    f.login(web, owner)
+    page = web.get("/dashboard").get_data(as_text=True)
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    assert 'href="/recovery"' in nav and 'href="/settings/recovery"' in nav
+    assert "Retry policy" in nav and nav.index("Settings") < nav.index("Retry policy")
+
+
 def test_overview_banner_until_connected_and_import_progress(web, ctx) -> None:
     owner = f.user()
     ws = f.workspace(owner)

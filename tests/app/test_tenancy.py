@@ -3,11 +3,14 @@ an id, given another workspace's id, answers 404 or 403 and changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import Membership
 from app.extensions import db
+from app.recovery.models import Campaign
 from app.stripe import mirror
 
 from . import factories as f
@@ -36,6 +39,8 @@ def two_shops(web, ctx):
     mirror.upsert(
         db.session, shop_a.id, {"id": "cus_a", "object": "customer", "email": "mine@a.example"}, 1
     )
+    theirs = _campaign(shop_b, "cus_b", "in_secret_b")
+    _campaign(shop_a, "cus_a", "in_mine_a")
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -46,7 +51,26 @@ def two_shops(web, ctx):
         "member_id": member_b.id,
         "slug": shop_b.slug,
         "export_type": "csv",
+        "campaign_id": theirs.id,
     }
+
+
+def _campaign(ws, customer: str, invoice: str) -> Campaign:
+    opened = dt.datetime.now(dt.UTC)
+    row = Campaign(
+        workspace_id=ws.id,
+        invoice_stripe_id=invoice,
+        customer_stripe_id=customer,
+        amount_minor=1000,
+        currency="usd",
+        decline_class="scheduled",
+        opened_at=opened,
+        last_failure_at=opened,
+        window_ends_at=opened + dt.timedelta(days=30),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -> None:
@@ -64,6 +88,8 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
             checked += 1
     assert checked >= 3
     assert db.session.execute(select(func.count()).select_from(Membership)).scalar_one() == 3
+    campaign = db.session.get(Campaign, two_shops["campaign_id"])
+    assert campaign is not None and campaign.state == "in_flight"
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
@@ -71,3 +97,6 @@ def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
     assert "mine@a.example" in page and "secret@b.example" not in page
     assert web.get("/customers?q=cus_b").get_data(as_text=True).count("secret@b.example") == 0
     assert web.get("/customers/cus_a").status_code == 200
+    assert "in_secret_b" not in web.get("/customers/cus_a").get_data(as_text=True)
+    recovery = web.get("/recovery").get_data(as_text=True)
+    assert "in_mine_a" in recovery and "in_secret_b" not in recovery
