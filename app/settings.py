@@ -94,6 +94,17 @@ class Settings:
         default=90,
         metadata={"env": "BACKSTOP_IMPORT_DAYS", "help": "days of invoices imported on connect"},
     )
+    step_lease_seconds: int = field(
+        default=300,
+        metadata={
+            "env": "BACKSTOP_STEP_LEASE_SECONDS",
+            "help": "how long a claimed step is held; then it is handed out again (worker died)",
+        },
+    )
+    sweep_seconds: int = field(
+        default=30,
+        metadata={"env": "BACKSTOP_SWEEP_SECONDS", "help": "how often beat sweeps due steps"},
+    )
     mail_from: str = field(
         default="Backstop <no-reply@backstop.localhost>",
         metadata={"env": "BACKSTOP_MAIL_FROM", "help": "the shared sender"},
@@ -150,6 +161,10 @@ class Settings:
                 )
         if not 1 <= self.import_page_size <= 100:
             raise SettingsError("BACKSTOP_IMPORT_PAGE_SIZE must be between 1 and 100")
+        if self.step_lease_seconds < 1 or self.sweep_seconds < 1:
+            raise SettingsError(
+                "BACKSTOP_STEP_LEASE_SECONDS and BACKSTOP_SWEEP_SECONDS must be at least 1"
+            )
         if self.is_production:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")

@@ -91,6 +91,7 @@ class SandboxApp:
     def __init__(self, state: State):
         self.state = state
         self.url_map = _load_routes()
+        self.holds = state.holds
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -149,6 +150,7 @@ class SandboxApp:
             ):
                 raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
         idem_key = request.headers.get("Idempotency-Key")
+        self.holds.wait(request.method, request.path)  # outside the lock: others go on
         with self.state.lock:
             acct = self._account(request, key)
             fingerprint = ""

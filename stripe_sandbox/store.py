@@ -172,6 +172,9 @@ class State:
         self.keys: dict[str, str] = {}  # OAuth access tokens -> connected account
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.idempotency = IdempotencyCache()
+        from .holds import Holds  # not saved with the state: holds live with the process
+
+        self.holds = Holds()
         self.seq = itertools.count()
         self.dirty = False
         self.listeners: list[Any] = []  # callables(account, event) run after each emit

@@ -38,7 +38,11 @@ def init_celery(flask_app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery.Task = AppContextTask  # type: ignore[misc]
-    celery.conf.beat_schedule = BEAT_SCHEDULE
+    sweep_every = dt.timedelta(seconds=flask_app.config["BACKSTOP"].sweep_seconds)
+    celery.conf.beat_schedule = {
+        **BEAT_SCHEDULE,
+        "sweep-due-rows": {**BEAT_SCHEDULE["sweep-due-rows"], "schedule": sweep_every},
+    }
     for module in TASK_MODULES:
         importlib.import_module(module)
     celery.finalize(auto=True)

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -59,7 +60,8 @@ def run_step(step_id: int) -> str | None:
     sweeper hands it out again (the backoff), and ``step:<id>`` keeps Stripe from
     charging twice."""
     now = dt.datetime.now(dt.UTC)
-    if not take(db.session, Step, step_id, now=now):
+    lease = dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds)
+    if not take(db.session, Step, step_id, now=now, lease=lease):
         db.session.rollback()
         return None
     db.session.commit()

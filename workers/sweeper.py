@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
+from flask import current_app
 
 from app.extensions import db
 from app.queue import enqueue
@@ -34,11 +35,18 @@ def sweepable(
 
 
 def sweep_once(now: dt.datetime, limit: int = 500) -> int:
+    lease = dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds)
     claimed = 0
     for model, task_name, due in SWEPT:
         for ready in due(now) if due is not None else [None]:
             ids = claim_due(
-                db.session, model, now=now, limit=limit, ready=ready, claimed_status="queued"
+                db.session,
+                model,
+                now=now,
+                limit=limit,
+                lease=lease,
+                ready=ready,
+                claimed_status="queued",
             )
             for row_id in ids:
                 enqueue(db.session, task_name, row_id)

@@ -43,21 +43,26 @@ def prepare(
     """Decide whether the step charges; returns :data:`CHARGE` or :data:`FINISHED`."""
     campaign = step.campaign
     at = campaigns.campaign_now(session, campaign, now)
+    connected = connection is not None and connection.is_connected
+    if step.attempt_number is not None and connected:
+        # An earlier run got as far as charging before its worker died: whatever
+        # happened since (even the campaign closing on that very payment), record what
+        # came of the charge, or make it now under the same idempotency key.
+        invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
+        if invoice.attempt_count >= step.attempt_number:
+            return _record(session, connection, step, invoice, now=now)
     if not campaign.is_open:
         return finish(step, "closed", f"the campaign is {campaign.state}", at=at, status=CANCELLED)
     if step.kind == WINDOW_END:
         campaigns.end_window(session, campaign, now=now)
         return finish(step, "closed", "the window ended: campaign lost", at=at)
-    if connection is None or not connection.is_connected:
+    if not connected:
         campaigns.abandon_all(session, campaign.workspace_id, "Stripe is disconnected", now=now)
         return finish(step, "closed", "Stripe is disconnected", at=at, status=CANCELLED)
     paused = config.pause_reason(session, campaign.workspace_id)
     if paused:
         return finish(step, "cancelled", paused, at=at, status=CANCELLED)
     invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
-    if step.attempt_number is not None and invoice.attempt_count >= step.attempt_number:
-        # An earlier run charged before its worker died: record what came of it.
-        return _record(session, connection, step, invoice, now=now)
     if invoice.status != "open":
         campaigns.settle(session, campaign, invoice, now=now)
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at, status=CANCELLED)

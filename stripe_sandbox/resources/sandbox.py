@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..api import Ctx, route
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, NotFound
 from ..store import DEFAULT_ACCOUNT_SETTINGS
 
 _CHOICES = {
@@ -68,3 +69,32 @@ def webhook_attempts(ctx: Ctx) -> dict[str, Any]:
         "has_more": False,
         "data": [a for a in attempts if a["endpoint"] in own],
     }
+
+
+@route("POST", "/v1/test_helpers/sandbox/holds", params=("method", "path"))
+def create_hold(ctx: Ctx) -> dict[str, Any]:
+    """Hold every matching request (``path`` a regular expression over the whole path)
+    until released."""
+    method = ctx.params.str("method", required=True, choices=("GET", "POST", "DELETE"))
+    path = ctx.params.str("path", required=True)
+    try:
+        hold = ctx.state.holds.add(method, path)
+    except re.error as exc:
+        raise InvalidRequest(f"path is not a regular expression: {exc}", param="path") from exc
+    return hold.as_json()
+
+
+@route("GET", "/v1/test_helpers/sandbox/holds/<hold_id>")
+def get_hold(ctx: Ctx, hold_id: str) -> dict[str, Any]:
+    hold = ctx.state.holds.get(hold_id)
+    if hold is None:
+        raise NotFound("hold", hold_id)
+    return hold.as_json()
+
+
+@route("POST", "/v1/test_helpers/sandbox/holds/<hold_id>/release", params=())
+def release_hold(ctx: Ctx, hold_id: str) -> dict[str, Any]:
+    hold = ctx.state.holds.release(hold_id)
+    if hold is None:
+        raise NotFound("hold", hold_id)
+    return hold.as_json()

@@ -238,7 +238,7 @@ class Stack:
                 "-c",
                 str(concurrency),
                 "--loglevel",
-                "WARNING",
+                os.environ.get("BACKSTOP_E2E_LOGLEVEL", "WARNING"),
                 "-n",
                 f"{name}-{secrets.token_hex(4)}@%h",
                 "--without-mingle",
