@@ -188,7 +188,9 @@ def _demo_stripe_data(account: str) -> None:
     clock = stripe_call(
         "POST",
         "/v1/test_helpers/test_clocks",
-        {"frozen_time": str(now - 31 * DAY), "name": "Demo"},
+        # 33 days: every renewal (a calendar month, then an hour to finalize) has been
+        # charged by now, so the failing cards have failed and Backstop recovers them.
+        {"frozen_time": str(now - 33 * DAY), "name": "Demo"},
         account,
     )
     prices = [

@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
 from ..models import utcnow
 from ..queue import enqueue
-from ..stripe import billing
-from ..stripe.models import StripeConnection
-from ..stripe.processing import DISCONNECTED, on
+from ..stripe import billing, clocks
+from ..stripe.models import MirrorInvoice, StripeConnection
+from ..stripe.processing import DISCONNECTED, IMPORTED, on
 from . import campaigns
 
 SWEEP_TASK = "schedule.sweep"
@@ -42,6 +43,7 @@ def payment_failed(session: Session, connection: StripeConnection, payload: dict
     if not obj.get("id") or not _is_subscription_invoice(obj):
         return
     invoice = billing.read_invoice(connection, obj["id"])
+    clocks.ensure(session, connection, invoice.test_clock)
     existing = campaigns.find(session, connection.workspace_id, invoice.id)
     tz = None
     if existing is None and invoice.status == "open":
@@ -119,3 +121,18 @@ def disconnected(session: Session, connection: StripeConnection, payload: dict[s
 def clock_moved(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     """Steps on the clock may be due now: sweep at once rather than at the next beat."""
     enqueue(session, SWEEP_TASK)
+
+
+@on(IMPORTED)
+def imported(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    """A newly connected account's renewals that had already failed get their campaigns."""
+    invoices = session.execute(
+        select(MirrorInvoice.data).where(
+            MirrorInvoice.workspace_id == connection.workspace_id,
+            MirrorInvoice.status == "open",
+            MirrorInvoice.subscription_stripe_id.is_not(None),
+        )
+    ).scalars()
+    for invoice in invoices:
+        if invoice.get("attempt_count"):
+            payment_failed(session, connection, {"data": {"object": invoice}})

@@ -43,6 +43,28 @@ def record(session: Session, workspace_id: int, clock: dict[str, Any], source_cr
     session.flush()
 
 
+def ensure(session: Session, connection: Any, clock_id: str | None) -> None:
+    """Learn a clock we have heard no event of yet (objects imported on connect)."""
+    if not clock_id:
+        return
+    known = session.execute(
+        select(StripeTestClock.id).where(
+            StripeTestClock.workspace_id == connection.workspace_id,
+            StripeTestClock.stripe_id == clock_id,
+        )
+    ).scalar_one_or_none()
+    if known is None:
+        from .client import client_for
+
+        clock = client_for(connection).v1.test_helpers.test_clocks.retrieve(clock_id)
+        record(
+            session,
+            connection.workspace_id,
+            {"id": clock.id, "frozen_time": clock.frozen_time, "status": clock.status},
+            source_created=0,
+        )
+
+
 def now_for(
     session: Session, workspace_id: int, clock_id: str | None, real_now: dt.datetime
 ) -> dt.datetime:

@@ -257,5 +257,8 @@ def import_page(session: Session, connection: StripeConnection, *, now: int) -> 
     connection.import_progress = progress
     if all(progress.get(k, {}).get("done") for k in IMPORT_ORDER):
         connection.import_status = "done"
+        from .processing import IMPORTED, notify
+
+        notify(session, connection, IMPORTED, {})
         return True
     return False

@@ -54,6 +54,9 @@ def claim(
 #: Not a Stripe event: sent when a workspace's connection is turned off, however that
 #: happened (the merchant, Stripe's deauthorization), so domains can stop their work.
 DISCONNECTED = "backstop.disconnected"
+#: Not a Stripe event: sent once the import of a newly connected account is done, so
+#: domains can take up what was already under way (failed invoices still open).
+IMPORTED = "backstop.imported"
 
 
 def notify(

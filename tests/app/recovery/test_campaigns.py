@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
 from app.extensions import db
 from app.recovery.models import ChargeAttempt
@@ -241,3 +242,26 @@ def test_the_same_event_twice_changes_nothing(shop) -> None:
     stripe_tasks.process_pending.run()
     assert statuses(shop, shop.campaign(sub.id)) == before
     assert len(db.session.execute(select(ChargeAttempt)).scalars().all()) == 1
+
+
+def test_renewals_that_failed_before_connecting_get_campaigns_after_the_import(shop) -> None:
+    from app.stripe import connection as connection_service
+
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    paid = shop.subscribe("pm_card_visa")
+    # The renewals fail while Backstop is not listening yet.
+    shop.client.v1.test_helpers.test_clocks.advance(
+        shop.clock.id,
+        params={"frozen_time": int((START + dt.timedelta(days=30, hours=2)).timestamp())},
+    )
+    conn = shop.stripe_connection
+    conn.import_status, conn.import_progress = "pending", {}
+    clock_now = int((START + dt.timedelta(days=30, hours=2)).timestamp())  # 90 days back
+    while not connection_service.import_page(db.session, conn, now=clock_now):
+        pass
+    db.session.commit()
+    campaign = shop.campaign(sub.id)
+    assert campaign.state == "in_flight" and campaign.decline_code == "insufficient_funds"
+    assert [s for s in shop.steps(campaign) if s.status == "pending"]
+    with pytest.raises(NoResultFound):
+        shop.campaign(paid.id)
