@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/bench_webhooks.py      (from the repo root; 1-2 minutes)
 
-Both servers run under the same gunicorn settings as the Procfile's ``web`` (2 sync
-workers, access log on), pinned to CPU 0 when there are two or more CPUs; the load
-comes from this process, pinned to CPU 1, through a few closed-loop client threads
-that keep connections alive where the server allows it (gunicorn's sync workers close
-after every response, as they would in production). Every request is a unique,
+Both servers run under the same gunicorn settings as the Procfile's ``web`` (2 gthread
+workers of 4 threads, access log on), pinned to CPU 0 when there are two or more CPUs;
+the load comes from this process, pinned to CPU 1, through a few closed-loop client
+threads that keep their connections alive (gthread workers keep them open between
+requests, as they would in production). Every request is a unique,
 correctly signed ``customer.created`` event of a different customer of one
 OAuth-connected workspace, so intake really verifies, inserts and enqueues each one.
 
@@ -52,7 +52,8 @@ PG_URL = os.environ.get(
 )
 AMQP_URL = os.environ.get("BACKSTOP_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 QUEUE = "backstop_bench"
-WORKERS = 2
+WORKERS = 2  # the Procfile's defaults: --workers, --threads
+THREADS = 4
 CLIENT_THREADS = 4
 REQUESTS = 2000  # per saturated run
 WARMUP = 300
@@ -234,6 +235,10 @@ def gunicorn(app_spec: str, env: dict[str, str], pin: bool) -> Iterator[Server]:
             f"fd://{listener.fileno()}",
             "--workers",
             str(WORKERS),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
             "--access-logfile",
             "-",
             "--backlog",
@@ -476,7 +481,7 @@ def main() -> int:
     if pin:
         os.sched_setaffinity(0, {CLIENT_CPU})  # threads started later inherit it
     print(
-        f"gunicorn: {WORKERS} sync workers, access log on; server CPU "
+        f"gunicorn: {WORKERS} gthread workers x {THREADS} threads, access log on; server CPU "
         f"{SERVER_CPU if pin else 'any'}, client CPU {CLIENT_CPU if pin else 'any'} "
         f"({CLIENT_THREADS} threads); database {PG_URL}; broker "
         f"{broker.split('@')[-1] if '@' in broker else broker}; load average "

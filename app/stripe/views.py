@@ -55,15 +55,9 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
         event = intake.parse(body)
     except intake.BadPayload as exc:
         return _refuse(str(exc))
-    # One statement in autocommit: a single round trip to the database.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        result = intake.store(
-            connection,
-            event,
-            body,
-            workspace_id=workspace_id,
-            route_by_account=workspace_id is None,
-        )
+    result = intake.receive(
+        current_app._get_current_object(), event, body, workspace_id=workspace_id
+    )
     intake.dispatch(result)
     return jsonify(received=True, duplicate=result.duplicate), 200
 
