@@ -13,16 +13,14 @@ import datetime as dt
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .stack import make_client, running_stack, stripe_call, stripe_post, wait_until
+from .merchant import RENEWAL_CHARGED, Merchant
+from .stack import running_stack
 
-START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)  # a Monday
-RENEWAL_CHARGED = START + dt.timedelta(days=30, hours=1)  # finalized an hour after renewal
 END = RENEWAL_CHARGED + dt.timedelta(days=30, hours=2)  # every window has closed
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", None]
 WORKSPACE_TZ = "Europe/London"
@@ -88,119 +86,25 @@ def recovery_stack(tmp_path, sandbox_url, database_url, broker_url):
 def test_a_month_of_failed_renewals_recovered_under_the_caps(
     recovery_stack, db_view, sandbox_url: str
 ) -> None:
-    from app.crypto import encrypt
-    from app.recovery.models import Campaign, Step
-    from app.stripe.models import StripeConnection, StripeEvent
-
-    from ..app import factories as f
+    from app.recovery.models import Campaign
 
     assert len(CASES) >= 50
     stack, db = recovery_stack, db_view
-    key = stack.platform_key
-    account = stripe_post(sandbox_url, key, "/v1/accounts", {"type": "standard"})["id"]
-    ws = f.workspace(f.user("owner@example.com"), "Recovery End To End")
-    ws.timezone = WORKSPACE_TZ
-    db.session.add(
-        StripeConnection(
-            workspace_id=ws.id,
-            mode="oauth",
-            stripe_account_id=account,
-            secret_enc=encrypt("sk_test_unused"),
-            status="connected",
-            import_status="done",
-            import_progress={},
-        )
-    )
-    db.session.commit()
-    workspace_id = ws.id
-
-    stripe = make_client(sandbox_url, key, stripe_account=account)
-    clock = stripe.v1.test_helpers.test_clocks.create(
-        params={"frozen_time": int(START.timestamp())}
-    )
-    price = stripe.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 1900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Monthly"},
-        }
-    ).id
+    merchant = Merchant(db, sandbox_url, stack.platform_key, timezone=WORKSPACE_TZ, currency="eur")
+    workspace_id, stripe = merchant.workspace_id, merchant.stripe
     subscriptions: dict[str, tuple[Case, str]] = {}  # subscription id -> (case, timezone)
     for case, zone in zip(CASES, itertools.cycle(ZONES), strict=False):
-        customer = stripe.v1.customers.create(
-            params={
-                "email": f"{case.card}@example.com",
-                "test_clock": clock.id,
-                "payment_method": case.card,
-                **({"metadata": {"timezone": zone}} if zone else {}),
-            }
-        )
-        pm = stripe.v1.payment_methods.list(params={"customer": customer.id}).data[0]
-        sub = stripe.v1.subscriptions.create(
-            params={
-                "customer": customer.id,
-                "items": [{"price": price}],
-                "default_payment_method": pm.id,
-            }
-        )
-        subscriptions[sub.id] = (case, zone or WORKSPACE_TZ)
+        subscriptions[merchant.subscribe(case.card, tz=zone)] = (case, zone or WORKSPACE_TZ)
 
-    def count(query: Any) -> int:
-        return db.session.execute(query).scalar_one()
-
-    def quiet(now: dt.datetime) -> Any:
-        """Every webhook delivered and processed, and nothing due left to run."""
-        stack.check_alive()
-        stripe_call(sandbox_url, key, "/v1/test_helpers/sandbox/webhooks/flush", b"timeout=20")
-        db.session.remove()
-        waiting = count(
-            select(func.count())
-            .select_from(StripeEvent)
-            .where(StripeEvent.status.in_(("received", "running", "failed")))
-        )
-        busy = count(
-            select(func.count())
-            .select_from(Step)
-            .where(
-                Step.status.in_(("queued", "running"))
-                | ((Step.status == "pending") & (Step.due_at <= now))
-            )
-        )
-        return waiting == 0 and busy == 0
-
-    def settle(now: dt.datetime) -> None:
-        # Our retries emit events of their own: quiet twice in a row means settled.
-        for _ in range(2):
-            wait_until(
-                f"Backstop to catch up at {now:%Y-%m-%d %H:%M}",
-                lambda: quiet(now),
-                timeout=90,
-                diagnose=stack.diagnose,
-            )
-
-    def next_due(after: dt.datetime) -> dt.datetime | None:
-        db.session.remove()
-        return db.session.execute(
-            select(func.min(Step.due_at)).where(
-                Step.workspace_id == workspace_id, Step.status == "pending", Step.due_at > after
-            )
-        ).scalar_one()
-
-    settle(START)
-    now = START
+    merchant.settle(stack)
     moves = 0
-    while now < END:
+    while merchant.now < END:
         # The next moment anything happens: the renewals are charged, a step is due.
-        due = next_due(now)
-        renewal = RENEWAL_CHARGED if now < RENEWAL_CHARGED else None
-        target = min(t for t in (due, renewal, END) if t is not None)
-        stripe.v1.test_helpers.test_clocks.advance(
-            clock.id, params={"frozen_time": int(target.timestamp())}
-        )
-        now = target
+        due = merchant.next_due()
+        renewal = RENEWAL_CHARGED if merchant.now < RENEWAL_CHARGED else None
+        merchant.advance(min(t for t in (due, renewal, END) if t is not None))
         moves += 1
-        settle(now)
+        merchant.settle(stack)
 
     db.session.remove()
     campaigns = {
