@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.models import utcnow
+from app.money import format_money
 from app.recovery import operations
 from app.recovery.models import ATTRIBUTIONS, CAMPAIGN_STATES, Campaign, ChargeAttempt, Step
 from app.tenancy import scoped
@@ -25,10 +26,6 @@ DECLINE_CLASSES = ("immediate", "scheduled", "customer_action", "no_recovery")
 STEP_STATUSES = ("pending", "queued", "running", "done", "cancelled")
 STEP_KINDS = ("retry", "window_end")
 STEP_OUTCOMES = ("paid", "declined", "refused", "closed", "cancelled", "error")
-#: Currencies Stripe counts in whole units, or in thousandths (ISO 4217 exponents).
-_ZERO_DECIMAL = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
-_THREE_DECIMAL = "bhd jod kwd omr tnd"
-EXPONENTS = dict.fromkeys(_ZERO_DECIMAL.split(), 0) | dict.fromkeys(_THREE_DECIMAL.split(), 3)
 
 #: Badge tones for recovery values; the rest as :data:`admin.base.STATUS_TONES` says.
 TONES = {"in_flight": "info", "recovered": "success", "paid": "success", "lost": "danger"}
@@ -39,21 +36,12 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v) for v in values]
 
 
-def money(minor: int, currency: str) -> str:
-    """``2900, "usd"`` -> ``29.00 USD`` (integer arithmetic: money is never a float)."""
-    exponent = EXPONENTS.get((currency or "").lower(), 2)
-    whole, part = divmod(abs(minor), 10**exponent)
-    sign = "-" if minor < 0 else ""
-    fraction = f".{part:0{exponent}d}" if exponent else ""
-    return f"{sign}{whole:,}{fraction} {(currency or '').upper()}"
-
-
 def _amount(view: Any, context: Any, model: Campaign, name: str) -> str:
-    return money(model.amount_minor, model.currency)
+    return format_money(model.amount_minor, model.currency)
 
 
 def _recovered(view: Any, context: Any, model: Campaign, name: str) -> str:
-    return money(model.recovered_minor, model.currency) if model.recovered_minor else ""
+    return format_money(model.recovered_minor, model.currency) if model.recovered_minor else ""
 
 
 def badge(view: Any, context: Any, model: Any, name: str) -> Any:

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
 from ..extensions import db
+from ..money import format_money
 from ..recovery import campaigns, config, queries
 from ..recovery.cadence import pick_timezone, plan_retries
 from ..recovery.declines import (
@@ -83,22 +84,7 @@ _CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 # -- formatting (template filters) -------------------------------------------------------------
 
-# ISO 4217 currencies Stripe counts in whole units, or in thousandths.
-_ZERO_DECIMAL = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
-    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
-_THREE_DECIMAL = frozenset(("bhd", "jod", "kwd", "omr", "tnd"))
-
-
-@bp.app_template_filter("money")
-def format_money(minor: int, currency: str) -> str:
-    """Integer minor units as text: ``format_money(123456, "usd") == "1,234.56 USD"``."""
-    code = currency.lower()
-    digits = 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
-    whole, part = divmod(abs(minor), 10**digits)
-    text = f"{whole:,}" + (f".{part:0{digits}d}" if digits else "")
-    return f"{'-' if minor < 0 else ''}{text} {code.upper()}"
+bp.app_template_filter("money")(format_money)
 
 
 @bp.app_template_filter("local")

@@ -19,16 +19,13 @@ from sqlalchemy.orm import Session
 from ..accounts.models import Workspace
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
-from . import config, planning
+from . import closing, config, planning
 from .cadence import pick_timezone, retry_after_card_change
 from .declines import DeclineClass, classify, effective_class, normalize
 from .models import (
-    ABANDONED,
     IN_FLIGHT,
     LOST,
-    RECOVERED,
     RETRY,
-    WINDOW_END,
     Campaign,
     ChargeAttempt,
     Step,
@@ -80,7 +77,7 @@ def on_payment_failed(
     if invoice.status != "open":  # paid or closed since: count what happened, then settle
         if campaign is not None:
             sync_attempts(session, campaign, charges)
-            settle(session, campaign, invoice, now=now)
+            closing.settle(session, campaign, invoice, now=now)
         return campaign
     clock_now = clocks.now_for(session, workspace.id, invoice.test_clock, now)
     failure = invoice.failure
@@ -261,145 +258,6 @@ def sync_attempts(
             row.source = "backstop"
             row.step_id = step.id
     session.flush()
-
-
-# -- closing ------------------------------------------------------------------------------------
-
-
-def close(
-    session: Session,
-    campaign: Campaign,
-    state: str,
-    *,
-    reason: str,
-    at: dt.datetime,
-    attribution: str | None = None,
-) -> bool:
-    """Close an open campaign and cancel what it still had planned; False if it was
-    already closed (the first close wins)."""
-    if not campaign.is_open:
-        return False
-    campaign.state = state
-    campaign.close_reason = reason[:255]
-    campaign.closed_at = at
-    if state == RECOVERED:
-        campaign.attribution = attribution
-        campaign.recovered_minor = campaign.amount_minor
-    planning.cancel_pending(
-        session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, WINDOW_END)
-    )
-    log.info(
-        "recovery.campaign.closed workspace=%s campaign=%s state=%s attribution=%s",
-        campaign.workspace_id,
-        campaign.id,
-        state,
-        attribution,
-    )
-    return True
-
-
-def settle(
-    session: Session, campaign: Campaign, invoice: InvoiceFacts, *, now: dt.datetime
-) -> bool:
-    """Close the campaign to match an invoice that is no longer open."""
-    at = campaign_now(session, campaign, now)
-    if invoice.status == "paid":
-        return close(
-            session,
-            campaign,
-            RECOVERED,
-            reason="the invoice was paid",
-            at=invoice.paid_at or at,
-            attribution=attribution_for(session, campaign, invoice),
-        )
-    if invoice.status == "void":
-        return close(session, campaign, ABANDONED, reason="the merchant voided the invoice", at=at)
-    if invoice.status == "uncollectible":
-        return close(
-            session, campaign, ABANDONED, reason="the invoice was marked uncollectible", at=at
-        )
-    return False
-
-
-def attribution_for(session: Session, campaign: Campaign, invoice: InvoiceFacts) -> str:
-    """Who got the money back: our step whose charge paid it, Stripe's own retries, or
-    the customer (hosted invoice page, another channel)."""
-    paid_by = session.execute(
-        select(ChargeAttempt).where(
-            ChargeAttempt.workspace_id == campaign.workspace_id,
-            ChargeAttempt.invoice_stripe_id == campaign.invoice_stripe_id,
-            ChargeAttempt.succeeded.is_(True),
-        )
-    ).scalar_one_or_none()
-    if paid_by is None:
-        return "customer_paid"  # paid outside Stripe's charges (out of band)
-    step = session.get(Step, paid_by.step_id) if paid_by.step_id is not None else None
-    if step is None:
-        # Our runner may not have labelled its charge yet: the attempt number it set
-        # before charging says whose charge this was.
-        step = session.execute(
-            select(Step).where(
-                Step.campaign_id == campaign.id,
-                Step.kind == RETRY,
-                Step.attempt_number == invoice.attempt_count,
-            )
-        ).scalar_one_or_none()
-    if step is not None:
-        return "retry" if step.is_automatic else "card_update"
-    if campaign.is_stripe_managed:
-        return "stripe_retry"
-    return "customer_paid"
-
-
-def on_subscription_ended(
-    session: Session,
-    workspace_id: int,
-    subscription_id: str,
-    reason: str | None,
-    *,
-    now: dt.datetime,
-) -> int:
-    """Canceled for non-payment: lost; canceled by hand (merchant or customer): abandoned."""
-    closed = 0
-    for campaign in session.execute(
-        select(Campaign).where(
-            Campaign.workspace_id == workspace_id,
-            Campaign.subscription_stripe_id == subscription_id,
-            Campaign.state == IN_FLIGHT,
-        )
-    ).scalars():
-        at = campaign_now(session, campaign, now)
-        if reason == "payment_failed":
-            closed += close(
-                session,
-                campaign,
-                LOST,
-                reason="Stripe canceled the subscription for non-payment",
-                at=at,
-            )
-        else:
-            closed += close(
-                session, campaign, ABANDONED, reason="the subscription was canceled", at=at
-            )
-    return closed
-
-
-def end_window(session: Session, campaign: Campaign, *, now: dt.datetime) -> bool:
-    return close(
-        session,
-        campaign,
-        LOST,
-        reason="30 days passed without payment",
-        at=campaign_now(session, campaign, now),
-    )
-
-
-def abandon_all(session: Session, workspace_id: int, reason: str, *, now: dt.datetime) -> int:
-    """Close every open campaign of the workspace (Stripe disconnected)."""
-    return sum(
-        close(session, c, ABANDONED, reason=reason, at=campaign_now(session, c, now))
-        for c in open_campaigns(session, workspace_id)
-    )
 
 
 # -- the card changed -------------------------------------------------------------------------

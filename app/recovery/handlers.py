@@ -15,7 +15,7 @@ from ..queue import enqueue
 from ..stripe import billing, clocks
 from ..stripe.models import MirrorInvoice, StripeConnection
 from ..stripe.processing import DISCONNECTED, IMPORTED, on
-from . import campaigns
+from . import campaigns, closing
 
 SWEEP_TASK = "schedule.sweep"
 
@@ -65,14 +65,14 @@ def invoice_paid(session: Session, connection: StripeConnection, payload: dict[s
         return
     invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
     campaigns.sync_attempts(session, campaign, billing.list_charges(connection, invoice))
-    campaigns.settle(session, campaign, invoice, now=utcnow())
+    closing.settle(session, campaign, invoice, now=utcnow())
 
 
 @on("invoice.voided", "invoice.marked_uncollectible")
 def invoice_closed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
     if campaign is not None and campaign.is_open:
-        campaigns.settle(session, campaign, billing.invoice_facts(_object(payload)), now=utcnow())
+        closing.settle(session, campaign, billing.invoice_facts(_object(payload)), now=utcnow())
 
 
 @on("customer.subscription.deleted")
@@ -82,7 +82,7 @@ def subscription_deleted(
     sub = _object(payload)
     if sub.get("id"):
         reason = (sub.get("cancellation_details") or {}).get("reason")
-        campaigns.on_subscription_ended(
+        closing.on_subscription_ended(
             session, connection.workspace_id, sub["id"], reason, now=utcnow()
         )
 
@@ -114,7 +114,7 @@ def card_changed(session: Session, connection: StripeConnection, payload: dict[s
 
 @on(DISCONNECTED)
 def disconnected(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
-    campaigns.abandon_all(session, connection.workspace_id, "Stripe was disconnected", now=utcnow())
+    closing.abandon_all(session, connection.workspace_id, "Stripe was disconnected", now=utcnow())
 
 
 @on("test_helpers.test_clock.ready")

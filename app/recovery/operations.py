@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from ..stripe import billing
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
-from . import campaigns, config, planning
+from . import campaigns, closing, config, planning
 from .models import ABANDONED, LOST, PENDING, RECOVERED, RETRY, Campaign, Step
 
 log = logging.getLogger("backstop.recovery")
 
 #: Statuses of a retry that is on its way: claimed by the sweeper, or running.
 ON_ITS_WAY = ("queued", "running")
-#: Invoice statuses that end a campaign (see :func:`campaigns.settle`).
+#: Invoice statuses that end a campaign (see :func:`closing.settle`).
 SETTLED_INVOICE_STATUSES = frozenset({"paid", "void", "uncollectible"})
 
 
@@ -107,7 +107,7 @@ def stop(
     if not campaign.is_open:
         raise OperationRefused(f"Campaign #{campaign.id} is already {campaign.state}.")
     why = " ".join(reason.split()) or "no reason given"
-    campaigns.close(
+    closing.close(
         session,
         campaign,
         ABANDONED,
@@ -202,13 +202,13 @@ def _reconcile_one(
     if invoice.status in SETTLED_INVOICE_STATUSES:
         if invoice.status == "paid":  # record the charge that paid it, as invoice.paid does
             campaigns.sync_attempts(session, campaign, billing.list_charges(connection, invoice))
-        if campaigns.settle(session, campaign, invoice, now=now):
+        if closing.settle(session, campaign, invoice, now=now):
             return _outcome(campaign), 1
         return "unchanged", 1
     if campaign.subscription_stripe_id:
         subscription = billing.read_subscription(connection, campaign.subscription_stripe_id)
         if subscription.status == "canceled":
-            closed = campaigns.on_subscription_ended(
+            closed = closing.on_subscription_ended(
                 session,
                 campaign.workspace_id,
                 subscription.id,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..stripe import billing
 from ..stripe.models import StripeConnection
-from . import campaigns, config, planning
+from . import campaigns, closing, config, planning
 from .caps import Attempt, Decline, check_attempt
 from .models import CANCELLED, DONE, WINDOW_END, Campaign, ChargeAttempt, Step
 
@@ -54,17 +54,17 @@ def prepare(
     if not campaign.is_open:
         return finish(step, "closed", f"the campaign is {campaign.state}", at=at, status=CANCELLED)
     if step.kind == WINDOW_END:
-        campaigns.end_window(session, campaign, now=now)
+        closing.end_window(session, campaign, now=now)
         return finish(step, "closed", "the window ended: campaign lost", at=at)
     if not connected:
-        campaigns.abandon_all(session, campaign.workspace_id, "Stripe is disconnected", now=now)
+        closing.abandon_all(session, campaign.workspace_id, "Stripe is disconnected", now=now)
         return finish(step, "closed", "Stripe is disconnected", at=at, status=CANCELLED)
     paused = config.pause_reason(session, campaign.workspace_id)
     if paused:
         return finish(step, "cancelled", paused, at=at, status=CANCELLED)
     invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
     if invoice.status != "open":
-        campaigns.settle(session, campaign, invoice, now=now)
+        closing.settle(session, campaign, invoice, now=now)
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at, status=CANCELLED)
     if invoice.is_stripe_retrying:
         campaign.is_stripe_managed = True
@@ -111,7 +111,7 @@ def charge(session: Session, connection: StripeConnection, step: Step, *, now: d
     if result.error and result.invoice.attempt_count < (step.attempt_number or 0):
         at = campaigns.campaign_now(session, step.campaign, now)
         if result.invoice.status != "open":
-            campaigns.settle(session, step.campaign, result.invoice, now=now)
+            closing.settle(session, step.campaign, result.invoice, now=now)
         return finish(step, "refused", f"Stripe did not try: {result.error}", at=at)
     return _record(session, connection, step, result.invoice, now=now)
 
@@ -132,10 +132,10 @@ def _record(
     if step.is_automatic:
         campaign.auto_retries += 1
     if invoice.status == "paid":
-        campaigns.settle(session, campaign, invoice, now=now)
+        closing.settle(session, campaign, invoice, now=now)
         return finish(step, "paid", "the charge succeeded: invoice paid", at=at)
     if invoice.status != "open":
-        campaigns.settle(session, campaign, invoice, now=now)
+        closing.settle(session, campaign, invoice, now=now)
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at)
     failure = invoice.failure
     code = (failure.decline_code or failure.failure_code) if failure else None

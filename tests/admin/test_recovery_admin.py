@@ -10,10 +10,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from admin.recovery import money
 from app.audit.models import AuditEntry
 from app.extensions import db
 from app.models import utcnow
+from app.money import format_money as money
 from app.recovery.models import Campaign, ChargeAttempt, Step
 
 from ..app import factories as f

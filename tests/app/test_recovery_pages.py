@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.dashboard.recovery import format_money
 from app.extensions import db
+from app.money import format_money
 from app.recovery import config, planning, queries
 from app.recovery.models import Campaign, ChargeAttempt, RecoverySettings, Step
 from app.recovery.policy import DEFAULT_POLICY, LEGAL_MAXIMA
