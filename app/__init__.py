@@ -81,6 +81,7 @@ def _register_models() -> None:
     # Import every domain's models so metadata (and Alembic) sees all tables.
     from .accounts import models as _accounts  # noqa: F401
     from .audit import models as _audit  # noqa: F401
+    from .dunning import models as _dunning  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .recovery import handlers as _recovery_handlers  # noqa: F401 - subscribes to events
     from .recovery import models as _recovery  # noqa: F401

@@ -109,6 +109,66 @@ class Settings:
         default="Backstop <no-reply@backstop.localhost>",
         metadata={"env": "BACKSTOP_MAIL_FROM", "help": "the shared sender"},
     )
+    mail_transport: str = field(
+        default="outbox",
+        metadata={
+            "env": "BACKSTOP_MAIL_TRANSPORT",
+            "help": "outbox (store only) | ses | resend | smtp; every message is stored anyway",
+        },
+    )
+    ses_region: str = field(
+        default="us-east-1",
+        metadata={"env": "BACKSTOP_SES_REGION", "help": "Amazon SES region (sending, DKIM)"},
+    )
+    ses_endpoint_url: str = field(
+        default="",
+        metadata={"env": "BACKSTOP_SES_ENDPOINT_URL", "help": "override SES's endpoint (tests)"},
+    )
+    ses_configuration_set: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_SES_CONFIGURATION_SET",
+            "help": "SES configuration set whose SNS topic sends bounces to /webhooks/ses",
+        },
+    )
+    resend_api_key: str = field(
+        default="", metadata={"env": "RESEND_API_KEY", "help": "re_... when sending with Resend"}
+    )
+    resend_api_base: str = field(
+        default="https://api.resend.com",
+        metadata={"env": "RESEND_API_BASE", "help": "Resend's API address"},
+    )
+    resend_webhook_secret: str = field(
+        default="",
+        metadata={
+            "env": "RESEND_WEBHOOK_SECRET",
+            "help": "whsec_ of the Resend webhook that reports bounces to /webhooks/resend",
+        },
+    )
+    smtp_host: str = field(default="", metadata={"env": "SMTP_HOST", "help": "SMTP relay host"})
+    smtp_port: int = field(default=587, metadata={"env": "SMTP_PORT", "help": "SMTP port"})
+    smtp_username: str = field(default="", metadata={"env": "SMTP_USERNAME", "help": "SMTP login"})
+    smtp_password: str = field(
+        default="", metadata={"env": "SMTP_PASSWORD", "help": "SMTP password"}
+    )
+    smtp_starttls: bool = field(
+        default=True, metadata={"env": "SMTP_STARTTLS", "help": "upgrade SMTP with STARTTLS"}
+    )
+    stripe_publishable_key: str = field(
+        default="pk_test_backstop_platform",
+        metadata={
+            "env": "STRIPE_PUBLISHABLE_KEY",
+            "help": "the platform's pk_ for Stripe.js on hosted pages (OAuth connections)",
+        },
+    )
+    stripe_js_url: str = field(
+        default="",
+        metadata={
+            "env": "STRIPE_JS_URL",
+            "help": "Stripe.js address; empty = https://js.stripe.com/v3/ in production, "
+            "the sandbox's /v3/ otherwise",
+        },
+    )
     session_cookie_secure: bool = field(
         default=False,
         metadata={
@@ -139,6 +199,14 @@ class Settings:
         return url
 
     @property
+    def stripe_js(self) -> str:
+        if self.stripe_js_url:
+            return self.stripe_js_url
+        if self.is_production:
+            return "https://js.stripe.com/v3/"
+        return self.stripe_api_base.rstrip("/") + "/v3/"
+
+    @property
     def fernet_keys(self) -> list[str]:
         return [k.strip() for k in self.encryption_keys.split(",") if k.strip()]
 
@@ -165,6 +233,15 @@ class Settings:
             raise SettingsError(
                 "BACKSTOP_STEP_LEASE_SECONDS and BACKSTOP_SWEEP_SECONDS must be at least 1"
             )
+        if self.mail_transport not in ("outbox", "ses", "resend", "smtp"):
+            raise SettingsError(
+                "BACKSTOP_MAIL_TRANSPORT must be outbox, ses, resend or smtp, "
+                f"not {self.mail_transport!r}"
+            )
+        if self.mail_transport == "resend" and not self.resend_api_key:
+            raise SettingsError("RESEND_API_KEY is required when BACKSTOP_MAIL_TRANSPORT=resend")
+        if self.mail_transport == "smtp" and not self.smtp_host:
+            raise SettingsError("SMTP_HOST is required when BACKSTOP_MAIL_TRANSPORT=smtp")
         if self.is_production:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")

@@ -280,8 +280,8 @@ _ALL_HELP = "The whole service (every workspace)."
 @click.option("--workspace", "slug", help=_WORKSPACE_HELP)
 @click.option("--all", "everything", is_flag=True, help=_ALL_HELP)
 def pause_recovery(slug: str | None, everything: bool) -> None:
-    """Stop recovery retries for a workspace (or everyone): planned retries are cancelled;
-    campaigns stay open and payments still close them."""
+    """Stop recovery for a workspace (or everyone): planned retries and dunning emails
+    are cancelled; campaigns stay open and payments still close them."""
     workspace = _scope(slug, everything)
     what = f"workspace {workspace.slug}" if workspace else "the whole service"
     already = _is_paused(workspace)
@@ -296,7 +296,7 @@ def pause_recovery(slug: str | None, everything: bool) -> None:
     note = " (it was already paused)" if already else ""
     click.echo(
         f"Recovery paused for {what}{note}: "
-        f"{_plural(cancelled, 'planned retry', 'planned retries')} cancelled."
+        f"{_plural(cancelled, 'planned step', 'planned steps')} (retries and emails) cancelled."
     )
 
 
@@ -304,8 +304,8 @@ def pause_recovery(slug: str | None, everything: bool) -> None:
 @click.option("--workspace", "slug", help=_WORKSPACE_HELP)
 @click.option("--all", "everything", is_flag=True, help=_ALL_HELP)
 def resume_recovery(slug: str | None, everything: bool) -> None:
-    """Resume recovery for a workspace (or everyone) and plan retries afresh, from now,
-    for every open campaign that may retry."""
+    """Resume recovery for a workspace (or everyone) and plan retries and the dunning
+    emails still to come afresh, from now, for every open campaign."""
     workspace = _scope(slug, everything)
     what = f"workspace {workspace.slug}" if workspace else "the whole service"
     was_paused = _is_paused(workspace)
@@ -319,7 +319,8 @@ def resume_recovery(slug: str | None, everything: bool) -> None:
     db.session.commit()
     note = "" if was_paused else " (it was not paused)"
     click.echo(
-        f"Recovery resumed for {what}{note}: {_plural(planned, 'retry', 'retries')} planned."
+        f"Recovery resumed for {what}{note}: "
+        f"{_plural(planned, 'step', 'steps')} (retries and emails) planned."
     )
     if workspace is not None and config.is_service_paused(db.session):
         click.echo(

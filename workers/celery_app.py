@@ -12,13 +12,24 @@ import importlib
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
-TASK_MODULES = ["workers.stripe_tasks", "workers.sweeper", "workers.recovery_tasks"]
+TASK_MODULES = [
+    "workers.stripe_tasks",
+    "workers.sweeper",
+    "workers.recovery_tasks",
+    "workers.email_tasks",
+    "workers.dunning_tasks",
+]
 
 #: Beat runs only sweepers and daily scans; every other schedule lives in the database.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-due-rows": {"task": "schedule.sweep", "schedule": dt.timedelta(seconds=30)},
+    "scan-expiring-cards": {
+        "task": "dunning.scan_expiring_cards",
+        "schedule": crontab(minute=15, hour=5),  # daily, 05:15 UTC
+    },
     # Events are woken on arrival; this catches any whose wake-up was lost.
     "sweep-stripe-events": {"task": "stripe.process_pending", "schedule": dt.timedelta(seconds=5)},
 }

@@ -12,36 +12,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.recovery import runner
-from app.recovery.models import PENDING, Step
+from app.recovery.models import Step
 from app.schedule import take
 from app.stripe.client import StripeError
 from app.stripe.models import StripeConnection
 from workers.stripe_tasks import current_task_is_eager
-from workers.sweeper import sweepable
+from workers.sweeper import due_on_clocks, sweepable
 
 log = logging.getLogger("backstop.workers")
 
 RUN_STEP = "recovery.run_step"
 
 
-def due_steps(now: dt.datetime) -> list:
-    """Steps due by our clock, and steps on a Stripe test clock due by that clock's time."""
-    from app.stripe.models import StripeTestClock
-
-    pending = Step.status == PENDING
-    on_clock = (
-        select(StripeTestClock.id)
-        .where(
-            StripeTestClock.workspace_id == Step.workspace_id,
-            StripeTestClock.stripe_id == Step.test_clock,
-            StripeTestClock.frozen_time >= Step.due_at,
-        )
-        .exists()
-    )
-    return [
-        pending & Step.test_clock.is_(None) & (Step.due_at <= now),
-        pending & Step.test_clock.is_not(None) & on_clock,
-    ]
+due_steps = due_on_clocks(Step)
 
 
 sweepable(Step, RUN_STEP, due_steps)

@@ -34,6 +34,32 @@ def sweepable(
         SWEPT.append((model, task_name, due))
 
 
+def due_on_clocks(model: Any) -> Callable[[dt.datetime], list[Any]]:
+    """The two claims of a row that may live on a Stripe test clock: due by our clock,
+    or due by its clock's time (the clock's ``frozen_time``)."""
+    from sqlalchemy import select
+
+    from app.stripe.models import StripeTestClock
+
+    def due(now: dt.datetime) -> list[Any]:
+        pending = model.status == "pending"
+        on_clock = (
+            select(StripeTestClock.id)
+            .where(
+                StripeTestClock.workspace_id == model.workspace_id,
+                StripeTestClock.stripe_id == model.test_clock,
+                StripeTestClock.frozen_time >= model.due_at,
+            )
+            .exists()
+        )
+        return [
+            pending & model.test_clock.is_(None) & (model.due_at <= now),
+            pending & model.test_clock.is_not(None) & on_clock,
+        ]
+
+    return due
+
+
 def sweep_once(now: dt.datetime, limit: int = 500) -> int:
     lease = dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds)
     claimed = 0

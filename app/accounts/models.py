@@ -23,6 +23,15 @@ class Workspace(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     brand_color: Mapped[str] = mapped_column(String(7), default="#4f46e5")
     logo_url: Mapped[str | None] = mapped_column(String(500))
+    postal_address: Mapped[str | None] = mapped_column(
+        String(300), comment="shown in the footer of every email to customers"
+    )
+    embed_secret_enc: Mapped[str | None] = mapped_column(
+        String(1024), comment="MultiFernet: signs embed requests (DESIGN §8)"
+    )
+    is_embed_signature_required: Mapped[bool] = mapped_column(
+        default=False, comment="unsigned embed requests are refused (on for live mode)"
+    )
     is_portal_cancel_disabled: Mapped[bool] = mapped_column(
         default=False, comment="merchant ticked: Stripe's own portal no longer cancels"
     )

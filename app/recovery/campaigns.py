@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
+from ..dunning import planning as dunning
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
 from . import closing, config, planning
 from .cadence import pick_timezone, retry_after_card_change
 from .declines import DeclineClass, classify, effective_class, normalize
 from .models import (
+    EMAIL,
     IN_FLIGHT,
     LOST,
     RETRY,
@@ -82,8 +84,10 @@ def on_payment_failed(
     clock_now = clocks.now_for(session, workspace.id, invoice.test_clock, now)
     failure = invoice.failure
     failed_at = (failure.at if failure and failure.at else None) or clock_now
+    opened = False
     if campaign is None:
         campaign = _open(session, workspace, invoice, failed_at, customer_tz)
+        opened = campaign is not None
         if campaign is None:  # another worker opened it a moment ago
             campaign = find(session, workspace.id, invoice.id)
             assert campaign is not None
@@ -103,14 +107,11 @@ def on_payment_failed(
         changed = apply_failure(session, campaign, failure, failed_at)
     if changed:
         planning.cancel_pending(session, campaign, f"the decline is now {campaign.decline_class}")
+    paused = config.pause_reason(session, workspace.id)
     if changed or not planning.pending(session, campaign):
-        planning.replan(
-            session,
-            campaign,
-            now=clock_now,
-            policy=policy,
-            paused=config.pause_reason(session, workspace.id),
-        )
+        planning.replan(session, campaign, now=clock_now, policy=policy, paused=paused)
+    if opened and not paused:
+        dunning.plan_for(session, campaign, now=clock_now)
     session.flush()
     return campaign
 
@@ -305,7 +306,7 @@ def pause(session: Session, workspace_id: int | None, *, actor: str, now: dt.dat
     if workspace_id is not None:
         query = query.where(Campaign.workspace_id == workspace_id)
     return sum(
-        planning.cancel_pending(session, c, f"recovery paused by {actor}")
+        planning.cancel_pending(session, c, f"recovery paused by {actor}", kinds=(RETRY, EMAIL))
         for c in session.execute(query).scalars()
     )
 
@@ -319,15 +320,18 @@ def resume(session: Session, workspace_id: int | None, *, actor: str, now: dt.da
     planned = 0
     for campaign in session.execute(query).scalars():
         paused = config.pause_reason(session, campaign.workspace_id)
+        at = campaign_now(session, campaign, now)
         planned += len(
             planning.replan(
                 session,
                 campaign,
-                now=campaign_now(session, campaign, now),
+                now=at,
                 policy=config.policy_for(session, campaign.workspace_id),
                 paused=paused,
             )
         )
+        if not paused:
+            planned += len(dunning.plan_for(session, campaign, now=at))
     return planned
 
 

@@ -14,6 +14,7 @@ from ..stripe.billing import InvoiceFacts
 from . import planning
 from .models import (
     ABANDONED,
+    EMAIL,
     IN_FLIGHT,
     LOST,
     RECOVERED,
@@ -52,7 +53,7 @@ def close(
         campaign.attribution = attribution
         campaign.recovered_minor = campaign.amount_minor
     planning.cancel_pending(
-        session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, WINDOW_END)
+        session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, EMAIL, WINDOW_END)
     )
     log.info(
         "recovery.campaign.closed workspace=%s campaign=%s state=%s attribution=%s",

@@ -15,8 +15,8 @@ IN_FLIGHT, RECOVERED, LOST, ABANDONED = "in_flight", "recovered", "lost", "aband
 CAMPAIGN_STATES = (IN_FLIGHT, RECOVERED, LOST, ABANDONED)
 ATTRIBUTIONS = ("retry", "card_update", "customer_paid", "stripe_retry")
 
-# Step kinds: a charge attempt, and the end of the campaign's 30-day window.
-RETRY, WINDOW_END = "retry", "window_end"
+# Step kinds: a charge attempt, a dunning email, and the end of the 30-day window.
+RETRY, EMAIL, WINDOW_END = "retry", "email", "window_end"
 # Step statuses: pending -> running (claimed under a lease) -> done | cancelled.
 PENDING, RUNNING, DONE, CANCELLED = "pending", "running", "done", "cancelled"
 
@@ -119,7 +119,10 @@ class Step(Base):
     campaign_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("recovery_campaign.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16), comment="retry | window_end")
+    kind: Mapped[str] = mapped_column(String(16), comment="retry | email | window_end")
+    touch: Mapped[str | None] = mapped_column(
+        String(8), comment="email steps: the touch of the sequence (d0, d3, ...)"
+    )
     due_at: Mapped[dt.datetime]
     test_clock: Mapped[str | None] = mapped_column(String(255), comment="due in this clock's time")
     status: Mapped[str] = mapped_column(String(16), default=PENDING)

@@ -16,11 +16,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..dunning import touches
 from ..stripe import billing
 from ..stripe.models import StripeConnection
 from . import campaigns, closing, config, planning
 from .caps import Attempt, Decline, check_attempt
-from .models import CANCELLED, DONE, WINDOW_END, Campaign, ChargeAttempt, Step
+from .models import CANCELLED, DONE, EMAIL, WINDOW_END, Campaign, ChargeAttempt, Step
 
 log = logging.getLogger("backstop.recovery")
 
@@ -66,6 +67,9 @@ def prepare(
     if invoice.status != "open":
         closing.settle(session, campaign, invoice, now=now)
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at, status=CANCELLED)
+    if step.kind == EMAIL:
+        outcome, detail = touches.send_touch(session, connection, step, now=now, at=at)
+        return finish(step, outcome, detail, at=at)
     if invoice.is_stripe_retrying:
         campaign.is_stripe_managed = True
         planning.cancel_pending(session, campaign, "Stripe's own retries are on for this invoice")

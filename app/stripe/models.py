@@ -23,6 +23,9 @@ class StripeConnection(Base):
     secret_enc: Mapped[str] = mapped_column(
         String(1024), comment="MultiFernet: OAuth access token or the restricted key"
     )
+    publishable_key: Mapped[str | None] = mapped_column(
+        String(255), comment="pk_ for Stripe.js on hosted pages (not a secret)"
+    )
     webhook_secret_enc: Mapped[str | None] = mapped_column(
         String(1024), comment="MultiFernet: whsec_ of the per-workspace endpoint (rk mode)"
     )

@@ -23,6 +23,15 @@ NOT_TENANT_IDS = {
     "stripe.workspace_webhook",
     "static",
     "admin.static",
+    "hosted.static",
+    # Customer pages: the token is the secret (tests/hosted check them).
+    "hosted.update_card",
+    "hosted.payment_wall",
+    "hosted.complete",
+    "hosted.fresh_link",
+    "hosted.pause",
+    "hosted.unsubscribe_page",
+    "hosted.unsubscribe",
 }
 
 

@@ -15,6 +15,34 @@ CONTEXTS = {
         "role": "viewer",
         "accept_url": "https://x.example/i/1",
     },
+    "dunning": {
+        "subject": "Your Acme payment didn't go through",
+        "headline": "Your payment didn't go through",
+        "message": "Hi Jo, we couldn't take your latest payment.",
+        "explanation": "Your bank declined the payment of $49.00.",
+        "button_label": "Update payment method",
+        "button_url": "https://x.example/update-card/tok",
+        "amount": "$49.00",
+        "offers_pause": False,
+        "pause_days": None,
+        "paused_until": None,
+        "link_days": 21,
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
+    "card_expiring": {
+        "name": "Jo",
+        "card_label": "Visa ending in 4242",
+        "expiry": "January 2027",
+        "days_before": 15,
+        "button_url": "https://x.example/update-card/tok",
+        "link_days": 21,
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
+    "card_update_link": {
+        "button_url": "https://x.example/update-card/tok",
+        "link_days": 21,
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
 }
 
 

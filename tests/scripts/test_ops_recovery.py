@@ -33,7 +33,9 @@ def pending(campaign) -> list[Step]:
     return list(
         db.session.execute(
             select(Step).where(
-                Step.campaign_id == campaign.id, Step.kind == "retry", Step.status == "pending"
+                Step.campaign_id == campaign.id,
+                Step.kind.in_(("retry", "email")),
+                Step.status == "pending",
             )
         ).scalars()
     )
@@ -107,7 +109,10 @@ def test_pausing_a_workspace_cancels_its_planned_retries(cli, two_shops) -> None
     acme, mine, _, theirs = two_shops
     result = cli("pause-recovery", "--workspace", "acme")
     assert result.exit_code == 0, result.output
-    assert "Recovery paused for workspace acme: 1 planned retry cancelled." in result.output
+    assert (
+        "Recovery paused for workspace acme: 1 planned step (retries and emails) cancelled."
+        in result.output
+    )
     assert pending(mine) == [] and len(pending(theirs)) == 1
     assert paused_workspaces() == [acme.id] and not service_paused()
     settings = db.session.execute(select(RecoverySettings)).scalar_one()
@@ -120,7 +125,7 @@ def test_pausing_a_workspace_cancels_its_planned_retries(cli, two_shops) -> None
     )
     assert entry.actor_label.startswith("cli:")
     again = cli("pause-recovery", "--workspace", "acme")
-    assert "(it was already paused): 0 planned retries cancelled" in again.output
+    assert "(it was already paused): 0 planned steps (retries and emails) cancelled" in again.output
 
 
 def test_resuming_a_workspace_plans_again(cli, two_shops) -> None:
@@ -130,7 +135,7 @@ def test_resuming_a_workspace_plans_again(cli, two_shops) -> None:
     assert result.exit_code == 0, result.output
     planned = pending(mine)
     assert planned and all(s.is_automatic for s in planned)
-    assert f"Recovery resumed for workspace acme: {len(planned)} retr" in result.output
+    assert f"Recovery resumed for workspace acme: {len(planned)} steps" in result.output
     assert all(s.due_at > dt.datetime.now(dt.UTC) for s in planned)
     assert paused_workspaces() == [] and len(pending(theirs)) == 1
     assert [e.action for e in audit()] == ["recovery.pause", "recovery.resume"]
@@ -141,7 +146,10 @@ def test_the_service_wide_switch(cli, two_shops) -> None:
     _, mine, _, theirs = two_shops
     result = cli("pause-recovery", "--all")
     assert result.exit_code == 0, result.output
-    assert "Recovery paused for the whole service: 2 planned retries cancelled." in result.output
+    assert (
+        "Recovery paused for the whole service: 2 planned steps (retries and emails) cancelled."
+        in result.output
+    )
     assert service_paused() and paused_workspaces() == []
     assert pending(mine) == pending(theirs) == []
     switch = db.session.get(RecoverySwitch, 1)
@@ -154,7 +162,8 @@ def test_the_service_wide_switch(cli, two_shops) -> None:
     )
     # A workspace resumed on its own still waits for the service.
     waiting = cli("resume-recovery", "--workspace", "acme")
-    assert "0 retries planned" in waiting.output and "still paused for the whole" in waiting.output
+    assert "0 steps (retries and emails) planned" in waiting.output
+    assert "still paused for the whole" in waiting.output
     assert pending(mine) == []
     result = cli("resume-recovery", "--all")
     assert result.exit_code == 0, result.output

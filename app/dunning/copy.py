@@ -1,0 +1,166 @@
+"""What a dunning email says: the decline decides the explanation and the button, the
+merchant may rewrite each touch's subject and message (DESIGN §7). Pure rules.
+
+Merchant copy is plain text with a few ``{placeholders}``; it is never a template (no
+Jinja, no attribute access), so it cannot reach anything but the values listed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PLACEHOLDERS = {
+    "name": "the customer's name (or 'there')",
+    "merchant": "your business name",
+    "amount": "the amount due, e.g. $49.00",
+    "days_left": "days until the subscription is lost",
+}
+_TOKEN = re.compile(r"\{([a-z_]+)\}")
+MAX_SUBJECT = 150
+MAX_MESSAGE = 2000
+
+VARIANTS = (
+    "insufficient_funds",
+    "expired_card",
+    "authentication_required",
+    "no_recovery",
+    "generic",
+)
+_EXPIRED = {"expired_card", "invalid_expiry_month", "invalid_expiry_year"}
+_AUTH = {"authentication_required", "authentication_not_handled"}
+
+
+def variant_for(decline_class: str, code: str | None) -> str:
+    """Which explanation fits the decline."""
+    if decline_class == "no_recovery":
+        return "no_recovery"
+    code = (code or "").strip().lower()
+    if code in _AUTH:
+        return "authentication_required"
+    if code in _EXPIRED:
+        return "expired_card"
+    if code == "insufficient_funds":
+        return "insufficient_funds"
+    return "generic"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    headline: str
+    body: str
+    button: str
+
+
+EXPLANATIONS: Mapping[str, Explanation] = {
+    "insufficient_funds": Explanation(
+        "Your payment didn't go through",
+        "Your bank declined the payment of {amount} for lack of funds. We'll try again in "
+        "a few days; if you'd rather use another card, you can change it in one tap.",
+        "Update payment method",
+    ),
+    "expired_card": Explanation(
+        "Your card has expired",
+        "The card on file for your {merchant} subscription has expired, so the payment of "
+        "{amount} couldn't be made. Add your new card to keep your subscription.",
+        "Add your new card",
+    ),
+    "authentication_required": Explanation(
+        "Your bank needs you to confirm this payment",
+        "Your bank asked for a quick confirmation (3-D Secure) before it lets the payment "
+        "of {amount} through. It takes a moment: confirm it with your bank below.",
+        "Confirm the payment",
+    ),
+    "no_recovery": Explanation(
+        "Please use another card",
+        "The payment of {amount} for your {merchant} subscription couldn't be made with "
+        "the card on file. Please add another card to keep your subscription.",
+        "Use another card",
+    ),
+    "generic": Explanation(
+        "Your payment didn't go through",
+        "The payment of {amount} for your {merchant} subscription was declined. We'll "
+        "try again soon; updating your card now is the quickest way to fix it.",
+        "Update payment method",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TouchCopy:
+    subject: str
+    message: str
+
+
+def default_copy(position: int, count: int) -> TouchCopy:
+    """The copy of a touch nobody rewrote: the tone firms up along the sequence."""
+    if position == 1:
+        return TouchCopy(
+            "Your {merchant} payment didn't go through",
+            "Hi {name}, we couldn't take your latest payment for {merchant}. Nothing is "
+            "lost yet: it takes a minute to sort out.",
+        )
+    if position == count:
+        return TouchCopy(
+            "Last reminder: your {merchant} subscription is about to end",
+            "Hi {name}, this is our last reminder. If the payment isn't made in "
+            "{days_left} days, your {merchant} subscription will end.",
+        )
+    return TouchCopy(
+        "Reminder: your {merchant} payment is still due",
+        "Hi {name}, your payment of {amount} for {merchant} is still outstanding. "
+        "Please update your payment details so you keep your subscription.",
+    )
+
+
+def copy_for(
+    overrides: Mapping[str, Mapping[str, str]], key: str, position: int, count: int
+) -> TouchCopy:
+    """The merchant's copy for touch ``key`` where they wrote some, else the default."""
+    default = default_copy(position, count)
+    own = overrides.get(key) or {}
+    return TouchCopy(
+        subject=(own.get("subject") or "").strip() or default.subject,
+        message=(own.get("message") or "").strip() or default.message,
+    )
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace the known ``{placeholders}``; anything else stays as written."""
+    return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def copy_errors(subject: str, message: str) -> list[str]:
+    """What is wrong with copy a merchant wrote (empty means "use the default")."""
+    errors = []
+    if len(subject) > MAX_SUBJECT:
+        errors.append(f"the subject is {len(subject)} characters; keep it under {MAX_SUBJECT}")
+    if "\n" in subject or "\r" in subject:
+        errors.append("the subject must be one line")
+    if len(message) > MAX_MESSAGE:
+        errors.append(f"the message is {len(message)} characters; keep it under {MAX_MESSAGE}")
+    unknown = sorted({t for t in _TOKEN.findall(subject + message) if t not in PLACEHOLDERS})
+    if unknown:
+        known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        errors.append(
+            f"unknown placeholder {', '.join('{' + u + '}' for u in unknown)}; use {known}"
+        )
+    return errors
+
+
+_DECLINES = {
+    "insufficient_funds": "Your bank declined the card for lack of funds. Try another card.",
+    "expired_card": "That card has expired. Please use another card.",
+    "incorrect_cvc": "The security code doesn't match. Check it, or use another card.",
+    "authentication_required": "Your bank needs to confirm this card. Please try again.",
+    "card_declined": "Your bank declined the card. Please use another card.",
+    "do_not_honor": "Your bank declined the card. Please contact your bank or use another card.",
+}
+
+
+def decline_message(code: str | None) -> str:
+    """What the card-update page tells a customer whose new card was declined."""
+    return _DECLINES.get(
+        (code or "").strip().lower(), "The card was declined. Please use another card."
+    )

@@ -1,0 +1,178 @@
+"""Card-expiry warnings: a daily scan plans notices into the schedule; each is sent when
+due, unless the card was replaced or updated meanwhile (DESIGN §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..accounts.branding import brand
+from ..accounts.models import Workspace
+from ..outbox import services as outbox
+from ..recovery.cadence import pick_timezone
+from ..stripe import cards, clocks
+from ..stripe.models import StripeConnection
+from . import links
+from .config import settings_for
+from .expiry_rules import plan_notices
+from .models import ExpiryNotice
+
+log = logging.getLogger("backstop.dunning")
+TEMPLATE = "card_expiring"
+
+
+def scan(session: Session, connection: StripeConnection, *, now: dt.datetime) -> int:
+    """Plan the notices every active subscription's card still needs; returns how many
+    were added (a notice already planned is never planned twice)."""
+    workspace = session.get(Workspace, connection.workspace_id)
+    assert workspace is not None
+    added = 0
+    for card in cards.active_subscription_cards(connection):
+        clocks.ensure(session, connection, card.test_clock)
+        at = clocks.now_for(session, workspace.id, card.test_clock, now)
+        tz = pick_timezone(card.customer_tz, workspace.timezone)
+        for days_before, due_at in plan_notices(card.exp_month, card.exp_year, tz, now=at):
+            added += _add(session, workspace.id, card, days_before, due_at, tz)
+    session.flush()
+    return added
+
+
+def _add(
+    session: Session,
+    workspace_id: int,
+    card: cards.DefaultCard,
+    days_before: int,
+    due_at: dt.datetime,
+    tz: str,
+) -> int:
+    exists = session.execute(
+        select(ExpiryNotice.id).where(
+            ExpiryNotice.workspace_id == workspace_id,
+            ExpiryNotice.payment_method_id == card.payment_method_id,
+            ExpiryNotice.exp_year == card.exp_year,
+            ExpiryNotice.exp_month == card.exp_month,
+            ExpiryNotice.days_before == days_before,
+        )
+    ).first()
+    if exists:
+        return 0
+    notice = ExpiryNotice(
+        workspace_id=workspace_id,
+        customer_stripe_id=card.customer_id,
+        subscription_stripe_id=card.subscription_id,
+        payment_method_id=card.payment_method_id,
+        card_brand=card.brand,
+        card_last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        days_before=days_before,
+        customer_tz=tz,
+        test_clock=card.test_clock,
+        due_at=due_at,
+        status="pending",
+        attempts=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(notice)
+            session.flush()
+    except IntegrityError:  # another scan planned it a moment ago
+        return 0
+    return 1
+
+
+def finish(notice: ExpiryNotice, outcome: str, detail: str, *, at: dt.datetime) -> str:
+    notice.status = "done"
+    notice.outcome = outcome
+    notice.outcome_detail = detail[:500]
+    notice.executed_at = at
+    notice.lease_until = None
+    return outcome
+
+
+def send(
+    session: Session,
+    connection: StripeConnection | None,
+    notice: ExpiryNotice,
+    *,
+    now: dt.datetime,
+) -> str:
+    """Send the notice if the subscription still charges that very card."""
+    at = clocks.now_for(session, notice.workspace_id, notice.test_clock, now)
+    if connection is None or not connection.is_connected:
+        return finish(notice, "skipped", "Stripe is disconnected", at=at)
+    current = cards.current_card(connection, notice.subscription_stripe_id)
+    if current is None:
+        return finish(notice, "skipped", "the subscription is no longer active", at=at)
+    if current.payment_method_id != notice.payment_method_id:
+        return finish(notice, "skipped", "the card was replaced meanwhile", at=at)
+    if (current.exp_year, current.exp_month) != (notice.exp_year, notice.exp_month):
+        return finish(notice, "skipped", "the card's expiry was updated meanwhile", at=at)
+    contact = cards.customer_contact(connection, notice.customer_stripe_id)
+    if not contact.email:
+        return finish(notice, "skipped", "the customer has no email address in Stripe", at=at)
+    workspace = session.get(Workspace, notice.workspace_id)
+    assert workspace is not None
+    settings = settings_for(session, workspace.id)
+    _link, token = links.issue(
+        session,
+        workspace.id,
+        purpose="expiry",
+        customer_id=notice.customer_stripe_id,
+        email=contact.email,
+        subscription_id=notice.subscription_stripe_id,
+        now=now,
+    )
+    sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
+    message = outbox.send(
+        session,
+        template=TEMPLATE,
+        to=contact.email,
+        context=expiry_context(
+            workspace,
+            name=contact.name,
+            brand_name=notice.card_brand,
+            last4=notice.card_last4,
+            exp_month=notice.exp_month,
+            exp_year=notice.exp_year,
+            days_before=notice.days_before,
+            link_url=links.url_for_token(token),
+        ),
+        from_email=sender.from_addr,
+        workspace_id=workspace.id,
+        reply_to=settings.reply_to,
+        customer_id=notice.customer_stripe_id,
+        blocked=sender.blocked,
+    )
+    notice.message_id = message.id
+    if message.status == "blocked":
+        return finish(notice, "blocked", f"not sent: {message.error}", at=at)
+    return finish(notice, "sent", f"emailed {contact.email}", at=at)
+
+
+def expiry_context(
+    workspace: Workspace,
+    *,
+    name: str | None,
+    brand_name: str | None,
+    last4: str | None,
+    exp_month: int,
+    exp_year: int,
+    days_before: int,
+    link_url: str,
+) -> dict:
+    label = (brand_name or "card").replace("_", " ").title()
+    month = dt.date(exp_year, exp_month, 1).strftime("%B %Y")
+    return {
+        "brand": brand(workspace),
+        "name": (name or "").split(" ")[0] or "there",
+        "card_label": f"{label} ending in {last4}" if last4 else label,
+        "expiry": month,
+        "days_before": days_before,
+        "button_url": link_url,
+        "link_days": links.LINK_TTL.days,
+    }

@@ -1,0 +1,105 @@
+"""The dunning sequences and when each touch goes out (DESIGN §7). Pure rules: no I/O,
+no clock reads.
+
+A touch ``dN`` goes at 10:00 in the customer's timezone on the N-th day after the
+failure (local calendar days); d0 is the first 10:00 at or after the failure. No touch
+goes after the campaign's window ends: the last one is pulled inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SEQUENCES: dict[str, tuple[int, ...]] = {
+    "standard": (0, 3, 7, 14),
+    "short": (1, 3, 7),
+    "extended": (0, 3, 7, 14, 21, 30),
+}
+DEFAULT_SEQUENCE = "standard"
+SEND_TIME = dt.time(10, 0)
+PAUSE_OFFER_FROM_DAY = 7  # the extended sequence offers a pause from d7 on
+PAUSE_DAYS = (14, 30, 60)
+_LAST_TOUCH_MARGIN = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Touch:
+    key: str
+    """``d0``, ``d3``, ...: the touch's name in settings and on the timeline."""
+    day: int
+    at: dt.datetime
+    """When to send, in UTC."""
+    position: int
+    """1-based place in the sequence."""
+    count: int
+    offers_pause: bool
+    """Extended sequence from d7: the email offers a pause instead of losing the account."""
+    is_final: bool
+
+    @property
+    def reason(self) -> str:
+        where = "last" if self.is_final else f"{self.position} of {self.count}"
+        return f"dunning email {self.key} ({where}): day {self.day} after the failure, 10:00 local"
+
+
+def touch_keys(sequence: str) -> tuple[str, ...]:
+    return tuple(f"d{day}" for day in SEQUENCES[sequence])
+
+
+def send_time(failed_at: dt.datetime, day: int, tz: str) -> dt.datetime:
+    """10:00 local on the ``day``-th calendar day after the failure (never before it)."""
+    zone = _zone(tz)
+    local_day = failed_at.astimezone(zone).date() + dt.timedelta(days=day)
+    at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone).astimezone(dt.UTC)
+    while at < failed_at:
+        local_day += dt.timedelta(days=1)
+        at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone).astimezone(dt.UTC)
+    return at
+
+
+def plan_touches(
+    sequence: str,
+    failed_at: dt.datetime,
+    tz: str,
+    *,
+    window_ends_at: dt.datetime,
+) -> list[Touch]:
+    """Every touch of ``sequence`` for a failure at ``failed_at`` (aware), in order."""
+    if sequence not in SEQUENCES:
+        raise ValueError(f"unknown dunning sequence {sequence!r}")
+    if failed_at.tzinfo is None:
+        raise ValueError("failed_at must be timezone-aware")
+    days = SEQUENCES[sequence]
+    latest = window_ends_at - _LAST_TOUCH_MARGIN
+    touches = []
+    for position, day in enumerate(days, start=1):
+        at = min(send_time(failed_at, day, tz), latest)
+        if touches and at <= touches[-1].at:
+            continue  # pulled onto the previous touch by the window's end: one is enough
+        touches.append(
+            Touch(
+                key=f"d{day}",
+                day=day,
+                at=at,
+                position=position,
+                count=len(days),
+                offers_pause=sequence == "extended" and day >= PAUSE_OFFER_FROM_DAY,
+                is_final=position == len(days),
+            )
+        )
+    return touches
+
+
+def find_touch(sequence: str, key: str) -> tuple[int, int] | None:
+    """(position, count) of touch ``key`` in ``sequence``, or None."""
+    keys = touch_keys(sequence) if sequence in SEQUENCES else ()
+    return (keys.index(key) + 1, len(keys)) if key in keys else None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,84 @@
+/* The hosted card-update page and payment wall: Stripe Elements collects the card
+ * (Backstop never sees it), then Backstop makes it the default and pays what is due.
+ * In a modal (?embed=modal) the page tells the merchant's page how it ended with
+ * postMessage({type: "backstop:close", outcome}). */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("card-config").textContent);
+  var inFrame = cfg.modal && window.parent !== window;
+
+  function tell(outcome) {
+    if (inFrame) window.parent.postMessage({type: "backstop:close", outcome: outcome}, "*");
+  }
+  var close = document.getElementById("close");
+  if (close) close.addEventListener("click", function () { tell("closed"); });
+  if (!cfg.clientSecret) return;
+
+  var form = document.getElementById("card-form");
+  var button = document.getElementById("submit");
+  var errorBox = document.getElementById("card-error");
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var stripe = Stripe(cfg.key, cfg.account ? {stripeAccount: cfg.account} : {});
+  var elements, payment;
+
+  function mount(secret) {
+    if (payment) payment.destroy();
+    elements = stripe.elements({clientSecret: secret, appearance: {variables: {colorPrimary: cfg.color}}});
+    payment = elements.create("payment");
+    payment.mount("#payment-element");
+  }
+
+  function busy(on) {
+    button.disabled = on;
+    button.classList.toggle("busy", on);
+  }
+
+  function fail(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+    busy(false);
+  }
+
+  function done(message) {
+    document.getElementById("form-view").hidden = true;
+    document.getElementById("done-view").hidden = false;
+    document.getElementById("done-text").textContent = message;
+    tell("updated");
+  }
+
+  function complete(body) {
+    return fetch(cfg.complete, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json(); }).then(handle, function () {
+      fail("We couldn't reach the server. Check your connection and try again.");
+    });
+  }
+
+  function handle(res) {
+    if (res.state === "paid" || res.state === "updated" || res.state === "already_paid") {
+      done(res.message);
+    } else if (res.state === "requires_action") {
+      stripe.handleNextAction({clientSecret: res.client_secret}).then(function (r) {
+        if (r.error) fail(r.error.message || "Your bank did not confirm the payment.");
+        else complete({payment_confirmed: true});
+      });
+    } else {
+      if (res.client_secret) mount(res.client_secret);  // a fresh SetupIntent for the next card
+      fail(res.message || "Something went wrong. Please try again.");
+    }
+  }
+
+  mount(cfg.clientSecret);
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    errorBox.hidden = true;
+    busy(true);
+    stripe.confirmSetup({elements: elements, redirect: "if_required"}).then(function (res) {
+      if (res.error) fail(res.error.message || "Your card was declined.");
+      else complete({setup_intent: res.setupIntent.id});
+    });
+  });
+})();
