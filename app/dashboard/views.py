@@ -315,5 +315,7 @@ def _mail_from() -> str:
     return current_app.config["BACKSTOP"].mail_from
 
 
-# The recovery pages register their routes on ``bp``; imported last, once ``bp`` exists.
+# These modules register their routes on ``bp``; imported last, once ``bp`` exists.
+from . import email_settings as _email_settings  # noqa: E402, F401
+from . import embed_settings as _embed_settings  # noqa: E402, F401
 from . import recovery as _recovery  # noqa: E402, F401

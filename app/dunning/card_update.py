@@ -238,7 +238,7 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
         return False
     workspace = session.get(Workspace, link.workspace_id)
     assert workspace is not None
-    fresh, token = links.issue(
+    _fresh, token = links.issue(
         session,
         workspace.id,
         purpose="fresh",
@@ -249,7 +249,6 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
         subscription_id=link.subscription_stripe_id,
         now=now,
     )
-    fresh.created_at = now
     settings = settings_for(session, workspace.id)
     sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
     outbox.send(

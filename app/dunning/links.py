@@ -48,6 +48,7 @@ def issue(
         subscription_stripe_id=subscription_id,
         step_id=step_id,
         is_dismissible=dismissible,
+        created_at=now,
         expires_at=now + ttl,
     )
     session.add(link)

@@ -1,0 +1,3 @@
+"""Settings → Emails and Settings → Send domain."""
+
+from __future__ import annotations
