@@ -103,7 +103,7 @@ def attempt_invoice(
     ctx: Ctx, inv: dict[str, Any], at: int, *, pm_id: str | None = None, automatic: bool = True
 ) -> tuple[dict[str, Any] | None, Decline | None]:
     """One payment attempt on an open invoice; returns (charge, decline)."""
-    from .cycle import after_invoice_failed, after_invoice_paid
+    from .cycle import after_invoice_paid
     from .resources.payments import attempt
 
     if inv["amount_due"] == 0:
@@ -121,16 +121,51 @@ def attempt_invoice(
         charge, failure = attempt(
             ctx, pi, pm, at=at, off_session=True, description=pi["description"]
         )
-    if charge is not None and failure is None:
+    _settle(
+        ctx,
+        inv,
+        pi,
+        paid=charge is not None and failure is None,
+        at=at,
+        before=before,
+        automatic=automatic,
+    )
+    return charge, failure
+
+
+def intent_attempted(ctx: Ctx, pi: dict[str, Any], *, paid: bool, at: int) -> None:
+    """The customer paid (or tried to pay) an invoice's payment intent on session, through
+    Stripe.js or the API: the invoice follows as when Stripe charges it."""
+    inv = ctx.acct.get(ctx.acct.priv(pi["id"]).get("invoice"), "invoice")
+    if inv is None or inv["status"] not in ("open", "uncollectible"):
+        return
+    before = snapshot(inv)
+    inv["attempt_count"] += 1
+    inv["attempted"] = True
+    _settle(ctx, inv, pi, paid=paid, at=at, before=before, automatic=False)
+
+
+def _settle(
+    ctx: Ctx,
+    inv: dict[str, Any],
+    pi: dict[str, Any] | None,
+    *,
+    paid: bool,
+    at: int,
+    before: dict[str, Any],
+    automatic: bool,
+) -> None:
+    from .cycle import after_invoice_failed, after_invoice_paid
+
+    if paid:
         mark_paid(ctx, inv, at, previous=changed(before, inv))
         after_invoice_paid(ctx, inv, at)
-        return charge, None
+        return
     after_invoice_failed(ctx, inv, at, automatic=automatic)
     inv_prev = changed(before, inv)
     ctx.emit("invoice.payment_failed", inv, previous=inv_prev, created=at)
     if pi is not None and pi["status"] == "requires_action":
         ctx.emit("invoice.payment_action_required", inv, created=at)
-    return charge, failure
 
 
 def mark_paid(
@@ -176,7 +211,12 @@ def close(ctx: Ctx, inv: dict[str, Any], status: str, at: int) -> None:
         pi = ctx.acct.get(payment["payment"]["payment_intent"])
         if pi and pi["status"] not in ("succeeded", "canceled"):
             pi_before = snapshot(pi)
-            pi.update(status="canceled", canceled_at=at, cancellation_reason="void_invoice")
+            pi.update(
+                status="canceled",
+                canceled_at=at,
+                cancellation_reason="void_invoice",
+                next_action=None,
+            )
             ctx.emit("payment_intent.canceled", pi, previous=changed(pi_before, pi), created=at)
     event = "invoice.voided" if status == "void" else "invoice.marked_uncollectible"
     ctx.emit(event, inv, previous=changed(before, inv), created=at)

@@ -206,7 +206,13 @@ _MESSAGES = {
     "frequently or exceeding its amount limit.",
     "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
-_OWN_CODE = {"expired_card", "incorrect_cvc", "incorrect_number", "processing_error"}
+_OWN_CODE = {
+    "authentication_required",
+    "expired_card",
+    "incorrect_cvc",
+    "incorrect_number",
+    "processing_error",
+}
 _ADVICE = {
     "insufficient_funds": "try_again_later",
     "processing_error": "try_again_later",
@@ -273,7 +279,11 @@ def charge_outcome(
     off_session: bool,
     authenticated: bool = False,
 ) -> Decline | None:
-    """Whether the next charge on ``card`` declines; ``charges_before`` counts earlier ones."""
+    """Whether the next charge on ``card`` declines; ``charges_before`` counts earlier ones.
+
+    ``authenticated``: the cardholder passed 3-D Secure for this charge (or, on session,
+    when the card was set up), which also clears a sandbox card's
+    ``authentication_required`` decline."""
     moment = datetime.fromtimestamp(at, UTC)
     if (exp_year, exp_month) < (moment.year, moment.month):
         return decline("expired_card", card.brand)
@@ -284,6 +294,8 @@ def charge_outcome(
     if card.three_d_secure == "setup" and not off_session and not authenticated:
         return decline("authentication_required", card.brand)
     if card.charge_decline is None:
+        return None
+    if card.charge_decline == "authentication_required" and authenticated:
         return None
     if card.first_charge_succeeds:
         if charges_before == 0:

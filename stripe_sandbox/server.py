@@ -43,6 +43,7 @@ RESOURCE_MODULES = (
     "charges",
     "invoices",
     "payments",
+    "payment_confirm",
     "disputes",
     "events",
     "test_clocks",

@@ -1,13 +1,14 @@
-"""The Stripe.js stand-in: ``/v3/`` serves ``static/stripe.js`` (``static/stripe.css``
-inlined), and ``/v3/authenticate/...`` the 3-D Secure challenge it opens for a setup
-intent in ``requires_action``.
+"""The Stripe.js stand-in: ``/v3/`` serves ``static/stripe.js`` (with ``static/elements.js``
+and ``static/stripe.css`` inlined), and ``/v3/authenticate/...`` the 3-D Secure challenge
+it opens for a setup intent or a payment intent in ``requires_action``.
 
 The challenge page carries the account and intent in its path and is reached only with
 the intent's ``client_secret``. Approve or Fail posts back to the same address; inside
 Stripe.js's modal the answer tells the parent window (``postMessage`` of
 ``{type: "stripe-sandbox:3ds-complete", intent}``), after a ``redirect_to_url`` it sends
-the browser to the intent's ``return_url`` with ``setup_intent``,
-``setup_intent_client_secret`` and ``redirect_status`` as Stripe does.
+the browser to the intent's ``return_url`` with ``setup_intent`` (``payment_intent``),
+``setup_intent_client_secret`` (``payment_intent_client_secret``) and
+``redirect_status`` as Stripe does.
 
 Stripe.js calls the API from the merchant's origin, so the routes it uses answer CORS
 preflight here (``OPTIONS``); ``server.py`` puts ``Access-Control-Allow-Origin: *`` on
@@ -25,7 +26,8 @@ from werkzeug.wrappers import Request, Response
 
 from .api import Ctx, route
 from .errors import StripeError
-from .resources.setup_checks import finish_authentication, redirect_back_url
+from .resources import payment_confirm, setup_checks
+from .resources.setup_checks import redirect_back_url
 from .store import State
 from .wire import Params, decode
 
@@ -56,7 +58,9 @@ def script_file(state: State, request: Request) -> Response:
 
 def _script() -> Response:
     css = (STATIC / "stripe.css").read_text(encoding="utf-8")
+    elements = (STATIC / "elements.js").read_text(encoding="utf-8")
     body = (STATIC / "stripe.js").read_text(encoding="utf-8")
+    body = body.replace("/* __STRIPE_SANDBOX_ELEMENTS__ */", elements, 1)
     body = body.replace("__STRIPE_SANDBOX_CSS__", json.dumps(css), 1)
     response = Response(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
@@ -73,35 +77,46 @@ def _preflight(state: State, request: Request, **_: Any) -> Response:
     return response
 
 
-for _path in ("/v1/setup_intents/<seti_id>", "/v1/setup_intents/<seti_id>/confirm"):
+for _path in (
+    "/v1/setup_intents/<seti_id>",
+    "/v1/setup_intents/<seti_id>/confirm",
+    "/v1/payment_intents/<oid>",
+    "/v1/payment_intents/<oid>/confirm",
+):
     route("OPTIONS", _path, auth="none")(_preflight)
 
 
 # -- the 3-D Secure challenge -----------------------------------------------------------------
 
 
-@route("GET", "/v3/authenticate/<acct_id>/<seti_id>", auth="none")
-def challenge(state: State, request: Request, acct_id: str, seti_id: str) -> Response:
+INVALID = "<p>This authentication link is not valid.</p>"
+
+
+@route("GET", "/v3/authenticate/<acct_id>/<intent_id>", auth="none")
+def challenge(state: State, request: Request, acct_id: str, intent_id: str) -> Response:
     params = _params(request.query_string.decode())
     with state.lock:
-        si, card = _find(state, acct_id, seti_id, params.get("client_secret"))
-        if si is None:
-            return _page(
-                "Authentication link not valid",
-                "<p>This authentication link is not valid.</p>",
-                status=404,
+        intent, card = _find(state, acct_id, intent_id, params.get("client_secret"))
+        if intent is None:
+            return _page("Authentication link not valid", INVALID, status=404)
+        if intent["status"] != "requires_action":
+            return _done(
+                intent, redirect=params.get("redirect") == "1", state=state, acct_id=acct_id
             )
-        if si["status"] != "requires_action":
-            return _done(si, redirect=params.get("redirect") == "1", state=state, acct_id=acct_id)
-        merchant = _merchant(state, acct_id)
+        merchant = html.escape(_merchant(state, acct_id))
+        if intent["object"] == "payment_intent":
+            amount = f"{intent['currency'].upper()} {intent['amount'] / 100:.2f}"
+            lead = f"{merchant} asks you to authorize a payment of {amount}."
+        else:
+            lead = f"{merchant} asks to save your card for future payments."
     form = f"""
-<p class="lead">{html.escape(merchant)} asks to save your card for future payments.</p>
+<p class="lead">{lead}</p>
 <div class="card"><span class="brand">{html.escape(card[0].upper())}</span>
   <span>&bull;&bull;&bull;&bull; {html.escape(card[1])}</span></div>
 <p class="hint">This is the sandbox's stand-in for your bank's 3-D Secure check.
 Approve to authenticate the card, or Fail to decline the authentication.</p>
 <form method="post">
-  <input type="hidden" name="client_secret" value="{html.escape(si["client_secret"])}">
+  <input type="hidden" name="client_secret" value="{html.escape(intent["client_secret"])}">
   <input type="hidden" name="redirect" value="{html.escape(params.get("redirect", ""))}">
   <button class="primary" type="submit" name="result" value="approve">Approve</button>
   <button class="secondary" type="submit" name="result" value="fail">Fail</button>
@@ -109,23 +124,20 @@ Approve to authenticate the card, or Fail to decline the authentication.</p>
     return _page("Authenticate your card", form)
 
 
-@route("POST", "/v3/authenticate/<acct_id>/<seti_id>", auth="none")
-def challenge_answer(state: State, request: Request, acct_id: str, seti_id: str) -> Response:
+@route("POST", "/v3/authenticate/<acct_id>/<intent_id>", auth="none")
+def challenge_answer(state: State, request: Request, acct_id: str, intent_id: str) -> Response:
     params = _params(request.get_data(as_text=True))
     result = params.get("result")
     with state.lock:
-        si, _ = _find(state, acct_id, seti_id, params.get("client_secret"))
-        if si is None or result not in ("approve", "fail"):
-            return _page(
-                "Authentication link not valid",
-                "<p>This authentication link is not valid.</p>",
-                status=404,
-            )
+        intent, _ = _find(state, acct_id, intent_id, params.get("client_secret"))
+        if intent is None or result not in ("approve", "fail"):
+            return _page("Authentication link not valid", INVALID, status=404)
         acct = state.accounts[acct_id]
         ctx = Ctx(state, acct, Params({}), base_url=request.host_url, request=request)
-        finish_authentication(ctx, si, approved=result == "approve")
+        module = payment_confirm if intent["object"] == "payment_intent" else setup_checks
+        module.finish_authentication(ctx, intent, approved=result == "approve")
         state.dirty = True
-        return _done(si, redirect=params.get("redirect") == "1", state=state, acct_id=acct_id)
+        return _done(intent, redirect=params.get("redirect") == "1", state=state, acct_id=acct_id)
 
 
 def _params(raw: str) -> dict[str, str]:
@@ -137,15 +149,16 @@ def _params(raw: str) -> dict[str, str]:
 
 
 def _find(
-    state: State, acct_id: str, seti_id: str, secret: str | None
+    state: State, acct_id: str, intent_id: str, secret: str | None
 ) -> tuple[dict[str, Any] | None, tuple[str, str]]:
     acct = state.accounts.get(acct_id)
-    si = acct.get(seti_id, "setup_intent") if acct else None
-    if acct is None or si is None or not secret or secret != si["client_secret"]:
+    kind = "payment_intent" if intent_id.startswith("pi_") else "setup_intent"
+    intent = acct.get(intent_id, kind) if acct else None
+    if acct is None or intent is None or not secret or secret != intent["client_secret"]:
         return None, ("", "")
-    pm = acct.get(si["payment_method"], "payment_method") or {}
+    pm = acct.get(intent["payment_method"], "payment_method") or {}
     card = pm.get("card") or {}
-    return si, (card.get("brand", "card"), card.get("last4", "????"))
+    return intent, (card.get("brand", "card"), card.get("last4", "????"))
 
 
 def _merchant(state: State, acct_id: str) -> str:
@@ -154,15 +167,15 @@ def _merchant(state: State, acct_id: str) -> str:
     return name or "The merchant"
 
 
-def _done(si: dict[str, Any], *, redirect: bool, state: State, acct_id: str) -> Response:
-    ok = si["status"] == "succeeded"
-    return_url = state.accounts[acct_id].priv(si["id"]).get("return_url")
+def _done(intent: dict[str, Any], *, redirect: bool, state: State, acct_id: str) -> Response:
+    ok = intent["status"] == "succeeded"
+    return_url = state.accounts[acct_id].priv(intent["id"]).get("return_url")
     if redirect and return_url:
-        target = redirect_back_url(si, return_url, "succeeded" if ok else "failed")
+        target = redirect_back_url(intent, return_url, "succeeded" if ok else "failed")
         response = Response(status=303)
         response.headers["Location"] = target
         return response
-    message = json.dumps({"type": MESSAGE_TYPE, "intent": si["id"], "status": si["status"]})
+    message = json.dumps({"type": MESSAGE_TYPE, "intent": intent["id"], "status": intent["status"]})
     text = "Authentication complete." if ok else "Authentication failed."
     body = f"""<p class="lead">{text}</p><p class="hint">You can close this window.</p>
 <script>

@@ -1,6 +1,8 @@
-"""Payment intents and charges: ``/v1/payment_intents``, ``/v1/charges``.
+"""Payment intents: ``/v1/payment_intents``.
 
 :func:`attempt` is the one place a card is charged; invoices pay through it too.
+Confirming, retrieving (Stripe.js reaches both with a publishable key) and 3-D Secure
+are in ``payment_confirm.py``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from typing import Any
 
 from .. import cards
 from ..api import LIST_PARAMS, Ctx, route
-from ..errors import CardError, InvalidRequest, StateConflict
+from ..errors import CardError, StateConflict
 from ..events import changed
 from ..render import paginate
 from ..store import new_id, snapshot
 from .charges import build_charge
 from .payment_methods import card_error, card_of, resolve
+from .setup_checks import challenge_action
 
 
 def new_intent(
@@ -85,6 +88,22 @@ def new_intent(
     return pi
 
 
+def outcome_for(
+    ctx: Ctx, pm: dict[str, Any], *, at: int, off_session: bool, authenticated: bool = False
+) -> cards.Decline | None:
+    """How the next charge on ``pm`` would end (nothing is recorded)."""
+    private = ctx.acct.priv(pm["id"])
+    return cards.charge_outcome(
+        card_of(ctx.acct, pm),
+        private.get("charges", 0),
+        exp_month=pm["card"]["exp_month"],
+        exp_year=pm["card"]["exp_year"],
+        at=at,
+        off_session=off_session,
+        authenticated=authenticated or (bool(private.get("authenticated")) and not off_session),
+    )
+
+
 def attempt(
     ctx: Ctx,
     pi: dict[str, Any],
@@ -93,22 +112,21 @@ def attempt(
     at: int,
     off_session: bool,
     description: str | None = None,
+    three_d_secure: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], cards.Decline | None]:
-    """Charge ``pm`` for ``pi`` at time ``at``; record the charge and emit Stripe's events."""
+    """Charge ``pm`` for ``pi`` at time ``at``; record the charge and emit Stripe's events.
+
+    ``three_d_secure``: the cardholder just passed the challenge for this payment."""
     before = snapshot(pi)
     card = card_of(ctx.acct, pm)
     private = ctx.acct.priv(pm["id"])
-    failure = cards.charge_outcome(
-        card,
-        private.get("charges", 0),
-        exp_month=pm["card"]["exp_month"],
-        exp_year=pm["card"]["exp_year"],
-        at=at,
-        off_session=off_session,
-        authenticated=bool(private.get("authenticated")) and not off_session,
+    failure = outcome_for(
+        ctx, pm, at=at, off_session=off_session, authenticated=three_d_secure is not None
     )
     private["charges"] = private.get("charges", 0) + 1
     charge = build_charge(ctx, pi, pm, at, failure, description)
+    if three_d_secure is not None:
+        charge["payment_method_details"]["card"]["three_d_secure"] = three_d_secure
     pi["payment_method"] = pm["id"]
     pi["latest_charge"] = charge["id"]
     if failure is None:
@@ -140,21 +158,13 @@ def attempt(
     }
     pi["last_payment_error"] = error
     if failure.decline_code == "authentication_required":
+        # As on Stripe: the customer can come back on session and authenticate
+        # (Stripe.js confirmCardPayment / handleNextAction with the client secret).
         pi["status"] = "requires_action"
-        # The customer authenticates on the invoice's hosted page (the sandbox's
-        # Stripe.js stand-in handles setup intents only).
-        invoice_id = ctx.acct.priv(pi["id"]).get("invoice")
-        pi["next_action"] = {
-            "type": "use_stripe_sdk",
-            "use_stripe_sdk": {
-                "type": "three_d_secure_redirect",
-                "stripe_js": f"{ctx.base_url}/invoice/{ctx.acct.id}/{invoice_id}"
-                if invoice_id
-                else None,
-            },
-        }
+        pi["next_action"] = challenge_action(ctx, pi, sdk=True)
     else:
         pi["status"] = "requires_payment_method"
+        pi["next_action"] = None
     ctx.emit("charge.failed", charge, created=at)
     ctx.emit("payment_intent.payment_failed", pi, previous=changed(before, pi), created=at)
     if pi["status"] == "requires_action":
@@ -188,6 +198,7 @@ def decline_error(failure: cards.Decline, pi: dict[str, Any], charge: dict[str, 
         "confirm",
         "off_session",
         "payment_method_types",
+        "return_url",
         "setup_future_usage",
     ),
 )
@@ -213,54 +224,10 @@ def create(ctx: Ctx) -> dict[str, Any]:
         pi["payment_method"] = resolve(ctx, pm_id)["id"]
         pi["status"] = "requires_confirmation"
     if p.bool("confirm", False):
-        return _confirm(ctx, pi)
+        from .payment_confirm import confirm_intent
+
+        return confirm_intent(ctx, pi)
     return pi
-
-
-def _confirm(ctx: Ctx, pi: dict[str, Any]) -> dict[str, Any]:
-    if pi["status"] in ("succeeded", "canceled"):
-        raise StateConflict(
-            f"This PaymentIntent's status is {pi['status']}; it cannot be confirmed.",
-            code="payment_intent_unexpected_state",
-        )
-    pm_id = ctx.params.str("payment_method") or pi["payment_method"]
-    if not pm_id:
-        raise InvalidRequest(
-            "You cannot confirm this PaymentIntent because it's missing a payment method.",
-            code="payment_intent_unexpected_state",
-            param="payment_method",
-        )
-    pm = resolve(ctx, pm_id)
-    if pm["customer"] and pi["customer"] and pm["customer"] != pi["customer"]:
-        raise InvalidRequest(
-            "The provided PaymentMethod belongs to another customer.", param="payment_method"
-        )
-    at = ctx.now_for_customer(pi["customer"])
-    charge, failure = attempt(
-        ctx,
-        pi,
-        pm,
-        at=at,
-        off_session=bool(ctx.params.bool("off_session", False)),
-        description=pi["description"],
-    )
-    if failure is not None:
-        raise decline_error(failure, pi, charge)
-    return pi
-
-
-@route(
-    "POST",
-    "/v1/payment_intents/<oid>/confirm",
-    params=("payment_method", "off_session", "return_url"),
-)
-def confirm(ctx: Ctx, oid: str) -> dict[str, Any]:
-    return _confirm(ctx, ctx.load("payment_intent", oid, label="payment_intent"))
-
-
-@route("GET", "/v1/payment_intents/<oid>")
-def retrieve(ctx: Ctx, oid: str) -> dict[str, Any]:
-    return ctx.load("payment_intent", oid, label="payment_intent")
 
 
 @route("POST", "/v1/payment_intents/<oid>", params=("description", "metadata"))
@@ -283,6 +250,7 @@ def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
     before = snapshot(pi)
     pi.update(
         status="canceled",
+        next_action=None,
         canceled_at=ctx.now_for_customer(pi["customer"]),
         cancellation_reason=ctx.params.str("cancellation_reason", "requested_by_customer"),
     )

@@ -34,20 +34,43 @@ def challenge_url(base_url: str, acct_id: str, si: dict[str, Any], *, redirect: 
     return f"{base_url}/v3/authenticate/{acct_id}/{si['id']}?{urlencode(query)}"
 
 
-def redirect_back_url(si: dict[str, Any], return_url: str, status: str) -> str:
+def redirect_back_url(intent: dict[str, Any], return_url: str, status: str) -> str:
     """``return_url`` with the parameters Stripe appends after a redirect."""
+    kind = intent["object"]  # setup_intent or payment_intent
     sep = "&" if "?" in return_url else "?"
     return (
         return_url
         + sep
         + urlencode(
             {
-                "setup_intent": si["id"],
-                "setup_intent_client_secret": si["client_secret"],
+                kind: intent["id"],
+                f"{kind}_client_secret": intent["client_secret"],
                 "redirect_status": status,
             }
         )
     )
+
+
+def challenge_action(ctx: Ctx, intent: dict[str, Any], *, sdk: bool) -> dict[str, Any]:
+    """The ``next_action`` of an intent waiting for 3-D Secure: handled inside Stripe.js
+    (``use_stripe_sdk``) or by sending the browser away and back (``redirect_to_url``)."""
+    return_url = ctx.acct.priv(intent["id"]).get("return_url")
+    if sdk or not return_url:
+        return {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {
+                "type": "three_d_secure_redirect",
+                "source": new_id("src"),
+                "stripe_js": challenge_url(ctx.base_url, ctx.acct.id, intent, redirect=False),
+            },
+        }
+    return {
+        "type": "redirect_to_url",
+        "redirect_to_url": {
+            "return_url": return_url,
+            "url": challenge_url(ctx.base_url, ctx.acct.id, intent, redirect=True),
+        },
+    }
 
 
 def unexpected_state(si: dict[str, Any], action: str) -> InvalidRequest:
@@ -103,7 +126,7 @@ def _attempt(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any], status: str) -> d
     return ctx.acct.put(attempt)
 
 
-def _three_d_secure(result: str) -> dict[str, Any]:
+def three_d_secure_details(result: str) -> dict[str, Any]:
     return {
         "authentication_flow": "challenge",
         "electronic_commerce_indicator": None,
@@ -114,7 +137,7 @@ def _three_d_secure(result: str) -> dict[str, Any]:
     }
 
 
-def _card_for_data(ctx: Ctx) -> dict[str, Any] | None:
+def card_for_data(ctx: Ctx) -> dict[str, Any] | None:
     """A payment method from ``payment_method_data`` (what Stripe.js sends)."""
     data = ctx.params.dict("payment_method_data")
     if data is None:
@@ -208,7 +231,7 @@ def confirm_intent(ctx: Ctx, si: dict[str, Any]) -> dict[str, Any]:
     p = ctx.params
     if si["status"] not in OPEN:
         raise unexpected_state(si, "confirm")
-    pm = _card_for_data(ctx)
+    pm = card_for_data(ctx)
     if pm is None and p.str("payment_method"):
         pm = resolve(ctx, p.str("payment_method") or "")
     if pm is None and si["payment_method"]:
@@ -253,24 +276,7 @@ def confirm_intent(ctx: Ctx, si: dict[str, Any]) -> dict[str, Any]:
             setup_intent=snapshot(si),
         )
     if card_of(ctx.acct, pm).three_d_secure:
-        sdk = p.bool("use_stripe_sdk", False) or not ctx.acct.priv(si["id"]).get("return_url")
-        if sdk:
-            si["next_action"] = {
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {
-                    "type": "three_d_secure_redirect",
-                    "source": new_id("src"),
-                    "stripe_js": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=False),
-                },
-            }
-        else:
-            si["next_action"] = {
-                "type": "redirect_to_url",
-                "redirect_to_url": {
-                    "return_url": ctx.acct.priv(si["id"])["return_url"],
-                    "url": challenge_url(ctx.base_url, ctx.acct.id, si, redirect=True),
-                },
-            }
+        si["next_action"] = challenge_action(ctx, si, sdk=bool(p.bool("use_stripe_sdk", False)))
         si["status"] = "requires_action"
         ctx.emit("setup_intent.requires_action", si, previous=changed(before, si))
         return si
@@ -286,7 +292,7 @@ def finish_authentication(ctx: Ctx, si: dict[str, Any], approved: bool) -> dict[
     attempt = ctx.load("setup_attempt", si["latest_attempt"])
     before = snapshot(si)
     details = attempt["payment_method_details"]["card"]
-    details["three_d_secure"] = _three_d_secure("authenticated" if approved else "failed")
+    details["three_d_secure"] = three_d_secure_details("authenticated" if approved else "failed")
     if approved:
         try:
             _succeed(ctx, si, attempt, pm, before)

@@ -4,8 +4,6 @@ setup attempts, and connected-account isolation."""
 
 from __future__ import annotations
 
-import html
-import re
 import secrets
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 import requests
 import stripe
 
-from .conftest import make_client
+from .intents import answer_challenge, publishable
 
 #: The top-level keys of Stripe's objects (fixtures3.json ``resources.setup_intent`` and
 #: ``resources.setup_attempt``).
@@ -63,23 +61,9 @@ SETUP_ATTEMPT_KEYS = {
 }
 
 
-def publishable(sandbox_url: str, api_key: str) -> stripe.StripeClient:
-    return make_client(sandbox_url, "pk_test_" + api_key[len("sk_test_") :])
-
-
 def event_types(client: stripe.StripeClient, **options: Any) -> list[str]:
     events = client.v1.events.list(params={"limit": 100}, options=options or None)
     return [e.type for e in reversed(events.data)]
-
-
-def answer_challenge(url: str, result: str) -> requests.Response:
-    """What the customer does on the 3-D Secure page: press Approve or Fail."""
-    page = requests.get(url, timeout=10)
-    assert page.status_code == 200, page.text
-    assert ">Approve</button>" in page.text and ">Fail</button>" in page.text
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
-    form = {k: html.unescape(v) for k, v in fields.items()} | {"result": result}
-    return requests.post(url.split("?")[0], data=form, timeout=10, allow_redirects=False)
 
 
 def test_good_card_succeeds_and_attaches(client: stripe.StripeClient) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import stripe
 
+from .intents import answer_challenge
+
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/stripe/fixtures3.json"
 DAY = 86400
 T0 = 1_790_000_000
@@ -291,21 +293,40 @@ def make_invoice_payment(client: stripe.StripeClient) -> list[Found]:
     ]
 
 
+def _intent_awaiting_3ds(client: stripe.StripeClient) -> Any:
+    return client.v1.payment_intents.create(
+        params={
+            "amount": 1200,
+            "currency": "usd",
+            "payment_method": "pm_card_authenticationRequired",
+            "confirm": True,
+        }
+    )
+
+
 def make_payment_intent(client: stripe.StripeClient) -> list[Found]:
     paid = _paid_intent(client)
     pending = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd"})
+    waiting = _intent_awaiting_3ds(client)
+    answer_challenge(waiting.next_action.use_stripe_sdk.stripe_js, "fail")
     return [
         found("confirmed", paid),
         found("unconfirmed", pending),
         found("retrieved", client.v1.payment_intents.retrieve(paid.id)),
+        found("awaiting 3-D Secure", waiting),
+        found("3-D Secure failed", client.v1.payment_intents.retrieve(waiting.id)),
     ]
 
 
 def make_charge(client: stripe.StripeClient) -> list[Found]:
     paid = _paid_intent(client)
+    waiting = _intent_awaiting_3ds(client)
+    answer_challenge(waiting.next_action.use_stripe_sdk.stripe_js, "approve")
+    authenticated = client.v1.payment_intents.retrieve(waiting.id)
     return [
         found("retrieved", client.v1.charges.retrieve(paid.latest_charge)),
         found("listed", client.v1.charges.list(params={"payment_intent": paid.id}).data[0]),
+        found("after 3-D Secure", client.v1.charges.retrieve(authenticated.latest_charge)),
     ]
 
 

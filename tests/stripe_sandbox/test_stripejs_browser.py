@@ -4,21 +4,17 @@ card and the page confirms the setup intent, with the 3-D Secure challenge when 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import stripe
 
-from ..conftest import service_unavailable
+from .conftest import serve_html
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = "/tmp"
 
 MERCHANT_PAGE = """<!doctype html>
@@ -62,49 +58,9 @@ document.getElementById("setup").addEventListener("submit", async (event) => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        service_unavailable(f"chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def merchant(sandbox_url: str) -> Iterator[str]:
-    """The merchant's site: another origin than the sandbox, as in production."""
-    body = (MERCHANT_PAGE % {"sandbox": sandbox_url}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/checkout"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 520, "height": 640})
-    tab = context.new_page()
-    yield tab
-    context.close()
+    with serve_html(MERCHANT_PAGE % {"sandbox": sandbox_url}) as url:
+        yield url
 
 
 def open_checkout(page: Any, merchant: str, api_key: str, si: Any, **extra: str) -> None:
