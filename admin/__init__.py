@@ -16,14 +16,15 @@ from flask_admin.theme import Bootstrap4Theme
 from app.accounts.models import User, Workspace
 from app.audit.models import AuditEntry
 from app.extensions import db
-from app.outbox.models import OutboxMessage
+from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.stripe.models import StripeConnection, StripeEvent
 
 from .access import StaffIndexView
 from .connections import StripeConnectionView
 from .events import StripeEventView
-from .records import AuditLogView, OutboxView
+from .mail import OutboxView, SendDomainView, SuppressionView
+from .records import AuditLogView
 from .recovery import CampaignView, ChargeAttemptView, StepView
 from .users import UserView
 from .workspaces import WorkspaceView
@@ -77,7 +78,21 @@ def init_app(app: Flask) -> Admin:
                 category="Recovery",
             )
         )
-    admin.add_view(OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox"))
+    for view, model, name, endpoint in (
+        (OutboxView, OutboxMessage, "Outbox", "outbox"),
+        (SuppressionView, Suppression, "Suppressions", "email_suppressions"),
+        (SendDomainView, SendDomain, "Send domains", "send_domains"),
+    ):
+        admin.add_view(
+            view(
+                model,
+                db,
+                name=name,
+                endpoint=endpoint,
+                url=endpoint.replace("_", "-"),
+                category="Mail",
+            )
+        )
     admin.add_view(
         AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log", url="audit-log")
     )

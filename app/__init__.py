@@ -92,11 +92,13 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api.embed import bp as api_bp
     from .dashboard.views import bp as dashboard_bp
+    from .outbox.views import bp as outbox_bp
     from .stripe.views import bp as stripe_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(outbox_bp)
     app.register_blueprint(stripe_bp)
 
 

@@ -32,7 +32,10 @@ NAV = [
 SETTINGS_NAV = [
     ("dashboard.workspace_settings", "Workspace"),
     ("dashboard.retry_policy", "Retry policy"),
+    ("dashboard.email_settings", "Emails"),
+    ("dashboard.send_domain_settings", "Send domain"),
     ("dashboard.stripe_settings", "Stripe"),
+    ("dashboard.embed_settings", "Embed"),
     ("dashboard.team", "Team"),
 ]
 

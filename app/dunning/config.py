@@ -42,11 +42,29 @@ def save(
     """Store the settings, or raise :class:`InvalidDunningSettings` listing every problem
     (nothing changes then). Copy is kept for every sequence's touches, so switching the
     sequence back finds it again."""
+    errors, clean = check(sequence=sequence, copy=copy, pause_days=pause_days)
+    if errors:
+        raise InvalidDunningSettings(errors)
+    row = settings_for(session, workspace_id)
+    row.sequence = sequence
+    row.from_name = (from_name or "").strip() or None
+    row.reply_to = (reply_to or "").strip().lower() or None
+    row.copy = clean
+    row.pause_days = pause_days
+    session.flush()
+    return row
+
+
+def check(
+    *, sequence: str, copy: Mapping[str, Mapping[str, str]], pause_days: int | None
+) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Every problem with the settings, and the copy cleaned of empty touches."""
     errors = []
     if sequence not in SEQUENCES:
         errors.append(f"choose one of the sequences: {', '.join(SEQUENCES)}")
     if pause_days is not None and pause_days not in PAUSE_DAYS:
-        errors.append(f"a pause lasts {', '.join(map(str, PAUSE_DAYS))} days")
+        *first, last = map(str, PAUSE_DAYS)
+        errors.append(f"a pause lasts {', '.join(first)} or {last} days")
     if pause_days is not None and sequence != "extended":
         errors.append("pause instead of cancel is part of the extended sequence")
     known = {key for name in SEQUENCES for key in touch_keys(name)}
@@ -60,13 +78,4 @@ def save(
         errors += [f"{key}: {e}" for e in copy_errors(subject, message)]
         if subject or message:
             clean[key] = {"subject": subject, "message": message}
-    if errors:
-        raise InvalidDunningSettings(errors)
-    row = settings_for(session, workspace_id)
-    row.sequence = sequence
-    row.from_name = (from_name or "").strip() or None
-    row.reply_to = (reply_to or "").strip().lower() or None
-    row.copy = clean
-    row.pause_days = pause_days
-    session.flush()
-    return row
+    return errors, clean

@@ -1,0 +1,97 @@
+"""Bounce and complaint notices from the mail providers, which add to the workspace's
+suppression list: Amazon SES through SNS, and Resend's (Svix-signed) webhooks."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from emails import notices
+
+from ..extensions import csrf, db
+from . import services
+from .models import OutboxMessage
+
+log = logging.getLogger("backstop.outbox")
+bp = Blueprint("mail_webhooks", __name__)
+MAX_BODY = 256 * 1024
+
+
+def _body() -> bytes | None:
+    if (request.content_length or 0) > MAX_BODY:
+        return None
+    body = request.get_data(cache=False)
+    return body if len(body) <= MAX_BODY else None
+
+
+def apply(found: list[notices.Notice], transport: str) -> int:
+    """Suppress each address in the workspace whose message bounced or drew a complaint."""
+    done = 0
+    for notice in found:
+        if notice.kind == "bounce" and not notice.permanent:
+            continue  # a full mailbox today is not a dead address
+        message = None
+        if notice.provider_message_id:
+            message = db.session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.provider_id == notice.provider_message_id,
+                )
+            ).scalar_one_or_none()
+        if message is None or message.workspace_id is None:
+            continue
+        for address in notice.addresses:
+            services.suppress(
+                db.session,
+                message.workspace_id,
+                address,
+                "bounced" if notice.kind == "bounce" else "complained",
+                source=transport,
+                detail=notice.detail,
+                message_id=message.id,
+            )
+            done += 1
+    db.session.commit()
+    return done
+
+
+@bp.post("/webhooks/ses")
+@csrf.exempt
+def ses_notice():
+    body = _body()
+    if body is None:
+        return jsonify(error="body too large"), 413
+    fetch = current_app.extensions.get("backstop.sns_cert_fetcher", notices.default_cert_fetcher)
+    try:
+        envelope = notices.parse_sns(body, fetch)
+    except notices.NoticeRejected as exc:
+        return jsonify(error=str(exc)), 400
+    except requests.RequestException:  # SNS's certificate could not be fetched: retry later
+        return jsonify(error="could not fetch the SNS signing certificate"), 503
+    if envelope.type == "SubscriptionConfirmation":
+        # Confirming means visiting SubscribeURL; on-call does it once per topic (docs).
+        log.warning(
+            "email.sns_subscription topic=%s url=%s", envelope.topic_arn, envelope.subscribe_url
+        )
+        return jsonify(received=True, confirm=envelope.subscribe_url), 200
+    return jsonify(received=True, suppressed=apply(list(envelope.notices), "ses")), 200
+
+
+@bp.post("/webhooks/resend")
+@csrf.exempt
+def resend_notice():
+    body = _body()
+    if body is None:
+        return jsonify(error="body too large"), 413
+    secret = current_app.config["BACKSTOP"].resend_webhook_secret
+    if not secret:
+        return jsonify(error="the Resend webhook secret is not configured"), 503
+    try:
+        notices.verify_resend(body, request.headers, secret, now=int(time.time()))
+        found = notices.parse_resend(body)
+    except notices.NoticeRejected as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(received=True, suppressed=apply(found, "resend")), 200

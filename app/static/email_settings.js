@@ -1,0 +1,89 @@
+/* Settings → Emails: show the touches of the chosen sequence and keep a live preview of
+ * the touch being edited, rendered by the server on sample data. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("email-config").textContent);
+  var form = document.getElementById("email-form");
+  var touchSelect = document.getElementById("preview-touch");
+  var variant = document.getElementById("preview-variant");
+  var frame = document.getElementById("preview-frame");
+  var subject = document.getElementById("preview-subject");
+  var pauseRow = document.getElementById("pause-row");
+  var timer = null, seq = 0;
+
+  function sequence() {
+    var checked = form.querySelector('input[name="sequence"]:checked');
+    return checked ? checked.value : "standard";
+  }
+
+  function touches() {
+    var checked = form.querySelector('input[name="sequence"]:checked');
+    return checked ? checked.dataset.touches.split(",") : [];
+  }
+
+  function field(key, part) { return document.getElementById("copy-" + key + "-" + part); }
+
+  function layout() {
+    var keys = touches(), name = sequence(), current = touchSelect.value;
+    form.querySelectorAll("fieldset.touch").forEach(function (set) {
+      var key = set.dataset.touch, on = keys.indexOf(key) >= 0;
+      set.hidden = !on;
+      var defaults = cfg.defaults[name + ":" + key];
+      if (on && defaults) {
+        field(key, "subject").placeholder = defaults.subject;
+        field(key, "message").placeholder = defaults.message;
+      }
+    });
+    touchSelect.innerHTML = "";
+    keys.forEach(function (key) {
+      var option = document.createElement("option");
+      option.value = key;
+      option.textContent = key + " · day " + key.slice(1);
+      touchSelect.appendChild(option);
+    });
+    touchSelect.value = keys.indexOf(current) >= 0 ? current : keys[0];
+    pauseRow.hidden = name !== "extended";
+  }
+
+  function refresh() {
+    var key = touchSelect.value, mine = ++seq;
+    if (!key) return;
+    fetch(cfg.preview, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": cfg.csrf},
+      body: JSON.stringify({
+        sequence: sequence(), touch: key, variant: variant.value,
+        subject: field(key, "subject").value, message: field(key, "message").value,
+        pause_days: document.getElementById("pause_days").value
+      })
+    }).then(function (r) { return r.json(); }).then(function (res) {
+      if (mine !== seq) return;  // an older answer arriving late
+      if (res.error) { subject.textContent = res.error; return; }
+      subject.textContent = res.subject;
+      frame.srcdoc = res.html;
+    });
+  }
+
+  function soon() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  }
+
+  form.addEventListener("change", function (ev) {
+    if (ev.target.name === "sequence") layout();
+    soon();
+  });
+  form.addEventListener("input", soon);
+  form.addEventListener("focusin", function (ev) {
+    var set = ev.target.closest("fieldset.touch");
+    if (set && touchSelect.value !== set.dataset.touch) {
+      touchSelect.value = set.dataset.touch;
+      refresh();
+    }
+  });
+  touchSelect.addEventListener("change", refresh);
+  variant.addEventListener("change", refresh);
+  layout();
+  refresh();
+})();
