@@ -44,7 +44,7 @@ def policy(*, framable: bool) -> str:
             "form-action 'self'",
             "base-uri 'none'",
             # The payment wall opens in the merchant's page; the card page never does.
-            f"frame-ancestors {'*' if framable else 'none'}",
+            "frame-ancestors " + ("*" if framable else "'none'"),
         ]
     )
 

@@ -61,6 +61,7 @@ def _page(token: str, *, wall: bool):
         "dismissible": wall and link.is_dismissible,
         "amount": card_update.amount_due(db.session, link),
         "can_resend": bool(link.email),
+        "settled": link.outcome in ("paid", "already_paid"),
         "pause_days": None,
         "config": {"modal": modal, "complete": url_for("hosted.complete", token=token)},
     }

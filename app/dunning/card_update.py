@@ -125,6 +125,8 @@ def complete(
     if invoice.status == "paid":
         if campaign is not None:
             _settle_paid(session, connection, campaign, invoice, now)
+        if setup_intent_id is None:  # the bank just confirmed the payment our page made
+            return _used(session, link, PAID, "Thank you! Your payment went through.", now)
         return _used(session, link, ALREADY_PAID, "Your payment has already gone through.", now)
     if invoice.status != "open":
         return _used(session, link, UPDATED, "Your new card is saved; nothing is due now.", now)

@@ -90,6 +90,7 @@ class Merchant:
         self.now = to
 
     def quiet(self, stack: Any) -> bool:
+        from app.outbox.models import OutboxMessage
         from app.recovery.models import Step
         from app.stripe.models import StripeEvent
 
@@ -109,7 +110,10 @@ class Merchant:
                 | ((Step.status == "pending") & (Step.due_at <= self.now))
             )
         ).scalar_one()
-        return waiting == 0 and busy == 0
+        mailing = self.db.session.execute(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "queued")
+        ).scalar_one()
+        return waiting == 0 and busy == 0 and mailing == 0
 
     def settle(self, stack: Any) -> None:
         for _ in range(2):  # our retries emit events of their own

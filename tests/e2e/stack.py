@@ -318,6 +318,7 @@ def running_stack(
             STRIPE_CONNECT_BASE=sandbox_url,
             STRIPE_SECRET_KEY=platform_key,
             STRIPE_CLIENT_ID="ca_" + platform_key.removeprefix("sk_test_"),
+            STRIPE_PUBLISHABLE_KEY="pk_test_" + platform_key.removeprefix("sk_test_"),
             STRIPE_WEBHOOK_SECRET=endpoint["secret"],
             BACKSTOP_BASE_URL=web_url,
             **settings,
