@@ -31,17 +31,35 @@ def plan_for(session: Session, campaign: Campaign, *, now: dt.datetime) -> list[
             )
         ).scalars()
     )
-    written = []
-    for touch in plan_touches(
+    touches = plan_touches(
         settings.sequence,
         campaign.opened_at,
         campaign.customer_tz,
         window_ends_at=campaign.window_ends_at,
-    ):
-        if touch.key in had or touch.at < now - LATE_GRACE:
-            continue
-        step = add_step(session, campaign, EMAIL, max(touch.at, now), touch.reason)
-        step.touch = touch.key
-        written.append(step)
+    )
+    missed = [t for t in touches if t.key not in had and t.at < now - LATE_GRACE]
+    due = [t for t in touches if t.key not in had and t.at >= now - LATE_GRACE]
+    written = []
+    if missed and not had:
+        # A failure we learn of late (a new connection's backfill): the customer still
+        # hears from us now, once, with the latest touch they missed, never a burst.
+        late = missed[-1]
+        written.append(
+            _write(
+                session,
+                campaign,
+                late.key,
+                now,
+                f"{late.reason}; sent late: the failure was seen only now",
+            )
+        )
+    for touch in due:
+        written.append(_write(session, campaign, touch.key, max(touch.at, now), touch.reason))
     session.flush()
     return written
+
+
+def _write(session: Session, campaign: Campaign, key: str, at: dt.datetime, reason: str) -> Step:
+    step = add_step(session, campaign, EMAIL, at, reason)
+    step.touch = key
+    return step

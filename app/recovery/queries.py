@@ -60,12 +60,13 @@ class Entry:
 
     at: dt.datetime
     kind: str
-    """retry | window_end | stripe_attempt | closed"""
+    """retry | email | window_end | stripe_attempt | closed"""
     status: str
     outcome: str | None = None
     outcome_detail: str | None = None
     reason: str | None = None
     is_automatic: bool = True
+    touch: str | None = None
 
     @property
     def is_planned(self) -> bool:
@@ -180,6 +181,7 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
             outcome_detail=step.outcome_detail,
             reason=step.reason,
             is_automatic=step.is_automatic,
+            touch=step.touch,
         )
         for step in session.execute(
             select(Step).where(

@@ -218,3 +218,19 @@ def test_the_short_sequence_and_the_extended_pause(shop) -> None:
     assert paused is not None and paused.behavior == "keep_as_draft"
     campaign = db.session.get(Campaign, campaign.id)
     assert campaign is not None
+
+
+def test_a_failure_seen_late_gets_one_touch_now_not_a_burst(shop) -> None:
+    from app.dunning import planning
+
+    sub = shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    for step in shop.steps(campaign, "email"):
+        db.session.delete(step)
+    db.session.commit()
+    later = campaign.opened_at + dt.timedelta(days=5)  # d0 and d3 are long past
+    written = planning.plan_for(db.session, shop.campaign(sub.id), now=later)
+    assert [(s.touch, s.due_at) for s in written][:1] == [("d3", later)]
+    assert [s.touch for s in written] == ["d3", "d7", "d14"]
+    assert "sent late" in written[0].reason
