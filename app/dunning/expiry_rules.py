@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NOTICE_DAYS = (30, 15, 7)
 SEND_TIME = dt.time(10, 0)
+#: The scan runs daily: it plans only what falls due before it has run a few more times.
+HORIZON = dt.timedelta(days=7)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -37,16 +39,18 @@ def notice_at(exp_month: int, exp_year: int, days_before: int, tz: str) -> dt.da
 
 
 def plan_notices(
-    exp_month: int, exp_year: int, tz: str, *, now: dt.datetime
+    exp_month: int, exp_year: int, tz: str, *, now: dt.datetime, horizon: dt.timedelta = HORIZON
 ) -> list[tuple[int, dt.datetime]]:
-    """(days_before, due_at) of the notices still to send for this card: every future
-    one, plus the latest one already due (sent now), none once the card has expired."""
+    """(days_before, due_at) of the notices to plan for this card now: those due within
+    ``horizon``, plus the latest one already due (sent now); none once it has expired."""
     if now >= expires_at(exp_month, exp_year, tz):
         return []
     planned: list[tuple[int, dt.datetime]] = []
     missed: tuple[int, dt.datetime] | None = None
     for days in NOTICE_DAYS:  # 30, 15, 7: in time order
         at = notice_at(exp_month, exp_year, days, tz)
+        if at > now + horizon:
+            continue
         if at > now:
             planned.append((days, at))
         else:

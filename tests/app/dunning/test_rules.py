@@ -140,7 +140,7 @@ def test_expiry_notices_laws(now, month, year, tz) -> None:
     assert len({d for d, _ in planned}) == len(planned)
     assert sum(1 for _, at in planned if at <= now) <= 1  # never a burst of late notices
     for days, at in planned:
-        assert now <= at < end
+        assert now <= at < end and at <= now + dt.timedelta(days=7)
         if at > now:
             assert at == notice_at(month, year, days, tz)
             assert at.astimezone(ZoneInfo(tz)).hour == 10
@@ -155,4 +155,6 @@ def test_expiry_notices_by_example() -> None:
         (7, dt.datetime(2026, 12, 25, 10, 0, tzinfo=dt.UTC)),
     ]
     far = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-    assert [d for d, _ in plan_notices(12, 2026, "UTC", now=far)] == [30, 15, 7]
+    assert plan_notices(12, 2026, "UTC", now=far) == []  # the daily scan comes back
+    ahead = plan_notices(12, 2026, "UTC", now=far, horizon=dt.timedelta(days=120))
+    assert [d for d, _ in ahead] == [30, 15, 7]
