@@ -106,7 +106,11 @@ def payment_wall(token: str):
     return _page(token, wall=True)
 
 
+# The link's token is the authority on these three, not a session: the wall runs in a
+# cross-site iframe, where the SameSite=Lax session cookie (and so a CSRF token) is
+# never sent.
 @bp.post("/update-card/<token>/complete")
+@csrf.exempt
 def complete(token: str):
     """Stripe.js confirmed the card (``setup_intent``) or the bank the payment."""
     link, workspace = _load(token)
@@ -143,6 +147,7 @@ def complete(token: str):
 
 
 @bp.post("/update-card/<token>/fresh")
+@csrf.exempt
 def fresh_link(token: str):
     link, workspace = _load(token)
     sent = card_update.send_fresh_link(db.session, link, now=utcnow())
@@ -161,6 +166,7 @@ def fresh_link(token: str):
 
 
 @bp.post("/update-card/<token>/pause")
+@csrf.exempt
 def pause(token: str):
     link, workspace = _load(token)
     connection = card_update.connection_of(db.session, workspace.id)

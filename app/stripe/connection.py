@@ -78,9 +78,18 @@ def _existing(session: Session, workspace_id: int) -> StripeConnection | None:
 
 
 def _save(session: Session, workspace_id: int, **values: Any) -> StripeConnection:
-    connection = _existing(session, workspace_id) or StripeConnection(workspace_id=workspace_id)
+    existing = _existing(session, workspace_id)
+    connection = existing or StripeConnection(workspace_id=workspace_id)
     for key, value in values.items():
         setattr(connection, key, value)
+    if existing is None:
+        # DESIGN §8: live-mode workspaces start requiring signed embed requests, test
+        # mode not (rollout); set once, never over the merchant's own choice.
+        from ..accounts.models import Workspace
+
+        workspace = session.get(Workspace, workspace_id)
+        if workspace is not None:
+            workspace.is_embed_signature_required = bool(connection.livemode)
     connection.status = "connected"
     connection.connected_at = dt.datetime.now(dt.UTC)
     connection.disconnected_at = None

@@ -43,7 +43,12 @@
     document.getElementById("form-view").hidden = true;
     document.getElementById("done-view").hidden = false;
     document.getElementById("done-text").textContent = message;
-    tell("updated");
+    if (!inFrame) return;
+    // Let the customer read the confirmation before the merchant's page takes over.
+    var next = document.getElementById("continue");
+    next.hidden = false;
+    next.addEventListener("click", function () { tell("updated"); });
+    setTimeout(function () { tell("updated"); }, 2500);
   }
 
   function complete(body) {

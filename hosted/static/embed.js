@@ -12,8 +12,10 @@
   "use strict";
   if (window.Backstop && window.Backstop.paymentWall) return;  // loaded twice
 
-  var script = document.currentScript;
-  var origin = script && script.src ? new URL(script.src, window.location.href).origin : "";
+  // currentScript is null once this file has run (and in some loaders): read it now.
+  var script = document.currentScript ||
+    document.querySelector('script[src*="/hosted/static/embed.js"]');
+  var origin = new URL(script.src, window.location.href).origin;
   var CALLBACKS = ["onUpdated", "onClose", "onCurrent", "onError", "onSaved", "onCancelled"];
   var OUTCOMES = {updated: "onUpdated", closed: "onClose", saved: "onSaved", cancelled: "onCancelled"};
   var Z_TOP = "2147483647";
@@ -27,6 +29,7 @@
 
   function call(opts, name, arg) {
     if (typeof opts[name] === "function") opts[name](arg);
+    else if (name === "onError" && window.console) window.console.warn("Backstop:", arg);
   }
 
   function post(endpoint, body, done) {
