@@ -57,3 +57,4 @@ class WorkspaceSettingsForm(FlaskForm):
             Length(max=500),
         ],
     )
+    postal_address = StringField("Business address", validators=[Optional(), Length(max=300)])

@@ -14,6 +14,8 @@ class Facts:
     portal_cancel_disabled: bool
     has_campaign: bool
     stripe_retries_on: bool = False
+    unverified_domain: str | None = None
+    """A send domain added but not verified yet: every dunning email waits for it."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,19 @@ STRIPE_RETRIES_WARNING = (
 )
 
 
-def warnings(f: Facts) -> list[str]:
-    """Set-up problems that cost the merchant money until fixed."""
-    return [STRIPE_RETRIES_WARNING] if f.stripe_retries_on else []
+def warnings(f: Facts) -> list[tuple[str, str]]:
+    """Set-up problems that cost the merchant money until fixed, as (key, message)."""
+    found = [("stripe-retries", STRIPE_RETRIES_WARNING)] if f.stripe_retries_on else []
+    if f.unverified_domain:
+        found.append(
+            (
+                "send-domain",
+                f"Dunning emails are on hold: the send domain {f.unverified_domain} is not "
+                "verified yet. Add its DNS records and verify it (Settings → Send domain), or "
+                "remove it to send from Backstop's shared address.",
+            )
+        )
+    return found
 
 
 def progress(all_steps: list[Step]) -> tuple[int, int]:

@@ -96,9 +96,11 @@ def _import_status(connection: StripeConnection | None) -> dict:
 def overview():
     workspace = current_workspace()
     connection = _connection(workspace.id)
+    domain = outbox.send_domain(db.session, workspace.id)
     facts = checklist.Facts(
         stripe_connected=bool(connection and connection.is_connected),
-        send_domain_verified=False,
+        send_domain_verified=bool(domain and domain.is_verified),
+        unverified_domain=domain.domain if domain and not domain.is_verified else None,
         cancel_flow_published=False,
         portal_cancel_disabled=workspace.is_portal_cancel_disabled,
         has_campaign=recovery_queries.has_campaign(db.session, workspace.id),
@@ -199,7 +201,9 @@ def restricted_key():
     workspace = current_workspace()
     key = request.form.get("key", "")
     try:
-        connection_service.connect_restricted_key(db.session, workspace.id, workspace.slug, key)
+        connection_service.connect_restricted_key(
+            db.session, workspace.id, workspace.slug, key, request.form.get("publishable_key", "")
+        )
     except connection_service.ConnectionError_ as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -235,6 +239,7 @@ def workspace_settings():
             workspace.timezone = form.timezone.data
             workspace.brand_color = form.brand_color.data.lower()
             workspace.logo_url = form.logo_url.data or None
+            workspace.postal_address = " ".join((form.postal_address.data or "").split()) or None
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("dashboard.workspace_settings"))

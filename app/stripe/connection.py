@@ -112,7 +112,7 @@ def complete_oauth(session: Session, workspace_id: int, code: str) -> StripeConn
         raise ConnectionError_(
             f"Stripe did not accept the authorization: {exc.user_message or exc}"
         )
-    grant = token.to_dict()
+    grant = token.to_dict()  # stripe_publishable_key too: not a secret
     return _save(
         session,
         workspace_id,
@@ -120,17 +120,26 @@ def complete_oauth(session: Session, workspace_id: int, code: str) -> StripeConn
         stripe_account_id=grant["stripe_user_id"],
         livemode=bool(grant.get("livemode")),
         secret_enc=encrypt(grant["access_token"]),
+        publishable_key=grant.get("stripe_publishable_key"),
         webhook_secret_enc=None,
         scope=grant.get("scope"),
     )
 
 
 def connect_restricted_key(
-    session: Session, workspace_id: int, slug: str, key: str
+    session: Session, workspace_id: int, slug: str, key: str, publishable_key: str = ""
 ) -> StripeConnection:
+    """Connect with the merchant's restricted key; their publishable key (pk_) lets the
+    hosted card-update page run Stripe.js on their account."""
     key = key.strip()
+    publishable_key = publishable_key.strip()
     if not key.startswith(("rk_live_", "rk_test_", "sk_live_", "sk_test_")):
         raise ConnectionError_("That is not a Stripe secret or restricted key (rk_...).")
+    live = key.startswith(("rk_live_", "sk_live_"))
+    if publishable_key and not publishable_key.startswith("pk_live_" if live else "pk_test_"):
+        raise ConnectionError_(
+            "The publishable key must be a pk_live_ key for a live key, pk_test_ for a test key."
+        )
     client = stripe_client.key_client(key)
     try:
         account = client.v1.accounts.retrieve_current()
@@ -151,9 +160,10 @@ def connect_restricted_key(
         workspace_id,
         mode="restricted_key",
         stripe_account_id=account.id,
-        livemode=key.startswith(("rk_live_", "sk_live_")),
+        livemode=live,
         secret_enc=encrypt(key),
         webhook_secret_enc=encrypt(endpoint.secret or ""),
+        publishable_key=publishable_key or None,
         scope="restricted",
     )
 

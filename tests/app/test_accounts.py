@@ -168,11 +168,13 @@ def test_workspace_settings_validate(web, ctx) -> None:
             "timezone": "Europe/Paris",
             "brand_color": "#FF5500",
             "logo_url": "https://cdn.example.com/l.png",
+            "postal_address": "  1 Main St,\n Springfield  ",
         },
     )
     assert good.status_code == 302
     db.session.refresh(ws)
     assert (ws.name, ws.timezone, ws.brand_color) == ("Acme Co", "Europe/Paris", "#ff5500")
+    assert ws.postal_address == "1 Main St, Springfield"
 
 
 def test_the_printed_demo_login_is_one_the_login_form_accepts(app) -> None:

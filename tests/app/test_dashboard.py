@@ -28,11 +28,26 @@ def test_checklist_ticks_from_facts_and_ignores_optional_steps_in_progress() -> 
     assert [s.key for s in steps if s.manual] == ["portal"]
 
 
-def test_warnings_only_while_stripe_retries_itself() -> None:
+def test_warnings_while_stripe_retries_itself_or_a_send_domain_waits() -> None:
     assert checklist.warnings(facts()) == []
-    [warning] = checklist.warnings(facts(stripe_retries_on=True))
+    [(key, warning)] = checklist.warnings(facts(stripe_retries_on=True))
+    assert key == "stripe-retries"
     assert "Smart Retries" in warning and "decline-aware retries take over" in warning
     assert checklist.steps(facts(has_campaign=True))[-1].done
+    [(key, warning)] = checklist.warnings(facts(unverified_domain="mail.shop.example"))
+    assert key == "send-domain" and "on hold" in warning and "mail.shop.example" in warning
+
+
+def test_an_unverified_send_domain_shows_on_the_overview(web, ctx) -> None:
+    from app.outbox.models import SendDomain
+
+    owner = f.user()
+    ws = f.workspace(owner)
+    db.session.add(SendDomain(workspace_id=ws.id, domain="mail.shop.example"))
+    db.session.commit()
+    f.login(web, owner)
+    page = web.get("/dashboard").get_data(as_text=True)
+    assert 'data-warning="send-domain"' in page and "mail.shop.example" in page
 
 
 def test_navigation_has_recovery_and_the_retry_policy(web, ctx) -> None:
