@@ -188,34 +188,32 @@ def pause(token: str):
 # -- unsubscribe (RFC 8058) -----------------------------------------------------------------------
 
 
+def _unsubscriber(token: str) -> tuple[Workspace, str]:
+    found = outbox.read_unsubscribe_token(token)
+    workspace = db.session.get(Workspace, found[0]) if found else None
+    if found is None or workspace is None:
+        abort(404)
+    return workspace, found[1]
+
+
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str):
-    found = outbox.read_unsubscribe_token(token)
-    if found is None:
-        abort(404)
-    workspace = db.session.get(Workspace, found[0])
-    if workspace is None:
-        abort(404)
-    done = outbox.suppression_for(db.session, workspace.id, found[1]) is not None
+    workspace, email = _unsubscriber(token)
+    done = outbox.suppression_for(db.session, workspace.id, email) is not None
     return render_template(
-        "hosted/unsubscribe.html", brand=brand(workspace), email=found[1], done=done, token=token
+        "hosted/unsubscribe.html", brand=brand(workspace), email=email, done=done, token=token
     )
 
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # mail clients POST "List-Unsubscribe=One-Click" with no form token
 def unsubscribe(token: str):
-    found = outbox.read_unsubscribe_token(token)
-    if found is None:
-        abort(404)
-    workspace = db.session.get(Workspace, found[0])
-    if workspace is None:
-        abort(404)
+    workspace, email = _unsubscriber(token)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     outbox.suppress(
         db.session,
         workspace.id,
-        found[1],
+        email,
         "unsubscribed",
         source="one-click" if one_click else "link",
     )
@@ -223,5 +221,5 @@ def unsubscribe(token: str):
     if one_click:
         return "", 200
     return render_template(
-        "hosted/unsubscribe.html", brand=brand(workspace), email=found[1], done=True, token=token
+        "hosted/unsubscribe.html", brand=brand(workspace), email=email, done=True, token=token
     )

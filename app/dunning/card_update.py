@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
-from ..outbox import services as outbox
 from ..recovery import campaigns, closing, runner
 from ..recovery.models import RETRY, RUNNING, Campaign, Step
 from ..recovery.planning import add_step
@@ -25,6 +24,7 @@ from ..stripe.models import StripeConnection
 from . import links
 from .config import settings_for
 from .copy import decline_message
+from .mailing import send_to_customer
 from .models import CardUpdateLink
 
 log = logging.getLogger("backstop.dunning")
@@ -251,10 +251,9 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
         subscription_id=link.subscription_stripe_id,
         now=now,
     )
-    settings = settings_for(session, workspace.id)
-    sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
-    outbox.send(
+    send_to_customer(
         session,
+        workspace,
         template="card_update_link",
         to=link.email,
         context={
@@ -262,12 +261,8 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
             "button_url": links.url_for_token(token),
             "link_days": links.LINK_TTL.days,
         },
-        from_email=sender.from_addr,
-        workspace_id=workspace.id,
-        reply_to=settings.reply_to,
         customer_id=link.customer_stripe_id,
         campaign_id=link.campaign_id,
-        blocked=sender.blocked,
     )
     return True
 

@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
-from ..outbox import services as outbox
 from ..recovery.cadence import pick_timezone
 from ..stripe import cards, clocks
 from ..stripe.models import StripeConnection
 from . import links
-from .config import settings_for
 from .expiry_rules import plan_notices
+from .mailing import send_to_customer
 from .models import ExpiryNotice
 
 log = logging.getLogger("backstop.dunning")
@@ -117,7 +116,6 @@ def send(
         return finish(notice, "skipped", "the customer has no email address in Stripe", at=at)
     workspace = session.get(Workspace, notice.workspace_id)
     assert workspace is not None
-    settings = settings_for(session, workspace.id)
     _link, token = links.issue(
         session,
         workspace.id,
@@ -127,9 +125,9 @@ def send(
         subscription_id=notice.subscription_stripe_id,
         now=now,
     )
-    sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
-    message = outbox.send(
+    message = send_to_customer(
         session,
+        workspace,
         template=TEMPLATE,
         to=contact.email,
         context=expiry_context(
@@ -142,11 +140,7 @@ def send(
             days_before=notice.days_before,
             link_url=links.url_for_token(token),
         ),
-        from_email=sender.from_addr,
-        workspace_id=workspace.id,
-        reply_to=settings.reply_to,
         customer_id=notice.customer_stripe_id,
-        blocked=sender.blocked,
     )
     notice.message_id = message.id
     if message.status == "blocked":

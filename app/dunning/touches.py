@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..money import format_money
-from ..outbox import services as outbox
 from ..recovery.models import Campaign, Step
 from ..stripe import cards
 from ..stripe.models import StripeConnection
 from . import links
 from .config import settings_for
 from .copy import EXPLANATIONS, copy_for, fill, variant_for
+from .mailing import send_to_customer
 from .sequences import PAUSE_OFFER_FROM_DAY, find_touch
 
 log = logging.getLogger("backstop.dunning")
@@ -127,18 +127,14 @@ def send_touch(
         pause_days=settings.pause_days,
         paused_until=paused_until,
     )
-    sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
-    message = outbox.send(
+    message = send_to_customer(
         session,
+        workspace,
         template=TEMPLATE,
         to=contact.email,
         context=context,
-        from_email=sender.from_addr,
-        workspace_id=workspace.id,
-        reply_to=settings.reply_to,
         customer_id=campaign.customer_stripe_id,
         campaign_id=campaign.id,
-        blocked=sender.blocked,
     )
     log.info(
         "dunning.touch workspace=%s campaign=%s touch=%s message=%s status=%s",

@@ -182,30 +182,23 @@ def send(
         if suppressed is not None and blocked is None:
             blocked = f"the address is on the suppression list ({suppressed.reason})"
     rendered = emails.render(template, context)
-    message = OutboxMessage(
-        workspace_id=workspace_id,
-        template=template,
-        to_email=to,
-        from_email=from_email,
-        reply_to=reply_to,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        headers=headers,
-        transport=current_app.config["BACKSTOP"].mail_transport,
-        status=BLOCKED if blocked else QUEUED,
-        error=blocked[:1000] if blocked else None,
-        attempts=0,
-        customer_stripe_id=customer_id,
-        campaign_id=campaign_id,
+    return _store(
+        session,
+        OutboxMessage(
+            workspace_id=workspace_id,
+            template=template,
+            to_email=to,
+            from_email=from_email,
+            reply_to=reply_to,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            headers=headers,
+            customer_stripe_id=customer_id,
+            campaign_id=campaign_id,
+        ),
+        blocked,
     )
-    session.add(message)
-    session.flush()
-    if blocked:
-        log.info("email.blocked workspace=%s message=%s why=%s", workspace_id, message.id, blocked)
-    else:
-        enqueue(session, DELIVER_TASK, message.id)
-    return message
 
 
 def resend(session: Session, original: OutboxMessage) -> OutboxMessage:
@@ -226,19 +219,31 @@ def resend(session: Session, original: OutboxMessage) -> OutboxMessage:
         body_text=original.body_text,
         body_html=original.body_html,
         headers=dict(original.headers or {}),
-        transport=current_app.config["BACKSTOP"].mail_transport,
-        status=BLOCKED if blocked else QUEUED,
-        error=blocked,
-        attempts=0,
         customer_stripe_id=original.customer_stripe_id,
         campaign_id=original.campaign_id,
         resent_from_id=original.id,
     )
-    session.add(copy)
+    return _store(session, copy, blocked)
+
+
+def _store(session: Session, message: OutboxMessage, blocked: str | None) -> OutboxMessage:
+    """Keep the message, and deliver it after the commit unless it is blocked."""
+    message.transport = current_app.config["BACKSTOP"].mail_transport
+    message.status = BLOCKED if blocked else QUEUED
+    message.error = blocked[:1000] if blocked else None
+    message.attempts = 0
+    session.add(message)
     session.flush()
-    if not blocked:
-        enqueue(session, DELIVER_TASK, copy.id)
-    return copy
+    if blocked:
+        log.info(
+            "email.blocked workspace=%s message=%s why=%s",
+            message.workspace_id,
+            message.id,
+            blocked,
+        )
+    else:
+        enqueue(session, DELIVER_TASK, message.id)
+    return message
 
 
 def as_message(row: OutboxMessage) -> emails.Message:

@@ -1,0 +1,39 @@
+"""Writing to a merchant's customer: from the workspace's sender (its verified domain,
+else the shared one; an unverified domain blocks), with its from-name and reply-to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..accounts.models import Workspace
+from ..outbox import services as outbox
+from ..outbox.models import OutboxMessage
+from .config import settings_for
+
+
+def send_to_customer(
+    session: Session,
+    workspace: Workspace,
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    customer_id: str,
+    campaign_id: int | None = None,
+) -> OutboxMessage:
+    settings = settings_for(session, workspace.id)
+    sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
+    return outbox.send(
+        session,
+        template=template,
+        to=to,
+        context=context,
+        from_email=sender.from_addr,
+        workspace_id=workspace.id,
+        reply_to=settings.reply_to,
+        customer_id=customer_id,
+        campaign_id=campaign_id,
+        blocked=sender.blocked,
+    )
