@@ -12,6 +12,13 @@
   }
   var close = document.getElementById("close");
   if (close) close.addEventListener("click", function () { tell("closed"); });
+  if (inFrame && window.ResizeObserver) {
+    // Tell the merchant's page how tall we are, so its frame fits us.
+    new ResizeObserver(function () {
+      window.parent.postMessage({type: "backstop:resize",
+                                 height: document.documentElement.scrollHeight}, "*");
+    }).observe(document.body);
+  }
   if (!cfg.clientSecret) return;
 
   var form = document.getElementById("card-form");

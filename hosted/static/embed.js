@@ -92,6 +92,11 @@
     function onMessage(event) {
       if (event.source !== frame.contentWindow || event.origin !== frameOrigin) return;
       var data = event.data;
+      if (data && data.type === "backstop:resize" && !small && data.height > 0) {
+        // Fit the page in the frame, within the window: no blank band under short states.
+        frame.style.height = Math.min(Math.ceil(data.height), window.innerHeight - 32) + "px";
+        return;
+      }
       if (!data || data.type !== "backstop:close") return;
       window.removeEventListener("message", onMessage);
       if (shade.parentNode) shade.parentNode.removeChild(shade);
