@@ -22,11 +22,11 @@ def _rendered_html(view: Any, context: Any, model: OutboxMessage, name: str) -> 
 
 
 def _pre(view: Any, context: Any, model: Any, name: str) -> Any:
-    return Markup("<pre class='mb-0'>{}</pre>").format(getattr(model, name) or "")
+    return Markup("<pre class='mb-0 wrap'>{}</pre>").format(getattr(model, name) or "")
 
 
 def _json(view: Any, context: Any, model: Any, name: str) -> Any:
-    return Markup("<pre class='mb-0'>{}</pre>").format(
+    return Markup("<pre class='mb-0 wrap'>{}</pre>").format(
         json.dumps(getattr(model, name) or {}, indent=2, sort_keys=True, default=str)
     )
 

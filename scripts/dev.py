@@ -160,6 +160,10 @@ def seed(environ: dict[str, str]) -> None:
         print("Seeding the demo workspace (a minute: the sandbox bills a month of renewals)")
         user = accounts.sign_up(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Demo Fitness Co")
         workspace = user.memberships[0].workspace
+        workspace.postal_address = "12 Harbour Street, Springfield, 01234"
+        from app.dunning import config as dunning_config
+
+        dunning_config.settings_for(db.session, workspace.id).reply_to = "help@demo-fitness.example"
         account = stripe_call(
             "POST",
             "/v1/accounts",

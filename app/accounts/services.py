@@ -8,6 +8,7 @@ import re
 import secrets
 import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -66,6 +67,11 @@ def create_user(
     staff_role: str | None = None,
 ) -> User:
     check_password(password)
+    try:
+        # The log-in form checks addresses this way: an account it refuses is unusable.
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"That is not an email address we can use: {exc}")
     if find_user(session, email) is not None:
         raise AccountError("An account with this email already exists. Log in instead.")
     user = User(

@@ -15,7 +15,7 @@ from emails.domains import DnsRecord
 from ..accounts.access import can, current_workspace, require_role
 from ..accounts.models import Workspace
 from ..dunning import config as dunning_config
-from ..dunning.copy import EXPLANATIONS, PLACEHOLDERS, VARIANTS, copy_for
+from ..dunning.copy import EXPLANATIONS, PLACEHOLDERS, VARIANTS, copy_errors, copy_for
 from ..dunning.sequences import PAUSE_DAYS, SEQUENCES, touch_keys
 from ..dunning.touches import TEMPLATE, context_for
 from ..extensions import db
@@ -103,7 +103,10 @@ def preview_email():
         pause_days=_int(body.get("pause_days")),
         now=utcnow(),
     )
-    return jsonify(subject=rendered.subject, html=rendered.html, text=rendered.text)
+    warnings = [f"Saving will refuse this: {e}." for e in copy_errors(subject, message)]
+    return jsonify(
+        subject=rendered.subject, html=rendered.html, text=rendered.text, warnings=warnings
+    )
 
 
 def render_preview(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 PLACEHOLDERS = {
     "name": "the customer's name (or 'there')",
     "merchant": "your business name",
-    "amount": "the amount due, e.g. $49.00",
-    "days_left": "days until the subscription is lost",
+    "amount": "the amount due, e.g. 49.00 USD",
+    "deadline": "the last day to pay, e.g. December 29",
 }
 _TOKEN = re.compile(r"\{([a-z_]+)\}")
 MAX_SUBJECT = 150
@@ -69,7 +69,7 @@ EXPLANATIONS: Mapping[str, Explanation] = {
     "authentication_required": Explanation(
         "Your bank needs you to confirm this payment",
         "Your bank asked for a quick confirmation (3-D Secure) before it lets the payment "
-        "of {amount} through. It takes a moment: confirm it with your bank below.",
+        "of {amount} through. Confirm it with your bank below.",
         "Confirm the payment",
     ),
     "no_recovery": Explanation(
@@ -93,32 +93,42 @@ class TouchCopy:
     message: str
 
 
-def default_copy(position: int, count: int) -> TouchCopy:
-    """The copy of a touch nobody rewrote: the tone firms up along the sequence."""
+def default_copy(position: int, count: int, *, paused: bool = False) -> TouchCopy:
+    """The copy of a touch nobody rewrote: the tone firms up along the sequence; the
+    extended sequence's last touch may announce a pause instead of an end."""
     if position == 1:
         return TouchCopy(
             "Your {merchant} payment didn't go through",
-            "Hi {name}, we couldn't take your latest payment for {merchant}. Nothing is "
-            "lost yet: it takes a minute to sort out.",
+            "Hi {name}, we couldn't take your latest payment for {merchant}. Nothing is lost yet.",
+        )
+    if position == count and paused:
+        return TouchCopy(
+            "Your {merchant} subscription is paused",
+            "Hi {name}, we still couldn't take your payment, so rather than end your "
+            "{merchant} subscription we've paused it.",
         )
     if position == count:
         return TouchCopy(
-            "Last reminder: your {merchant} subscription is about to end",
-            "Hi {name}, this is our last reminder. If the payment isn't made in "
-            "{days_left} days, your {merchant} subscription will end.",
+            "Last reminder: your {merchant} payment is still due",
+            "Hi {name}, this is our last reminder. If the payment isn't made by "
+            "{deadline}, your {merchant} subscription will end.",
         )
     return TouchCopy(
         "Reminder: your {merchant} payment is still due",
-        "Hi {name}, your payment of {amount} for {merchant} is still outstanding. "
-        "Please update your payment details so you keep your subscription.",
+        "Hi {name}, your {merchant} payment is still outstanding.",
     )
 
 
 def copy_for(
-    overrides: Mapping[str, Mapping[str, str]], key: str, position: int, count: int
+    overrides: Mapping[str, Mapping[str, str]],
+    key: str,
+    position: int,
+    count: int,
+    *,
+    paused: bool = False,
 ) -> TouchCopy:
     """The merchant's copy for touch ``key`` where they wrote some, else the default."""
-    default = default_copy(position, count)
+    default = default_copy(position, count, paused=paused)
     own = overrides.get(key) or {}
     return TouchCopy(
         subject=(own.get("subject") or "").strip() or default.subject,

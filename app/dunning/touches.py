@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,13 @@ log = logging.getLogger("backstop.dunning")
 TEMPLATE = "dunning"
 
 
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def context_for(
     workspace: Workspace,
     campaign: Campaign,
@@ -42,14 +50,14 @@ def context_for(
     position, count = find_touch(sequence, key) or (1, 1)
     variant = variant_for(campaign.decline_class, campaign.decline_code or campaign.failure_code)
     explanation = EXPLANATIONS[variant]
-    days_left = max(0, (campaign.window_ends_at - at).days)
+    deadline = campaign.window_ends_at.astimezone(_zone(campaign.customer_tz))
     values = {
         "name": (customer_name or "").split(" ")[0] or "there",
         "merchant": workspace.name,
         "amount": format_money(campaign.amount_minor, campaign.currency),
-        "days_left": str(days_left),
+        "deadline": f"{deadline:%B} {deadline.day}",
     }
-    text = copy_for(overrides, key, position, count)
+    text = copy_for(overrides, key, position, count, paused=paused_until is not None)
     return {
         "brand": brand(workspace),
         "subject": fill(text.subject, values),

@@ -7,18 +7,19 @@ ones say why they never left, ``failed`` ones what the transport said.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import emails
 
+from ..crypto import SecretUnreadable, decrypt, encrypt
 from ..models import utcnow
 from ..queue import enqueue
 from .models import BLOCKED, FAILED, QUEUED, SENT, OutboxMessage, SendDomain, Suppression
@@ -87,20 +88,19 @@ def suppress(
     return row
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="backstop.unsubscribe")
-
-
 def unsubscribe_token(workspace_id: int, email: str) -> str:
-    """A signed token naming the workspace and address; it never expires (mail sits in
-    inboxes for years and RFC 8058 wants the link to keep working)."""
-    return _serializer().dumps([workspace_id, normalise(email)])
+    """An encrypted token naming the workspace and address (the address must not show in
+    URLs, logs or referrers). It never expires: mail sits in inboxes for years and RFC
+    8058 wants the link to keep working; it reads as long as its key is configured."""
+    return encrypt(json.dumps([workspace_id, normalise(email)]))
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    if len(token) > 1000:
+        return None
     try:
-        workspace_id, email = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        workspace_id, email = json.loads(decrypt(token))
+    except (SecretUnreadable, ValueError, TypeError):
         return None
     if not isinstance(workspace_id, int) or not isinstance(email, str):
         return None

@@ -62,6 +62,9 @@
       if (res.error) { subject.textContent = res.error; return; }
       subject.textContent = res.subject;
       frame.srcdoc = res.html;
+      var warning = document.getElementById("preview-warning");
+      warning.textContent = (res.warnings || []).join(" ");
+      warning.hidden = !(res.warnings || []).length;
     });
   }
 

@@ -128,7 +128,7 @@ def test_dunning_email_to_card_update_page_to_recovered(
         ]
         # The same link again: used.
         page.goto(links["good"])
-        expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+        expect(page.get_by_role("heading", name="You're all paid up")).to_be_visible()
         expect(page.get_by_text("nothing more to do")).to_be_visible()
         expect(page.get_by_role("button", name="Email me a new link")).to_have_count(0)
 

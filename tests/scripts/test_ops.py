@@ -97,6 +97,20 @@ def test_create_staff_prompts_twice(cli, ctx) -> None:
     assert db.session.execute(select(User.staff_role)).scalar_one() == "support"
 
 
+def test_create_staff_refuses_an_address_the_log_in_form_would_refuse(cli, ctx) -> None:
+    result = cli(
+        "create-staff",
+        "--email",
+        "ops@backstop.test",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 1 and "not an email address we can use" in result.output
+    assert db.session.execute(select(User)).first() is None
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [

@@ -95,14 +95,14 @@ def test_the_decline_chooses_the_copy(cls, code, variant) -> None:
 
 
 def test_merchant_copy_fills_known_placeholders_only() -> None:
-    values = {"name": "Jo", "amount": "$9", "merchant": "Acme", "days_left": "3"}
+    values = {"name": "Jo", "amount": "$9", "merchant": "Acme", "deadline": "May 3"}
     assert (
-        fill("Hi {name}, {amount} to {merchant} in {days_left}d", values)
-        == "Hi Jo, $9 to Acme in 3d"
+        fill("Hi {name}, {amount} to {merchant} by {deadline}", values)
+        == "Hi Jo, $9 to Acme by May 3"
     )
     assert fill("{name.__class__} {nope} {{name}}", values) == "{name.__class__} {nope} {Jo}"
     assert copy_errors("Hi {nope}", "") == [
-        "unknown placeholder {nope}; use {name}, {merchant}, {amount}, {days_left}"
+        "unknown placeholder {nope}; use {name}, {merchant}, {amount}, {deadline}"
     ]
     assert copy_errors("two\nlines", "x" * 2001)[0] == "the subject must be one line"
     own = copy_for({"d3": {"subject": "Mine", "message": ""}}, "d3", 2, 4)
