@@ -1,0 +1,89 @@
+"""Settings → Emails in headless Chromium: the touches follow the chosen sequence, and
+the live preview follows the copy being typed, the touch and the decline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ..app import factories as f
+from .conftest import CHROMIUM_ARGS, serve
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def live(tmp_path, sandbox_url: str) -> Iterator[str]:
+    from app import create_app
+    from app.extensions import db
+
+    def build(base_url: str) -> Any:
+        flask_app = create_app(
+            {
+                "env": "test",
+                "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
+                "broker_url": "memory://",
+                "task_always_eager": True,
+                "base_url": base_url,
+                "stripe_api_base": sandbox_url,
+                "stripe_connect_base": sandbox_url,
+            }
+        )
+        with flask_app.app_context():
+            db.create_all()
+            f.workspace(f.user("owner@yoga.example"), "Yoga Loft")
+            db.session.commit()
+        return flask_app
+
+    with serve(build) as (base_url, flask_app):
+        yield base_url
+        with flask_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_preview_follows_the_copy_the_touch_and_the_decline(live, chromium) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(live + "/login")
+        page.get_by_label("Email").fill("owner@yoga.example")
+        page.get_by_label("Password").fill(f.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(live + "/settings/emails")
+
+        subject = page.locator("#preview-subject")
+        frame = page.frame_locator("#preview-frame")
+        expect(subject).to_have_text("Your Yoga Loft payment didn't go through")
+        expect(frame.get_by_text("lack of funds")).to_be_visible()
+        expect(page.locator('fieldset[data-touch="d30"]')).to_be_hidden()
+        expect(page.locator("#pause-row")).to_be_hidden()
+
+        page.get_by_role("radio", name="Extended").check()
+        expect(page.locator('fieldset[data-touch="d30"]')).to_be_visible()
+        expect(page.locator("#pause-row")).to_be_visible()
+
+        page.locator("#copy-d7-subject").fill("{name}, a quick word about {merchant}")
+        expect(page.locator("#preview-touch")).to_have_value("d7")
+        expect(subject).to_have_text("Jordan, a quick word about Yoga Loft")
+        page.locator("#preview-variant").select_option("authentication_required")
+        expect(frame.get_by_role("link", name="Confirm the payment")).to_be_visible()
+        page.locator("#copy-d7-message").fill("See you soon, {nickname}")
+        expect(page.locator("#preview-warning")).to_contain_text("unknown placeholder {nickname}")
+        page.screenshot(path="/tmp/email_settings_preview.png", full_page=True)
+
+        page.locator("#copy-d7-message").fill("See you soon, {name}")
+        expect(page.locator("#preview-warning")).to_be_hidden()
+        page.get_by_role("button", name="Save email settings").click()
+        expect(page.get_by_text("Email settings saved")).to_be_visible()
+        expect(page.get_by_role("radio", name="Extended")).to_be_checked()
+        expect(page.locator("#copy-d7-subject")).to_have_value(
+            "{name}, a quick word about {merchant}"
+        )
+        browser.close()
