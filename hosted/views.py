@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 from app.accounts.branding import brand
 from app.accounts.models import Workspace
 from app.dunning import card_update, links
-from app.dunning.config import settings_for
 from app.extensions import csrf, db
 from app.models import utcnow
 from app.outbox import services as outbox
@@ -63,33 +62,32 @@ def _page(token: str, *, wall: bool):
         "can_resend": bool(link.email),
         "settled": link.outcome in ("paid", "already_paid"),
         "pause_days": None,
+        "confirm": False,
         "config": {"modal": modal, "complete": url_for("hosted.complete", token=token)},
     }
     status = 200
     if state == card_update.FORM:
         js = _stripe_js(connection)
-        if not js["key"]:
+        form = None
+        try:
+            form = card_update.form_for(db.session, connection, link) if js["key"] else None
+        except StripeError:
+            status = 503
+        if form is None:
             state = context["state"] = card_update.UNAVAILABLE
         else:
-            try:
-                setup = card_update.begin(connection, link)
-            except StripeError:
-                state = context["state"] = card_update.UNAVAILABLE
-                status = 503
-            else:
-                settings = settings_for(db.session, workspace.id)
-                context["config"].update(
-                    key=js["key"],
-                    account=js["account"],
-                    clientSecret=setup.client_secret,
-                    color=workspace.brand_color,
-                )
-                context.update(
-                    stripe_js=current_app.config["BACKSTOP"].stripe_js,
-                    pause_days=settings.pause_days
-                    if link.purpose == "dunning" and settings.sequence == "extended"
-                    else None,
-                )
+            context["config"].update(
+                key=js["key"],
+                account=js["account"],
+                clientSecret=form.setup_secret,
+                confirmSecret=form.confirm_secret,
+                color=workspace.brand_color,
+            )
+            context.update(
+                stripe_js=current_app.config["BACKSTOP"].stripe_js,
+                pause_days=form.pause_days,
+                confirm=bool(form.confirm_secret),
+            )
     elif state in (card_update.EXPIRED, card_update.USED):
         status = 410
     db.session.commit()

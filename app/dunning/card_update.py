@@ -83,12 +83,37 @@ def amount_due(session: Session, link: CardUpdateLink) -> str | None:
     return format_money(campaign.amount_minor, campaign.currency) if campaign else None
 
 
-def begin(connection: StripeConnection, link: CardUpdateLink) -> cards.SetupStart:
+@dataclass(frozen=True)
+class Form:
+    setup_secret: str
     """The SetupIntent the page's Stripe Elements confirm (one per link: reloading the
     page reuses it through the idempotency key)."""
-    return cards.create_setup_intent(
+    confirm_secret: str | None
+    """The invoice's payment waiting for the bank (3-D Secure): the page offers to
+    confirm it with the card on file before asking for another."""
+    pause_days: int | None
+    """The extended sequence's pause, when this link may take it."""
+
+
+def form_for(session: Session, connection: StripeConnection, link: CardUpdateLink) -> Form:
+    setup = cards.create_setup_intent(
         connection, link.customer_stripe_id, idempotency_key=f"link:{link.id}:setup"
     )
+    confirm = (
+        cards.payment_needing_action(connection, link.invoice_stripe_id)
+        if link.invoice_stripe_id
+        else None
+    )
+    settings = settings_for(session, link.workspace_id)
+    campaign = session.get(Campaign, link.campaign_id) if link.campaign_id else None
+    pausable = (
+        link.purpose == "dunning"
+        and settings.sequence == "extended"
+        and campaign is not None
+        and campaign.is_open
+        and bool(link.subscription_stripe_id)
+    )
+    return Form(setup.client_secret, confirm, settings.pause_days if pausable else None)
 
 
 def complete(

@@ -83,6 +83,24 @@
     }
   }
 
+  var confirm = document.getElementById("confirm");
+  if (confirm && cfg.confirmSecret) {
+    confirm.addEventListener("click", function () {
+      var box = document.getElementById("confirm-error");
+      box.hidden = true;
+      confirm.disabled = true;
+      stripe.handleNextAction({clientSecret: cfg.confirmSecret}).then(function (r) {
+        confirm.disabled = false;
+        if (r.error) {
+          box.textContent = r.error.message || "Your bank did not confirm the payment.";
+          box.hidden = false;
+        } else {
+          complete({payment_confirmed: true});
+        }
+      });
+    });
+  }
+
   mount(cfg.clientSecret);
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();

@@ -98,6 +98,7 @@ def test_dunning_email_to_card_update_page_to_recovered(
             name: merchant.subscribe("pm_card_sandbox_visa_insufficient_funds")
             for name in ("good", "declined", "secure", "bank", "expired")
         }
+        subs["confirm"] = merchant.subscribe("pm_card_sandbox_authentication_required")
         customers = {
             name: merchant.stripe.v1.subscriptions.retrieve(sub).customer
             for name, sub in subs.items()
@@ -106,6 +107,7 @@ def test_dunning_email_to_card_update_page_to_recovered(
         merchant.advance(RENEWAL_CHARGED)
         merchant.settle(stack)
         links = {name: d0_link(db_view, customer) for name, customer in customers.items()}
+        assert "Confirm the payment" in _body(db_view, customers["confirm"])  # the 3-D Secure copy
 
         # A good card: paid at once, recovered by the card update, touches cancelled.
         page = page_of(browser)
@@ -163,6 +165,16 @@ def test_dunning_email_to_card_update_page_to_recovered(
         challenge.get_by_role("button", name="Approve").click()  # the payment
         expect(page.locator("#done-text")).to_have_text("Thank you! Your payment went through.")
 
+        # The renewal itself waits for the bank: the email's link confirms it, no new card.
+        page = page_of(browser)
+        page.goto(links["confirm"])
+        expect(page.get_by_role("heading", name="Confirm your payment")).to_be_visible()
+        page.screenshot(path=f"{SHOTS}/card_update_confirm.png", full_page=True)
+        page.get_by_role("button", name=re.compile("Confirm the payment")).click()
+        challenge = page.frame_locator('iframe[title="3D Secure authentication"]')
+        challenge.get_by_role("button", name="Approve").click()
+        expect(page.locator("#done-text")).to_have_text("Thank you! Your payment went through.")
+
         # An expired link.
         from app.dunning.models import CardUpdateLink
 
@@ -185,11 +197,23 @@ def test_dunning_email_to_card_update_page_to_recovered(
             campaign = campaign_of(db_view, customers[name])
             assert (campaign.state, campaign.attribution) == ("recovered", "card_update"), name
         assert campaign_of(db_view, customers["expired"]).state == "in_flight"
+        confirmed = campaign_of(db_view, customers["confirm"])
+        assert confirmed.decline_code == "authentication_required"
+        assert confirmed.state == "recovered"
         wait_until(
             "the fresh link's email",
             lambda: _fresh_sent(db_view, customers["expired"]),
             diagnose=stack.diagnose,
         )
+
+
+def _body(db: Any, customer: str) -> str:
+    from app.outbox.models import OutboxMessage
+
+    db.session.remove()
+    return db.session.execute(
+        select(OutboxMessage.body_text).where(OutboxMessage.customer_stripe_id == customer)
+    ).scalar_one()
 
 
 def _fresh_sent(db: Any, customer: str) -> bool:
