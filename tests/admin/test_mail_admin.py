@@ -39,7 +39,7 @@ def messages() -> list[OutboxMessage]:
 
 
 def test_admin_resends_a_message_as_it_was_and_it_is_audited(web, sent) -> None:
-    ws, original = sent
+    _ws, original = sent
     staff(web, "admin")
     assert post_action(web, "outbox", "resend", original.id).status_code == 302
     first, copy = messages()
