@@ -69,3 +69,24 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING),
         type_annotation_map={dt.datetime: UTCDateTime(), dict[str, Any]: JSON},
     )
+
+
+def one_per(session: Any, model: Any, *, defaults: dict[str, Any] | None = None, **key: Any) -> Any:
+    """The row of ``model`` matching ``key`` (a unique key), made with ``defaults`` if
+    there is none yet. Two workers making it at once both get the one row: the loser's
+    INSERT fails on the unique key inside a savepoint and it reads the winner's."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    query = select(model).filter_by(**key)
+    row = session.execute(query).scalar_one_or_none()
+    if row is not None:
+        return row
+    row = model(**key, **(defaults or {}))
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return session.execute(query).scalar_one()
+    return row

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import one_per
 from .copy import copy_errors
 from .models import DunningSettings
 from .sequences import DEFAULT_SEQUENCE, PAUSE_DAYS, SEQUENCES, touch_keys
@@ -19,14 +19,12 @@ class InvalidDunningSettings(ValueError):
 
 
 def settings_for(session: Session, workspace_id: int) -> DunningSettings:
-    row = session.execute(
-        select(DunningSettings).where(DunningSettings.workspace_id == workspace_id)
-    ).scalar_one_or_none()
-    if row is None:
-        row = DunningSettings(workspace_id=workspace_id, sequence=DEFAULT_SEQUENCE, copy={})
-        session.add(row)
-        session.flush()
-    return row
+    return one_per(
+        session,
+        DunningSettings,
+        workspace_id=workspace_id,
+        defaults={"sequence": DEFAULT_SEQUENCE, "copy": {}},
+    )
 
 
 def save(

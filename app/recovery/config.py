@@ -7,19 +7,18 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import one_per
 from .models import RecoverySettings, RecoverySwitch
 from .policy import DEFAULT_POLICY, InvalidPolicy, Policy, policy_from_doc, policy_to_doc
 
 
 def settings_for(session: Session, workspace_id: int) -> RecoverySettings:
-    row = session.execute(
-        select(RecoverySettings).where(RecoverySettings.workspace_id == workspace_id)
-    ).scalar_one_or_none()
-    if row is None:
-        row = RecoverySettings(workspace_id=workspace_id, policy={}, is_paused=False)
-        session.add(row)
-        session.flush()
-    return row
+    return one_per(
+        session,
+        RecoverySettings,
+        workspace_id=workspace_id,
+        defaults={"policy": {}, "is_paused": False},
+    )
 
 
 def policy_for(session: Session, workspace_id: int) -> Policy:
