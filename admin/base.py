@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, g, request, url_for
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -100,6 +101,12 @@ class BackstopModelView(StaffOnly, ModelView):
             if getattr(model, attr, None):
                 return f"{getattr(model, attr)} (#{model.id})"
         return f"#{model.id}"
+
+    @action("delete", "Delete", "Delete the selected records?")
+    def action_delete(self, ids: Any) -> None:
+        # Flask-Admin compares the ids as strings, which PostgreSQL refuses for a
+        # bigint key: hand it numbers (only views with allow_delete offer this).
+        super().action_delete(int_ids(list(ids)))
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete":

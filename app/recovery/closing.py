@@ -111,11 +111,35 @@ def attribution_for(session: Session, campaign: Campaign, invoice: InvoiceFacts)
                 Step.attempt_number == invoice.attempt_count,
             )
         ).scalar_one_or_none()
+    if step is None:
+        step = _confirmed_step(session, campaign, paid_by)
     if step is not None:
         return "retry" if step.is_automatic else "card_update"
     if campaign.is_stripe_managed:
         return "stripe_retry"
     return "customer_paid"
+
+
+def _confirmed_step(session: Session, campaign: Campaign, paid: ChargeAttempt) -> Step | None:
+    """A payment the customer's bank confirmed (3-D Secure) completes the attempt that
+    asked for it: when the charge just before the paying one was ours and declined for
+    authentication, that step gets the credit."""
+    previous = session.execute(
+        select(ChargeAttempt)
+        .where(
+            ChargeAttempt.workspace_id == campaign.workspace_id,
+            ChargeAttempt.invoice_stripe_id == campaign.invoice_stripe_id,
+            ChargeAttempt.id != paid.id,
+            ChargeAttempt.at <= paid.at,
+        )
+        .order_by(ChargeAttempt.at.desc(), ChargeAttempt.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if previous is None or previous.step_id is None or previous.succeeded:
+        return None
+    if "authentication_required" not in (previous.decline_code, previous.failure_code):
+        return None
+    return session.get(Step, previous.step_id)
 
 
 def on_subscription_ended(
