@@ -137,7 +137,7 @@ def _record(
         campaign.auto_retries += 1
     if invoice.status == "paid":
         closing.settle(session, campaign, invoice, now=now)
-        return finish(step, "paid", "the charge succeeded: invoice paid", at=at)
+        return finish(step, "paid", "the charge succeeded and paid the invoice", at=at)
     if invoice.status != "open":
         closing.settle(session, campaign, invoice, now=now)
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at)
