@@ -131,6 +131,14 @@ class Settings:
             "help": "SES configuration set whose SNS topic sends bounces to /webhooks/ses",
         },
     )
+    sns_topic_arns: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_SNS_TOPIC_ARNS",
+            "help": "comma-separated SNS topics whose SES notices /webhooks/ses accepts "
+            "(and whose subscriptions it confirms); empty = any topic, confirmed by hand",
+        },
+    )
     resend_api_key: str = field(
         default="", metadata={"env": "RESEND_API_KEY", "help": "re_... when sending with Resend"}
     )

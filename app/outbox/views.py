@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, current_app, jsonify, request
@@ -58,25 +59,61 @@ def apply(found: list[notices.Notice], transport: str) -> int:
     return done
 
 
+_CERTS: dict[str, bytes] = {}
+
+
+def _cached_cert(url: str) -> bytes:
+    """Amazon's signing certificates rarely change: fetch each once per process."""
+    if url not in _CERTS:
+        _CERTS[url] = notices.default_cert_fetcher(url)
+    return _CERTS[url]
+
+
+def _confirm(url: str) -> None:
+    requests.get(url, timeout=10, allow_redirects=False).raise_for_status()
+
+
+def _is_sns(url: str | None) -> bool:
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    return (
+        parts.scheme == "https"
+        and host.startswith("sns.")
+        and (host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn"))
+    )
+
+
 @bp.post("/webhooks/ses")
 @csrf.exempt
 def ses_notice():
     body = _body()
     if body is None:
         return jsonify(error="body too large"), 413
-    fetch = current_app.extensions.get("backstop.sns_cert_fetcher", notices.default_cert_fetcher)
+    fetch = current_app.extensions.get("backstop.sns_cert_fetcher", _cached_cert)
     try:
         envelope = notices.parse_sns(body, fetch)
     except notices.NoticeRejected as exc:
         return jsonify(error=str(exc)), 400
     except requests.RequestException:  # SNS's certificate could not be fetched: retry later
         return jsonify(error="could not fetch the SNS signing certificate"), 503
+    topics = current_app.config["BACKSTOP"].sns_topic_arns
+    allowed = {t.strip() for t in topics.split(",") if t.strip()}
+    if allowed and envelope.topic_arn not in allowed:
+        return jsonify(error="notices from this SNS topic are not accepted"), 400
     if envelope.type == "SubscriptionConfirmation":
-        # Confirming means visiting SubscribeURL; on-call does it once per topic (docs).
-        log.warning(
-            "email.sns_subscription topic=%s url=%s", envelope.topic_arn, envelope.subscribe_url
-        )
-        return jsonify(received=True, confirm=envelope.subscribe_url), 200
+        if not allowed or not _is_sns(envelope.subscribe_url):
+            # Without pinned topics on-call confirms by hand, once per topic, by visiting
+            # SubscribeURL (docs/operations.md).
+            log.warning(
+                "email.sns_subscription topic=%s url=%s", envelope.topic_arn, envelope.subscribe_url
+            )
+            return jsonify(received=True, confirmed=False), 200
+        try:
+            current_app.extensions.get("backstop.sns_confirm", _confirm)(envelope.subscribe_url)
+        except requests.RequestException:
+            return jsonify(error="could not confirm the subscription"), 503
+        log.info("email.sns_confirmed topic=%s", envelope.topic_arn)
+        return jsonify(received=True, confirmed=True), 200
     return jsonify(received=True, suppressed=apply(list(envelope.notices), "ses")), 200
 
 

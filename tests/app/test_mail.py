@@ -18,7 +18,7 @@ from app.outbox import services as outbox
 from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from emails.notices import sign_resend
 
-from ..emails.test_notices import CERT, notification, signed
+from ..emails.test_notices import CERT, TOPIC, confirmation, notification, signed
 from . import factories as f
 from .forms import csrf_token, submit
 
@@ -135,6 +135,22 @@ def test_ses_bounces_and_complaints_suppress_in_the_sending_workspace(shop, web,
         del app.extensions["backstop.sns_cert_fetcher"]
     [row] = db.session.execute(select(Suppression)).scalars().all()
     assert (row.reason, row.source, row.message_id) == ("bounced", "ses", message.id)
+
+
+def test_pinned_sns_topics_refuse_others_and_confirm_their_own(shop, web, app, monkeypatch) -> None:
+    settings = app.config["BACKSTOP"]
+    pinned = type(settings)(**{**settings.__dict__, "sns_topic_arns": TOPIC})
+    monkeypatch.setitem(app.config, "BACKSTOP", pinned)
+    confirmed: list[str] = []
+    monkeypatch.setitem(app.extensions, "backstop.sns_cert_fetcher", lambda url: CERT)
+    monkeypatch.setitem(app.extensions, "backstop.sns_confirm", confirmed.append)
+    stranger = signed({**confirmation(), "TopicArn": "arn:aws:sns:eu-west-1:999:other"})
+    response = web.post("/webhooks/ses", data=json.dumps(stranger), content_type="text/plain")
+    assert response.status_code == 400 and confirmed == []
+    ours = signed(confirmation())
+    response = web.post("/webhooks/ses", data=json.dumps(ours), content_type="text/plain")
+    assert response.status_code == 200 and response.json["confirmed"] is True
+    assert confirmed == [ours["SubscribeURL"]]
 
 
 def test_resend_complaints_are_verified_then_suppress(shop, web, app, monkeypatch) -> None:
