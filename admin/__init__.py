@@ -63,10 +63,13 @@ def init_app(app: Flask) -> Admin:
             category="Stripe",
         )
     )
-    for view, model, name, endpoint in (
-        (CampaignView, Campaign, "Campaigns", "recovery_campaigns"),
-        (StepView, Step, "Steps", "recovery_steps"),
-        (ChargeAttemptView, ChargeAttempt, "Charge attempts", "recovery_attempts"),
+    for category, view, model, name, endpoint in (
+        ("Recovery", CampaignView, Campaign, "Campaigns", "recovery_campaigns"),
+        ("Recovery", StepView, Step, "Steps", "recovery_steps"),
+        ("Recovery", ChargeAttemptView, ChargeAttempt, "Charge attempts", "recovery_attempts"),
+        ("Mail", OutboxView, OutboxMessage, "Outbox", "outbox"),
+        ("Mail", SuppressionView, Suppression, "Suppressions", "email_suppressions"),
+        ("Mail", SendDomainView, SendDomain, "Send domains", "send_domains"),
     ):
         admin.add_view(
             view(
@@ -75,22 +78,7 @@ def init_app(app: Flask) -> Admin:
                 name=name,
                 endpoint=endpoint,
                 url=endpoint.replace("_", "-"),
-                category="Recovery",
-            )
-        )
-    for view, model, name, endpoint in (
-        (OutboxView, OutboxMessage, "Outbox", "outbox"),
-        (SuppressionView, Suppression, "Suppressions", "email_suppressions"),
-        (SendDomainView, SendDomain, "Send domains", "send_domains"),
-    ):
-        admin.add_view(
-            view(
-                model,
-                db,
-                name=name,
-                endpoint=endpoint,
-                url=endpoint.replace("_", "-"),
-                category="Mail",
+                category=category,
             )
         )
     admin.add_view(
