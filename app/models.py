@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    func,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -75,9 +86,6 @@ def one_per(session: Any, model: Any, *, defaults: dict[str, Any] | None = None,
     """The row of ``model`` matching ``key`` (a unique key), made with ``defaults`` if
     there is none yet. Two workers making it at once both get the one row: the loser's
     INSERT fails on the unique key inside a savepoint and it reads the winner's."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import IntegrityError
-
     query = select(model).filter_by(**key)
     row = session.execute(query).scalar_one_or_none()
     if row is not None:

@@ -8,6 +8,7 @@ into a failure instead of a skip.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import os
@@ -131,6 +132,32 @@ class Receiver:
 
     def types(self) -> list[str]:
         return [e["type"] for e in self.events()]
+
+
+@contextlib.contextmanager
+def serve_html(body: str, path: str = "/checkout") -> Iterator[str]:
+    """A merchant's page on an origin of its own (another than the sandbox's or
+    Backstop's, as in production)."""
+    data = body.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
+from ..money import format_money
 from ..recovery import campaigns, closing, runner
 from ..recovery.models import RETRY, RUNNING, Campaign, Step
 from ..recovery.planning import add_step
@@ -77,8 +78,6 @@ def page_state(
 
 
 def amount_due(session: Session, link: CardUpdateLink) -> str | None:
-    from ..money import format_money
-
     campaign = session.get(Campaign, link.campaign_id) if link.campaign_id else None
     return format_money(campaign.amount_minor, campaign.currency) if campaign else None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from flask import current_app
@@ -137,14 +138,10 @@ def sender_for(session: Session, workspace_id: int, from_name: str) -> Sender:
 
 
 def _address_of(value: str) -> str:
-    from email.utils import parseaddr
-
     return parseaddr(value)[1] or value
 
 
 def _named(name: str, address: str) -> str:
-    from email.utils import formataddr
-
     clean = " ".join(name.replace("\r", " ").replace("\n", " ").split())[:120]
     return formataddr((clean, address)) if clean else address
 

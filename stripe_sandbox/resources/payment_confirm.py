@@ -20,9 +20,11 @@ from typing import Any
 
 from .. import billing
 from ..api import Ctx, route
-from ..errors import InvalidRequest, NotFound, StateConflict, StripeError
+from ..errors import InvalidRequest, StateConflict, StripeError
 from ..events import changed
 from ..store import snapshot
+from .client_secrets import is_publishable
+from .client_secrets import load_intent as load_secret_intent
 from .payment_methods import resolve
 from .payments import attempt, decline_error, outcome_for
 from .setup_checks import AUTH_FAILED_MESSAGE, card_for_data, challenge_action
@@ -60,35 +62,21 @@ PUBLISHABLE_FIELDS = (
 # -- access ---------------------------------------------------------------------------------
 
 
-def _publishable(ctx: Ctx) -> bool:
-    return (ctx.key or "").startswith("pk_test_")
-
-
 def visible(ctx: Ctx, pi: dict[str, Any]) -> dict[str, Any]:
     """``pi`` as the caller's key may see it."""
-    return {k: pi[k] for k in PUBLISHABLE_FIELDS} if _publishable(ctx) else pi
+    return {k: pi[k] for k in PUBLISHABLE_FIELDS} if is_publishable(ctx) else pi
 
 
 def load_intent(ctx: Ctx, oid: str) -> dict[str, Any]:
     """The intent; with a publishable key only together with its ``client_secret``."""
-    pi = ctx.acct.get(oid, "payment_intent")
-    secret = ctx.params.str("client_secret")
-    if _publishable(ctx) and not secret:
-        raise InvalidRequest(
-            "Missing required param: client_secret.",
-            param="client_secret",
-            code="parameter_missing",
-        )
-    if pi is None:
-        raise NotFound("payment_intent", oid)
-    if secret is not None and secret != pi["client_secret"]:
-        raise InvalidRequest(
-            "The client_secret provided does not match the client_secret "
-            "associated with the PaymentIntent.",
-            param="client_secret",
-            code="payment_intent_invalid_parameter",
-        )
-    return pi
+    return load_secret_intent(
+        ctx,
+        oid,
+        "payment_intent",
+        label="PaymentIntent",
+        code="payment_intent_invalid_parameter",
+        missing="payment_intent",
+    )
 
 
 # -- confirming -----------------------------------------------------------------------------

@@ -12,10 +12,11 @@ import secrets
 from typing import Any
 
 from ..api import Ctx, route
-from ..errors import InvalidRequest, NotFound
+from ..errors import InvalidRequest
 from ..events import changed
 from ..render import paginate
 from ..store import new_id, snapshot
+from .client_secrets import load_intent
 from .payment_methods import resolve
 from .setup_checks import OPEN, confirm_intent, unexpected_state
 
@@ -26,26 +27,14 @@ CANCEL_REASONS = ("abandoned", "duplicate", "requested_by_customer")
 
 
 def _load(ctx: Ctx, seti_id: str) -> dict[str, Any]:
-    """The intent; with a publishable key only together with its ``client_secret``."""
-    si = ctx.acct.get(seti_id, "setup_intent")
-    publishable = (ctx.key or "").startswith("pk_test_")
-    secret = ctx.params.str("client_secret")
-    if publishable and not secret:
-        raise InvalidRequest(
-            "Missing required param: client_secret.",
-            param="client_secret",
-            code="parameter_missing",
-        )
-    if si is None:
-        raise NotFound("setupintent", seti_id)
-    if secret is not None and secret != si["client_secret"]:
-        raise InvalidRequest(
-            "The client_secret provided does not match the client_secret "
-            "associated with the SetupIntent.",
-            param="client_secret",
-            code="setup_intent_invalid_parameter",
-        )
-    return si
+    return load_intent(
+        ctx,
+        seti_id,
+        "setup_intent",
+        label="SetupIntent",
+        code="setup_intent_invalid_parameter",
+        missing="setupintent",
+    )
 
 
 def _types(ctx: Ctx) -> list[str] | None:

@@ -12,16 +12,13 @@ the page. Nothing sleeps: every wait is a Playwright expectation.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from ..app.factories import PASSWORD
-from ..conftest import service_unavailable
+from ..conftest import serve_html, service_unavailable
 from .conftest import CHROMIUM, CHROMIUM_ARGS, serve
 
 pytestmark = pytest.mark.browser
@@ -114,31 +111,9 @@ class Site:
             db.session.commit()
 
 
-@contextlib.contextmanager
-def merchant_site(app_url: str) -> Iterator[str]:
+def merchant_site(app_url: str):
     """The merchant's own page, on an origin of its own."""
-    data = (MERCHANT_PAGE % {"app": app_url}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-merchant", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/app"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    return serve_html(MERCHANT_PAGE % {"app": app_url}, "/app")
 
 
 def _failed_renewals(sandbox_url: str) -> dict[str, Any]:

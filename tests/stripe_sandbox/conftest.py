@@ -4,12 +4,9 @@ are shared with every test (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -54,28 +51,3 @@ def page(browser: Any) -> Iterator[Any]:
     tab = context.new_page()
     yield tab
     context.close()
-
-
-@contextlib.contextmanager
-def serve_html(body: str, path: str = "/checkout") -> Iterator[str]:
-    """A merchant's page on its own origin (another than the sandbox's, as in production)."""
-    data = body.encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{path}"
-    finally:
-        server.shutdown()
-        server.server_close()

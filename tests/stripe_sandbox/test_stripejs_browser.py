@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import stripe
 
-from .conftest import serve_html
+from ..conftest import serve_html
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 import stripe
 
-from .conftest import serve_html
+from ..conftest import serve_html
 from .intents import event_ids, events_since, renewal_needing_authentication
 from .test_payment_intents import AUTH_FAILED, PAID_EVENTS
 
