@@ -36,7 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from .extensions import csrf, db, login_manager, migrate
     from .queue import init_queue
+    from .sessions import SessionInterface
 
+    app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)

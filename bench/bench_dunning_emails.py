@@ -48,13 +48,13 @@ def main() -> int:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
     from premailer import Premailer
 
-    from emails.render import TEMPLATES
     from app import create_app
     from app.accounts import services as accounts
     from app.dunning.touches import TEMPLATE, context_for
     from app.extensions import db
     from app.outbox import services as outbox
     from app.recovery.models import Campaign
+    from emails.render import TEMPLATES
     from workers.celery_app import init_celery
 
     url = os.environ.get("BACKSTOP_BENCH_EMAILS_DATABASE_URL")

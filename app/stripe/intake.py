@@ -7,32 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import threading
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import (
-    Boolean,
-    Connection,
-    DateTime,
-    Engine,
-    bindparam,
-    create_engine,
-    select,
-    text,
-)
+from sqlalchemy import Boolean, Connection, DateTime, Engine, bindparam, select, text
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..queue import Coalesced
+from .intake_pg import ThreadConnections
 from .models import StripeConnection
-
-log = logging.getLogger("backstop.stripe")
 
 PROCESS_TASK = "stripe.process_event"
 PENDING_TASK = "stripe.process_pending"
@@ -136,97 +125,67 @@ def receive(app: Flask, event: dict[str, Any], raw: bytes, *, workspace_id: int 
     """Store one delivery in a statement of its own, committed at once; ``workspace_id``
     None routes by ``event.account``. The caller then calls :func:`dispatch`.
 
-    Connections are not pinged before use (a ping is a second round trip per event), so
-    one that went stale (the database restarted, a socket was dropped) fails here
-    instead: the pool is emptied and the insert runs once more on a fresh connection.
-    Running it twice is harmless: if the first try was stored after all, the second
-    finds the row and reports a duplicate, and the beat's sweep processes the event."""
-    engine = _engine(app)
+    On PostgreSQL the insert runs on intake's own per-thread connections
+    (:mod:`.intake_pg`), retried once on a fresh connection if the thread's had broken:
+    if the first try was stored after all, the second finds the row and reports a
+    duplicate, and the beat's sweep processes the event. SQLite (development, tests)
+    uses the app's engine: there is no network to go stale, and an in-memory database
+    lives in that engine only."""
     params = _params(event, raw, workspace_id)
     routed = workspace_id is None
-    for attempt in (1, 2):
-        try:
-            if engine.dialect.name == "postgresql":
-                row = _insert_psycopg(engine, routed, params)
-            else:
-                with engine.connect() as connection:
-                    row = connection.execute(
-                        _statement(engine.dialect.name, routed), params
-                    ).first()
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-            log.warning("stripe.intake.reconnect event=%s error=%s", event["id"], exc.orig)
-            engine.dispose()
-            continue
-        if row is None:
-            return Intake(event["id"], duplicate=True)
-        return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
-    raise AssertionError("unreachable: the second attempt returns or raises")
+    if db.engine.dialect.name == "postgresql":
+        sql, names = _positional(routed)
+        row = _connections(app).fetch_one(sql, [params[name] for name in names])
+    else:
+        with db.engine.connect() as connection:
+            row = (
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                .execute(_statement(db.engine.dialect.name, routed), params)
+                .first()
+            )
+    if row is None:
+        return Intake(event["id"], duplicate=True)
+    return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
 
 
-_SQL_PSYCOPG: dict[bool, str] = {}
+_POSITIONAL: dict[bool, tuple[str, list[str]]] = {}
 
 
-def _insert_psycopg(engine: Engine, routed: bool, params: dict[str, Any]) -> Any:
-    """The insert straight on the pooled psycopg connection: SQLAlchemy's statement
-    execution machinery costs about as much CPU as the rest of the request."""
-    sql = _SQL_PSYCOPG.get(routed)
-    if sql is None:
-        sql = _SQL_PSYCOPG[routed] = str(
-            _statement("postgresql", routed).compile(dialect=engine.dialect)
+def _positional(routed: bool) -> tuple[str, list[str]]:
+    """The insert as psycopg's positional SQL, and the parameter names in their order."""
+    if routed not in _POSITIONAL:
+        compiled = _statement("postgresql", routed).compile(
+            dialect=PGDialect_psycopg(paramstyle="format")
         )
-    connection = engine.raw_connection()
-    cursor = None
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-    except engine.dialect.loaded_dbapi.Error as exc:
-        invalidated = engine.dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
-        if invalidated:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql, params, exc, engine.dialect.loaded_dbapi.Error, connection_invalidated=invalidated
-        ) from exc
-    finally:
-        if cursor is not None:
-            cursor.close()
-        connection.close()
+        _POSITIONAL[routed] = (str(compiled), list(compiled.positiontup or ()))
+    return _POSITIONAL[routed]
 
 
-_ENGINE_KEY = "backstop.stripe_intake_engine"
-_engine_lock = threading.Lock()
+_CONNECTIONS_KEY = "backstop.stripe_intake_connections"
+_connections_lock = threading.Lock()
 
 
-def _engine(app: Flask) -> Engine:
-    """On PostgreSQL, intake's own small pool: autocommit set once per connection (not
-    on every checkout), no ping, no rollback on return (there is never a transaction
-    open). SQLite (development, tests) uses the app's engine: there is no network to go
-    stale, and an in-memory database lives in that engine only."""
-    engine = app.extensions.get(_ENGINE_KEY)
-    if engine is None:
-        with _engine_lock:
-            engine = app.extensions.get(_ENGINE_KEY)
-            if engine is None:
-                if db.engine.dialect.name == "postgresql":
-                    engine = create_engine(
-                        db.engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None
-                    )
-                    # Closed, and made again on next use, whenever the app's engine is.
-                    sqlalchemy_event.listen(
-                        db.engine, "engine_disposed", partial(_forget_engine, app, engine)
-                    )
-                else:
-                    engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-                app.extensions[_ENGINE_KEY] = engine
-    return engine
+def _connections(app: Flask) -> ThreadConnections:
+    """Made on first use, per app; closed, and made again on next use, whenever the
+    app's engine is disposed."""
+    connections = app.extensions.get(_CONNECTIONS_KEY)
+    if connections is None:
+        with _connections_lock:
+            connections = app.extensions.get(_CONNECTIONS_KEY)
+            if connections is None:
+                url = db.engine.url.set(drivername="postgresql")
+                connections = ThreadConnections(url.render_as_string(hide_password=False))
+                sqlalchemy_event.listen(
+                    db.engine, "engine_disposed", partial(_forget_connections, app, connections)
+                )
+                app.extensions[_CONNECTIONS_KEY] = connections
+    return connections
 
 
-def _forget_engine(app: Flask, engine: Engine, _disposed: Engine) -> None:
-    if app.extensions.get(_ENGINE_KEY) is engine:
-        del app.extensions[_ENGINE_KEY]
-    engine.dispose()
+def _forget_connections(app: Flask, connections: ThreadConnections, _disposed: Engine) -> None:
+    if app.extensions.get(_CONNECTIONS_KEY) is connections:
+        del app.extensions[_CONNECTIONS_KEY]
+    connections.close()
 
 
 def dispatch(result: Intake) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.stripe.models import MirrorCustomer, StripeEvent
@@ -164,3 +164,44 @@ def test_deauthorization_disconnects_the_workspace(web, shop) -> None:
     assert post(web, event).status_code == 200
     db.session.refresh(conn)
     assert conn.status == "disconnected" and conn.disconnect_reason == "deauthorized"
+
+
+def _terminate_intake_connections() -> int:
+    return len(
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'backstop-intake' AND datname = current_database()"
+            )
+        ).all()
+    )
+
+
+def test_intake_reconnects_when_its_connection_was_dropped(web, shop, caplog) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("intake keeps connections of its own on PostgreSQL only")
+    assert post(web, f.event(account="acct_shop1")).status_code == 200
+    assert _terminate_intake_connections() >= 1  # as a database restart would
+    db.session.commit()
+    response = post(web, f.event(account="acct_shop1"))
+    assert response.status_code == 200 and response.json["duplicate"] is False
+    assert "stripe.intake.reconnect" in caplog.text
+    db.session.expire_all()
+    assert count_events() == 2
+
+
+def test_intake_connections_close_with_the_engine(web, shop, app) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("intake keeps connections of its own on PostgreSQL only")
+    assert post(web, f.event(account="acct_shop1")).status_code == 200
+    db.session.remove()
+    db.engine.dispose()
+    open_ = db.session.execute(
+        text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE application_name = 'backstop-intake' AND datname = current_database()"
+        )
+    ).scalar_one()
+    assert open_ == 0
+    assert post(web, f.event(account="acct_shop1")).status_code == 200
+    assert count_events() == 2
