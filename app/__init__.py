@@ -33,6 +33,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+        # Importing Flask-Migrate sets up Alembic's plugins, a line each at INFO in
+        # every process; migrations themselves still log.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from .extensions import csrf, db, login_manager, migrate
     from .queue import init_queue
