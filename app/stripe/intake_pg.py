@@ -10,7 +10,11 @@ prepared statement with positional parameters: a measured 60 µs less per event
 
 Connections are not pinged before use (a ping is a second round trip per event): one
 that broke (the database restarted, a socket dropped) fails its insert, is closed, and
-the insert runs once more on a fresh connection.
+the insert runs once more on a fresh connection. A peer that vanished without closing
+the socket (a failover, a dropped NAT entry) must not hold a web thread for the
+kernel's quarter of an hour of retransmissions, so TCP keepalives find dead idle
+connections and unacknowledged sends give up after 15 s (``tcp_user_timeout``); the
+database URL's own options win over these.
 """
 
 from __future__ import annotations
@@ -22,8 +26,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger("backstop.stripe")
+
+#: libpq options, under whatever the database URL sets itself.
+CONNECT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,  # milliseconds
+}
 
 
 class _Held:
@@ -43,8 +58,11 @@ class ThreadConnections:
     ``application_name`` in ``pg_stat_activity``."""
 
     def __init__(self, conninfo: str, application_name: str = "backstop-intake") -> None:
-        self._conninfo = conninfo
-        self._application_name = application_name
+        self._options = {
+            **CONNECT_DEFAULTS,
+            "application_name": application_name,
+            **conninfo_to_dict(conninfo),
+        }
         self._local = threading.local()
         self._open: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
@@ -75,9 +93,7 @@ class ThreadConnections:
     def _held(self) -> _Held:
         held: _Held | None = getattr(self._local, "held", None)
         if held is None or held.connection.closed:
-            connection = psycopg.connect(
-                self._conninfo, autocommit=True, application_name=self._application_name
-            )
+            connection = psycopg.connect(**self._options, autocommit=True)
             held = self._local.held = _Held(connection)
             with self._lock:
                 self._open.add(connection)

@@ -69,3 +69,26 @@ def test_a_statement_error_is_raised_and_the_connection_kept(connections) -> Non
     with pytest.raises(psycopg.errors.UndefinedTable):
         connections.fetch_one("SELECT * FROM no_such_table", [])
     assert _pid(connections) == before
+
+
+def test_dead_peers_are_given_up_on_unless_the_url_says_otherwise(ctx) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("intake keeps connections of its own on PostgreSQL only")
+    url = db.engine.url.set(drivername="postgresql")
+    plain = ThreadConnections(url.render_as_string(hide_password=False))
+    tuned = ThreadConnections(
+        url.update_query_dict(
+            {"tcp_user_timeout": "5000", "application_name": "mine"}
+        ).render_as_string(hide_password=False)
+    )
+    try:
+        plain.fetch_one("SELECT 1", [])
+        tuned.fetch_one("SELECT 1", [])
+        dsn = _this_threads_connection(plain).info.dsn
+        assert "tcp_user_timeout=15000" in dsn and "keepalives_idle=30" in dsn
+        assert "application_name=backstop-intake" in dsn
+        tuned_dsn = _this_threads_connection(tuned).info.dsn
+        assert "tcp_user_timeout=5000" in tuned_dsn and "application_name=mine" in tuned_dsn
+    finally:
+        plain.close()
+        tuned.close()
