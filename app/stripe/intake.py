@@ -115,7 +115,11 @@ def store(
 
     The caller commits, then calls :func:`dispatch` with the result."""
     statement = _statement(connection.dialect.name, route_by_account)
-    row = connection.execute(statement, _params(event, raw, workspace_id)).first()
+    return _result(event, connection.execute(statement, _params(event, raw, workspace_id)).first())
+
+
+def _result(event: dict[str, Any], row: Any) -> Intake:
+    """What the insert's ``RETURNING id, workspace_id`` says: no row, a duplicate."""
     if row is None:
         return Intake(event["id"], duplicate=True)
     return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
@@ -131,21 +135,14 @@ def receive(app: Flask, event: dict[str, Any], raw: bytes, *, workspace_id: int 
     duplicate, and the beat's sweep processes the event. SQLite (development, tests)
     uses the app's engine: there is no network to go stale, and an in-memory database
     lives in that engine only."""
-    params = _params(event, raw, workspace_id)
     routed = workspace_id is None
-    if db.engine.dialect.name == "postgresql":
-        sql, names = _positional(routed)
-        row = _connections(app).fetch_one(sql, [params[name] for name in names])
-    else:
+    if db.engine.dialect.name != "postgresql":
         with db.engine.connect() as connection:
-            row = (
-                connection.execution_options(isolation_level="AUTOCOMMIT")
-                .execute(_statement(db.engine.dialect.name, routed), params)
-                .first()
-            )
-    if row is None:
-        return Intake(event["id"], duplicate=True)
-    return Intake(event["id"], duplicate=False, row_id=row[0], workspace_id=row[1])
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            return store(autocommit, event, raw, workspace_id=workspace_id, route_by_account=routed)
+    params = _params(event, raw, workspace_id)
+    sql, names = _positional(routed)
+    return _result(event, _connections(app).fetch_one(sql, [params[n] for n in names]))
 
 
 _POSITIONAL: dict[bool, tuple[str, list[str]]] = {}

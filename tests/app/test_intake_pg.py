@@ -12,11 +12,18 @@ from app.stripe.intake_pg import ThreadConnections
 
 
 @pytest.fixture
-def connections(ctx):
+def url(ctx):
+    """The test database as libpq reads it (PostgreSQL lane only)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("intake keeps connections of its own on PostgreSQL only")
-    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    made = ThreadConnections(url, application_name="backstop-intake-test")
+    return db.engine.url.set(drivername="postgresql")
+
+
+@pytest.fixture
+def connections(url):
+    made = ThreadConnections(
+        url.render_as_string(hide_password=False), application_name="backstop-intake-test"
+    )
     yield made
     made.close()
 
@@ -71,10 +78,7 @@ def test_a_statement_error_is_raised_and_the_connection_kept(connections) -> Non
     assert _pid(connections) == before
 
 
-def test_dead_peers_are_given_up_on_unless_the_url_says_otherwise(ctx) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("intake keeps connections of its own on PostgreSQL only")
-    url = db.engine.url.set(drivername="postgresql")
+def test_dead_peers_are_given_up_on_unless_the_url_says_otherwise(url) -> None:
     plain = ThreadConnections(url.render_as_string(hide_password=False))
     tuned = ThreadConnections(
         url.update_query_dict(

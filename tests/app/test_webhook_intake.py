@@ -177,9 +177,15 @@ def _terminate_intake_connections() -> int:
     )
 
 
-def test_intake_reconnects_when_its_connection_was_dropped(web, shop, caplog) -> None:
+@pytest.fixture
+def on_postgresql(ctx) -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("intake keeps connections of its own on PostgreSQL only")
+
+
+def test_intake_reconnects_when_its_connection_was_dropped(
+    web, shop, caplog, on_postgresql
+) -> None:
     assert post(web, f.event(account="acct_shop1")).status_code == 200
     assert _terminate_intake_connections() >= 1  # as a database restart would
     db.session.commit()
@@ -190,9 +196,7 @@ def test_intake_reconnects_when_its_connection_was_dropped(web, shop, caplog) ->
     assert count_events() == 2
 
 
-def test_intake_connections_close_with_the_engine(web, shop, app) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("intake keeps connections of its own on PostgreSQL only")
+def test_intake_connections_close_with_the_engine(web, shop, app, on_postgresql) -> None:
     from app.stripe.intake import _CONNECTIONS_KEY
 
     assert post(web, f.event(account="acct_shop1")).status_code == 200
