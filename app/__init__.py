@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             _tune_sqlite(db.engine)
     _register_models()
+    _register_features()
     _register_blueprints(app)
     _load_extensions(app)
     return app
@@ -88,9 +89,17 @@ def _register_models() -> None:
     from .audit import models as _audit  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
-    from .recovery import handlers as _recovery_handlers  # noqa: F401 - subscribes to events
     from .recovery import models as _recovery  # noqa: F401
     from .stripe import models as _stripe  # noqa: F401
+
+
+def _register_features() -> None:
+    """Each loop declares its step kinds, Stripe event handlers, message re-checks and
+    domain-event consumers here, explicitly (never as a side effect of an import)."""
+    from . import dunning, recovery
+
+    recovery.register()
+    dunning.register()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -14,11 +14,17 @@ from typing import Any
 
 from celery import Celery
 from flask import Flask, current_app
+from kombu import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger("backstop.queue")
 _PENDING = "backstop.pending_tasks"
+
+#: Mail has a queue of its own: a slow provider never holds up charges and events, and
+#: mail can be given workers of its own (``celery worker -Q mail``). A worker started
+#: without ``-Q`` consumes both.
+DEFAULT_QUEUE, MAIL_QUEUE = "celery", "mail"
 
 
 def init_queue(app: Flask) -> Celery:
@@ -35,6 +41,9 @@ def init_queue(app: Flask) -> Celery:
         task_always_eager=settings.task_always_eager,
         task_eager_propagates=True,
         worker_prefetch_multiplier=1,
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=(Queue(DEFAULT_QUEUE), Queue(MAIL_QUEUE)),
+        task_routes={"email.*": {"queue": MAIL_QUEUE}},
         broker_connection_retry_on_startup=True,
         timezone="UTC",
         enable_utc=True,

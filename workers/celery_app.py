@@ -11,8 +11,7 @@ import datetime as dt
 import importlib
 from typing import Any
 
-from celery import Celery, Task
-from celery.schedules import crontab
+from celery import Celery, Task, current_task
 from flask import Flask
 
 TASK_MODULES = [
@@ -23,16 +22,20 @@ TASK_MODULES = [
     "workers.dunning_tasks",
 ]
 
-#: Beat runs only sweepers and daily scans; every other schedule lives in the database.
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "sweep-due-rows": {"task": "schedule.sweep", "schedule": dt.timedelta(seconds=30)},
-    "scan-expiring-cards": {
-        "task": "dunning.scan_expiring_cards",
-        "schedule": crontab(minute=15, hour=5),  # daily, 05:15 UTC
-    },
-    # Events are woken on arrival; this catches any whose wake-up was lost.
-    "sweep-stripe-events": {"task": "stripe.process_pending", "schedule": dt.timedelta(seconds=5)},
-}
+
+def current_task_is_eager() -> bool:
+    """Whether the running task runs in-process (tests), where failures are raised."""
+    return bool(current_task and current_task.request.is_eager)
+
+
+def beat_schedule(sweep_every: dt.timedelta) -> dict[str, dict[str, Any]]:
+    """Beat runs only sweepers and daily scans, each declared by its task module as
+    ``BEAT``; every other schedule lives in the database."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for name in TASK_MODULES:
+        schedule.update(getattr(importlib.import_module(name), "BEAT", {}))
+    schedule["sweep-due-rows"] = {**schedule["sweep-due-rows"], "schedule": sweep_every}
+    return schedule
 
 
 def init_celery(flask_app: Flask) -> Celery:
@@ -50,12 +53,7 @@ def init_celery(flask_app: Flask) -> Celery:
 
     celery.Task = AppContextTask  # type: ignore[misc]
     sweep_every = dt.timedelta(seconds=flask_app.config["BACKSTOP"].sweep_seconds)
-    celery.conf.beat_schedule = {
-        **BEAT_SCHEDULE,
-        "sweep-due-rows": {**BEAT_SCHEDULE["sweep-due-rows"], "schedule": sweep_every},
-    }
-    for module in TASK_MODULES:
-        importlib.import_module(module)
+    celery.conf.beat_schedule = beat_schedule(sweep_every)
     celery.finalize(auto=True)
     flask_app.extensions["celery.ready"] = True
     return celery

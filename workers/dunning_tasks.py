@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 from sqlalchemy import select
 
 from app.dunning import expiry
 from app.dunning.models import ExpiryNotice
 from app.extensions import db
 from app.queue import enqueue
+from app.stripe import clocks
+from app.stripe import connection as stripe_connection
 from app.stripe.client import StripeError
 from app.stripe.models import StripeConnection
-from workers.sweeper import due_on_clocks, run_claimed, sweepable
+from workers.sweeper import run_claimed, sweepable
 
 log = logging.getLogger("backstop.workers")
 
@@ -22,7 +26,11 @@ SCAN_ALL = "dunning.scan_expiring_cards"
 SCAN_ONE = "dunning.scan_workspace_cards"
 SEND_NOTICE = "dunning.send_expiry_notice"
 
-sweepable(ExpiryNotice, SEND_NOTICE, due_on_clocks(ExpiryNotice))
+BEAT = {
+    "scan-expiring-cards": {"task": SCAN_ALL, "schedule": crontab(minute=15, hour=5)},  # 05:15 UTC
+}
+
+sweepable(ExpiryNotice, SEND_NOTICE, functools.partial(clocks.due_conditions, ExpiryNotice))
 
 
 @shared_task(name=SCAN_ALL, acks_late=True)
@@ -61,7 +69,8 @@ def scan_workspace_cards(self, connection_id: int) -> int | None:
 def send_expiry_notice(notice_id: int) -> str | None:
     """Send a due notice the sweeper claimed (a redelivery finds it taken)."""
 
-    def run(notice: ExpiryNotice, connection: StripeConnection | None, now: dt.datetime) -> str:
+    def run(notice: ExpiryNotice, now: dt.datetime) -> str:
+        connection = stripe_connection.of_workspace(db.session, notice.workspace_id)
         outcome = expiry.send(db.session, connection, notice, now=now)
         db.session.commit()
         return outcome
@@ -72,4 +81,5 @@ def send_expiry_notice(notice_id: int) -> str | None:
         run,
         give_up=lambda notice, detail, now: expiry.finish(notice, "error", detail, at=now),
         what="dunning.notice",
+        routine=(StripeError,),
     )

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.outbox import services as outbox
 from app.outbox.models import FAILED, OutboxMessage
 from app.outbox.transport import transport_from
+from app.stripe.client import StripeError
 
 log = logging.getLogger("backstop.workers")
 MAX_DELIVERIES = 6
@@ -28,15 +29,21 @@ def _transport() -> emails.Transport:
 
 @shared_task(name=outbox.DELIVER_TASK, bind=True, max_retries=MAX_DELIVERIES, acks_late=True)
 def deliver(self, message_id: int) -> str | None:
-    """Hand a queued message to the transport; a temporary failure retries with a
-    backoff, then the message is marked failed (staff can resend it)."""
+    """Re-check a queued message and hand it to the transport; a temporary failure (of
+    the transport, or of Stripe for the re-check) retries with a backoff, then the
+    message is marked failed (staff can resend it)."""
     row = db.session.get(OutboxMessage, message_id)
     if row is None:
         return None
     try:
         status = outbox.deliver(db.session, row, _transport())
-    except emails.TransportError as exc:
-        if row.attempts >= MAX_DELIVERIES or self.request.is_eager:
+    except (emails.TransportError, StripeError) as exc:
+        if isinstance(exc, StripeError):
+            db.session.rollback()
+            row = db.session.get(OutboxMessage, message_id)
+            row.error = f"not sent yet: Stripe could not say whether it is still due: {exc}"[:1000]
+        tries = max(row.attempts, self.request.retries + 1)
+        if tries >= MAX_DELIVERIES or self.request.is_eager:
             row.status = FAILED
             db.session.commit()
             log.warning("email.gave_up message=%s attempts=%s", message_id, row.attempts)

@@ -13,8 +13,13 @@ from app.queue import enqueue
 from app.stripe import connection as connection_service
 from app.stripe import processing
 from app.stripe.models import StripeConnection, StripeEvent
+from workers.celery_app import current_task_is_eager
 
 log = logging.getLogger("backstop.workers")
+
+PROCESS_PENDING = "stripe.process_pending"
+#: Events are woken on arrival; this catches any whose wake-up was lost.
+BEAT = {"sweep-stripe-events": {"task": PROCESS_PENDING, "schedule": dt.timedelta(seconds=5)}}
 
 
 def _process_claimed(event_id: int) -> str | None:
@@ -51,7 +56,7 @@ def process_event(self, event_id: int) -> str | None:
         raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 5))
 
 
-@shared_task(name="stripe.process_pending", acks_late=True)
+@shared_task(name=PROCESS_PENDING, acks_late=True)
 def process_pending(batch: int = 100) -> int:
     """Claim every stored event waiting for a worker, oldest first, and act on each.
 
@@ -70,12 +75,6 @@ def process_pending(batch: int = 100) -> int:
                 if current_task_is_eager():
                     raise
             done += 1
-
-
-def current_task_is_eager() -> bool:
-    from celery import current_task
-
-    return bool(current_task and current_task.request.is_eager)
 
 
 @shared_task(name="stripe.import_page", bind=True, max_retries=8, acks_late=True)

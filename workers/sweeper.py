@@ -1,7 +1,8 @@
 """The beat sweeper: claim due schedule rows and enqueue one task per row.
 
-Domain packages register what to sweep with :func:`sweepable`; the recovery loop's
-steps are the first. The claim (a lease) is committed before any task is sent.
+Task modules declare what to sweep with :func:`sweepable` (the model, its task, its due
+conditions); the sweeper knows nothing of what the rows are. The claim (a lease) is
+committed before any task is sent.
 """
 
 from __future__ import annotations
@@ -13,52 +14,28 @@ from typing import Any
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select
 
 from app.extensions import db
 from app.queue import enqueue
-from app.schedule import claim_due, take
-from app.stripe.client import StripeError
-from app.stripe.models import StripeConnection, StripeTestClock
-from workers.stripe_tasks import current_task_is_eager
+from app.schedule.claims import claim_due, take
+from workers.celery_app import current_task_is_eager
 
 log = logging.getLogger("backstop.workers")
 
-#: What to sweep, registered by the domain task modules: the model, its task, and a
-#: function of ``now`` giving the "due" conditions to claim by (one claim each).
-SWEPT: list[tuple[Any, str, Callable[[dt.datetime], list[Any]] | None]] = []
+SWEEP = "schedule.sweep"
+BEAT = {"sweep-due-rows": {"task": SWEEP, "schedule": dt.timedelta(seconds=30)}}
+
+#: ``due(now)``: the conditions to claim rows by, one claim each.
+Due = Callable[[dt.datetime], list[Any]]
+#: What to sweep: the model, its task, and its due conditions (None: pending and due).
+SWEPT: list[tuple[Any, str, Due | None]] = []
 
 
-def sweepable(
-    model: Any, task_name: str, due: Callable[[dt.datetime], list[Any]] | None = None
-) -> None:
-    """Sweep ``model``'s due rows into ``task_name(row_id)``; the task :func:`app.schedule.take`s
-    its row (claimed rows are ``queued``). ``due`` defaults to pending and ``due_at <= now``."""
+def sweepable(model: Any, task_name: str, due: Due | None = None) -> None:
+    """Sweep ``model``'s due rows into ``task_name(row_id)``; the task takes its row
+    (:func:`app.schedule.claims.take`: claimed rows are ``queued``)."""
     if all(entry[:2] != (model, task_name) for entry in SWEPT):
         SWEPT.append((model, task_name, due))
-
-
-def due_on_clocks(model: Any) -> Callable[[dt.datetime], list[Any]]:
-    """The two claims of a row that may live on a Stripe test clock: due by our clock,
-    or due by its clock's time (the clock's ``frozen_time``)."""
-
-    def due(now: dt.datetime) -> list[Any]:
-        pending = model.status == "pending"
-        on_clock = (
-            select(StripeTestClock.id)
-            .where(
-                StripeTestClock.workspace_id == model.workspace_id,
-                StripeTestClock.stripe_id == model.test_clock,
-                StripeTestClock.frozen_time >= model.due_at,
-            )
-            .exists()
-        )
-        return [
-            pending & model.test_clock.is_(None) & (model.due_at <= now),
-            pending & model.test_clock.is_not(None) & on_clock,
-        ]
-
-    return due
 
 
 def sweep_once(now: dt.datetime, limit: int = 500) -> int:
@@ -90,17 +67,19 @@ MAX_CLAIMS = 6
 def run_claimed(
     model: Any,
     row_id: int,
-    work: Callable[[Any, Any, dt.datetime], str | None],
+    work: Callable[[Any, dt.datetime], str | None],
     *,
     give_up: Callable[[Any, str, dt.datetime], Any],
     what: str,
+    routine: tuple[type[Exception], ...] = (),
 ) -> str | None:
     """Take the row the sweeper queued (a redelivered message finds it taken and stops)
-    and run ``work(row, connection, now)``, which commits its own phases.
+    and run ``work(row, now)``, which commits its own phases.
 
     A failure leaves the row running under its lease: when the lease runs out the
     sweeper hands it out again (the backoff); after :data:`MAX_CLAIMS` claims
-    ``give_up(row, detail, now)`` ends it."""
+    ``give_up(row, detail, now)`` ends it. ``routine`` failures (a provider down) are
+    only recorded, even when tasks run eagerly (tests, where others are raised)."""
     now = dt.datetime.now(dt.UTC)
     lease = dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds)
     if not take(db.session, model, row_id, now=now, lease=lease):
@@ -108,11 +87,8 @@ def run_claimed(
         return None
     db.session.commit()
     row = db.session.get(model, row_id)
-    connection = db.session.execute(
-        select(StripeConnection).where(StripeConnection.workspace_id == row.workspace_id)
-    ).scalar_one_or_none()
     try:
-        return work(row, connection, now)
+        return work(row, now)
     except Exception as exc:
         db.session.rollback()
         row = db.session.get(model, row_id)
@@ -124,12 +100,12 @@ def run_claimed(
                 row.outcome_detail = f"try {row.attempts} failed, will try again: {detail}"[:500]
             db.session.commit()
         log.exception("%s.failed id=%s", what, row_id)
-        if not isinstance(exc, StripeError) and current_task_is_eager():
+        if not isinstance(exc, routine) and current_task_is_eager():
             raise
         return "error"
 
 
-@shared_task(name="schedule.sweep", acks_late=True)
+@shared_task(name=SWEEP, acks_late=True)
 def sweep() -> int:
     """Claim every due row and enqueue its task (beat runs this every 30 s)."""
     count = sweep_once(dt.datetime.now(dt.UTC))

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..money import format_money
-from ..recovery import campaigns, closing, runner
-from ..recovery.models import RETRY, RUNNING, Campaign, Step
-from ..recovery.planning import add_step
-from ..stripe import billing, cards
+from ..recovery import campaigns, closing, operations
+from ..recovery.models import RETRY, Campaign, Step
+from ..stripe import billing, cards, clocks
+from ..stripe import connection as stripe_connection
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
 from . import links
@@ -42,19 +42,16 @@ FRESH_LINKS_PER_HOUR = 3
 HOSTED_REASON = "the customer confirmed a new card on the hosted card-update page"
 
 
+#: The workspace's connection when it is connected (the hosted pages' name for it).
+connection_of = stripe_connection.connected
+
+
 @dataclass(frozen=True)
 class Result:
     state: str
     message: str
     client_secret: str | None = None
     """For ``requires_action``: the payment the customer's bank wants confirmed."""
-
-
-def connection_of(session: Session, workspace_id: int) -> StripeConnection | None:
-    connection = session.execute(
-        select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
-    ).scalar_one_or_none()
-    return connection if connection is not None and connection.is_connected else None
 
 
 def page_state(
@@ -171,12 +168,7 @@ def _pay(
     now: dt.datetime,
 ) -> Result:
     if campaign is not None and campaign.is_open:
-        at = campaigns.campaign_now(session, campaign, now)
-        step = add_step(session, campaign, RETRY, at, HOSTED_REASON, automatic=False)
-        step.status = RUNNING
-        session.flush()
-        if runner.prepare(session, connection, step, now=now) == runner.CHARGE:
-            runner.charge(session, connection, step, now=now)
+        step = operations.charge_now(session, connection, campaign, reason=HOSTED_REASON, now=now)
         outcome, detail = step.outcome, step.outcome_detail or ""
     else:
         # The campaign is over (lost, paused instead of cancelled): the customer paying
@@ -309,7 +301,7 @@ def pause_instead(
         or not campaign.is_open
     ):
         return None
-    at = campaigns.campaign_now(session, campaign, now)
+    at = clocks.now_of(session, campaign, now)
     resumes_at = at + dt.timedelta(days=settings.pause_days)
     cards.pause_subscription(
         connection, link.subscription_stripe_id, resumes_at, key=f"link:{link.id}:pause"

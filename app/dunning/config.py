@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,15 @@ def settings_for(session: Session, workspace_id: int) -> DunningSettings:
     )
 
 
+#: The least and the most hours a merchant may set between two emails of one campaign.
+GAP_HOURS = (12, 168)
+
+
+def message_gap(session: Session, workspace_id: int) -> dt.timedelta:
+    """No two emails of one campaign closer together than this (24 h by default)."""
+    return dt.timedelta(hours=settings_for(session, workspace_id).gap_hours)
+
+
 def save(
     session: Session,
     workspace_id: int,
@@ -36,11 +46,12 @@ def save(
     reply_to: str | None,
     copy: Mapping[str, Mapping[str, str]],
     pause_days: int | None,
+    gap_hours: int | None = None,
 ) -> DunningSettings:
     """Store the settings, or raise :class:`InvalidDunningSettings` listing every problem
     (nothing changes then). Copy is kept for every sequence's touches, so switching the
     sequence back finds it again."""
-    errors, clean = check(sequence=sequence, copy=copy, pause_days=pause_days)
+    errors, clean = check(sequence=sequence, copy=copy, pause_days=pause_days, gap_hours=gap_hours)
     if errors:
         raise InvalidDunningSettings(errors)
     row = settings_for(session, workspace_id)
@@ -49,15 +60,25 @@ def save(
     row.reply_to = (reply_to or "").strip().lower() or None
     row.copy = clean
     row.pause_days = pause_days
+    if gap_hours is not None:
+        row.gap_hours = gap_hours
     session.flush()
     return row
 
 
 def check(
-    *, sequence: str, copy: Mapping[str, Mapping[str, str]], pause_days: int | None
+    *,
+    sequence: str,
+    copy: Mapping[str, Mapping[str, str]],
+    pause_days: int | None,
+    gap_hours: int | None = None,
 ) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Every problem with the settings, and the copy cleaned of empty touches."""
     errors = []
+    if gap_hours is not None and not GAP_HOURS[0] <= gap_hours <= GAP_HOURS[1]:
+        errors.append(
+            f"leave {GAP_HOURS[0]} to {GAP_HOURS[1]} hours between two emails of one campaign"
+        )
     if sequence not in SEQUENCES:
         errors.append(f"choose one of the sequences: {', '.join(SEQUENCES)}")
     if pause_days is not None and pause_days not in PAUSE_DAYS:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
+from ..outbox.models import OutboxMessage
 from ..recovery.cadence import pick_timezone
 from ..stripe import cards, clocks
+from ..stripe import connection as stripe_connection
 from ..stripe.models import StripeConnection
 from . import links
 from .expiry_rules import plan_notices
@@ -101,16 +103,10 @@ def send(
     now: dt.datetime,
 ) -> str:
     """Send the notice if the subscription still charges that very card."""
-    at = clocks.now_for(session, notice.workspace_id, notice.test_clock, now)
-    if connection is None or not connection.is_connected:
-        return finish(notice, "skipped", "Stripe is disconnected", at=at)
-    current = cards.current_card(connection, notice.subscription_stripe_id)
-    if current is None:
-        return finish(notice, "skipped", "the subscription is no longer active", at=at)
-    if current.payment_method_id != notice.payment_method_id:
-        return finish(notice, "skipped", "the card was replaced meanwhile", at=at)
-    if (current.exp_year, current.exp_month) != (notice.exp_year, notice.exp_month):
-        return finish(notice, "skipped", "the card's expiry was updated meanwhile", at=at)
+    at = clocks.now_of(session, notice, now)
+    gone = _reason_gone(connection, notice)
+    if gone is not None:
+        return finish(notice, "skipped", gone, at=at)
     contact = cards.customer_contact(connection, notice.customer_stripe_id)
     if not contact.email:
         return finish(notice, "skipped", "the customer has no email address in Stripe", at=at)
@@ -146,6 +142,47 @@ def send(
     if message.status == "blocked":
         return finish(notice, "blocked", f"not sent: {message.error}", at=at)
     return finish(notice, "sent", f"emailed {contact.email}", at=at)
+
+
+def _reason_gone(connection: StripeConnection | None, notice: ExpiryNotice) -> str | None:
+    """Why the notice no longer applies: the subscription charges another card now."""
+    if connection is None or not connection.is_connected:
+        return "Stripe is disconnected"
+    current = cards.current_card(connection, notice.subscription_stripe_id)
+    if current is None:
+        return "the subscription is no longer active"
+    if current.payment_method_id != notice.payment_method_id:
+        return "the card was replaced meanwhile"
+    if (current.exp_year, current.exp_month) != (notice.exp_year, notice.exp_month):
+        return "the card's expiry was updated meanwhile"
+    return None
+
+
+def _notice_of(session: Session, message: OutboxMessage) -> ExpiryNotice | None:
+    return session.execute(
+        select(ExpiryNotice).where(
+            ExpiryNotice.workspace_id == message.workspace_id,
+            ExpiryNotice.message_id == message.id,
+        )
+    ).scalar_one_or_none()
+
+
+def still_wanted(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
+    """As the notice's message leaves: does the subscription still charge that card?"""
+    notice = _notice_of(session, message)
+    if notice is None or message.workspace_id is None:
+        return None
+    gone = _reason_gone(stripe_connection.of_workspace(session, message.workspace_id), notice)
+    return f"{gone} before the email left" if gone else None
+
+
+def note_dropped(
+    session: Session, message: OutboxMessage, reason: str, *, now: dt.datetime
+) -> None:
+    notice = _notice_of(session, message)
+    if notice is not None:
+        notice.outcome = "dropped"
+        notice.outcome_detail = f"not sent: {reason}"[:500]
 
 
 def expiry_context(

@@ -22,6 +22,7 @@ def send_to_customer(
     context: dict[str, Any],
     customer_id: str,
     campaign_id: int | None = None,
+    step_id: int | None = None,
 ) -> OutboxMessage:
     settings = settings_for(session, workspace.id)
     sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
@@ -35,5 +36,6 @@ def send_to_customer(
         reply_to=settings.reply_to,
         customer_id=customer_id,
         campaign_id=campaign_id,
+        step_id=step_id,
         blocked=sender.blocked,
     )

@@ -30,6 +30,11 @@ class DunningSettings(Base):
     pause_days: Mapped[int | None] = mapped_column(
         comment="extended sequence: pause instead of cancel for 14, 30 or 60 days; null = off"
     )
+    gap_hours: Mapped[int] = mapped_column(
+        default=24,
+        server_default="24",
+        comment="no two emails of one campaign closer together than this many hours",
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..times import zone
 
 SEQUENCES: dict[str, tuple[int, ...]] = {
     "standard": (0, 3, 7, 14),
@@ -39,9 +40,17 @@ class Touch:
     is_final: bool
 
     @property
+    def label(self) -> str:
+        return position_label(self.position, self.count)
+
+    @property
     def reason(self) -> str:
-        where = "last" if self.is_final else f"{self.position} of {self.count}"
-        return f"dunning email {self.key} ({where}): day {self.day} after the failure, 10:00 local"
+        when = (
+            "on the day of the failure" if self.day == 0 else f"{_days(self.day)} after the failure"
+        )
+        return (
+            f"{self.label} ({self.position} of {self.count}): {when}, at 10:00 the customer's time"
+        )
 
 
 def touch_keys(sequence: str) -> tuple[str, ...]:
@@ -50,12 +59,12 @@ def touch_keys(sequence: str) -> tuple[str, ...]:
 
 def send_time(failed_at: dt.datetime, day: int, tz: str) -> dt.datetime:
     """10:00 local on the ``day``-th calendar day after the failure (never before it)."""
-    zone = _zone(tz)
-    local_day = failed_at.astimezone(zone).date() + dt.timedelta(days=day)
-    at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone).astimezone(dt.UTC)
+    zone_info = zone(tz)
+    local_day = failed_at.astimezone(zone_info).date() + dt.timedelta(days=day)
+    at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone_info).astimezone(dt.UTC)
     while at < failed_at:
         local_day += dt.timedelta(days=1)
-        at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone).astimezone(dt.UTC)
+        at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone_info).astimezone(dt.UTC)
     return at
 
 
@@ -92,14 +101,39 @@ def plan_touches(
     return touches
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def position_label(position: int, count: int) -> str:
+    """The touch in the merchant's words: "first reminder email" ... "final reminder email"."""
+    if position == count and count > 1:
+        return "final reminder email"
+    ordinal = _ORDINALS[position - 1] if 0 < position <= len(_ORDINALS) else f"#{position}"
+    return f"{ordinal} reminder email"
+
+
+def touch_label(sequence: str, key: str) -> str:
+    """``d7`` of ``sequence`` in words; a touch the sequence no longer has (the merchant
+    switched sequences) is named by its day."""
+    found = find_touch(sequence, key)
+    if found is None:
+        return f"reminder email of day {touch_day(key)}"
+    return position_label(*found)
+
+
+def touch_day(key: str) -> int:
+    """The day of touch ``dN``."""
+    try:
+        return int(key.removeprefix("d"))
+    except ValueError:
+        raise ValueError(f"not a touch: {key!r}") from None
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
 def find_touch(sequence: str, key: str) -> tuple[int, int] | None:
     """(position, count) of touch ``key`` in ``sequence``, or None."""
     keys = touch_keys(sequence) if sequence in SEQUENCES else ()
     return (keys.index(key) + 1, len(keys)) if key in keys else None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")

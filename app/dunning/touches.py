@@ -1,36 +1,35 @@
-"""Sending one dunning touch when its step comes due: re-read the invoice, pick the copy
-for the decline, issue the touch's own card-update link and send (DESIGN §7)."""
+"""The email touch, a step kind of the schedule: when its step comes due (the runner
+has re-checked the campaign and the invoice) pick the copy for the decline, issue the
+touch's own card-update link and send; as the message leaves, check again that the
+campaign still wants it (DESIGN §4, §7)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..money import format_money
-from ..recovery.models import Campaign, Step
-from ..stripe import cards
+from ..outbox.models import OutboxMessage
+from ..recovery import config as recovery_config
+from ..recovery.models import EMAIL, Campaign, Step
+from ..schedule import kinds
+from ..stripe import billing, cards, mirror
+from ..stripe import connection as stripe_connection
 from ..stripe.models import StripeConnection
-from . import links
-from .config import settings_for
+from ..times import zone
+from . import links, planning
+from .config import message_gap, settings_for
 from .copy import EXPLANATIONS, copy_for, fill, variant_for
 from .mailing import send_to_customer
-from .sequences import PAUSE_OFFER_FROM_DAY, find_touch
+from .sequences import PAUSE_OFFER_FROM_DAY, find_touch, touch_day, touch_label
 
 log = logging.getLogger("backstop.dunning")
 TEMPLATE = "dunning"
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def context_for(
@@ -50,7 +49,7 @@ def context_for(
     position, count = find_touch(sequence, key) or (1, 1)
     variant = variant_for(campaign.decline_class, campaign.decline_code or campaign.failure_code)
     explanation = EXPLANATIONS[variant]
-    deadline = campaign.window_ends_at.astimezone(_zone(campaign.customer_tz))
+    deadline = campaign.window_ends_at.astimezone(zone(campaign.customer_tz))
     values = {
         "name": (customer_name or "").split(" ")[0] or "there",
         "merchant": workspace.name,
@@ -88,8 +87,9 @@ def send_touch(
     *,
     now: dt.datetime,
     at: dt.datetime,
-) -> tuple[str, str]:
-    """Send the touch of ``step``; returns (outcome, detail) for the timeline. ``now`` is
+    invoice: billing.InvoiceFacts | None = None,
+) -> kinds.Done:
+    """Send the touch of ``step``; returns what came of it for the timeline. ``now`` is
     real time (links expire in it); ``at`` is the campaign's (its test clock's)."""
     campaign = step.campaign
     workspace = session.get(Workspace, campaign.workspace_id)
@@ -97,7 +97,7 @@ def send_touch(
     settings = settings_for(session, workspace.id)
     contact = cards.customer_contact(connection, campaign.customer_stripe_id)
     if not contact.email:
-        return "skipped", "the customer has no email address in Stripe"
+        return kinds.Done("skipped", "the customer has no email address in Stripe")
     position = find_touch(settings.sequence, step.touch or "")
     is_final = position is not None and position[0] == position[1]
     paused_until = None
@@ -143,6 +143,7 @@ def send_touch(
         context=context,
         customer_id=campaign.customer_stripe_id,
         campaign_id=campaign.id,
+        step_id=step.id,
     )
     log.info(
         "dunning.touch workspace=%s campaign=%s touch=%s message=%s status=%s",
@@ -153,6 +154,72 @@ def send_touch(
         message.status,
     )
     if message.status == "blocked":
-        return "blocked", f"not sent: {message.error}"
+        return kinds.Done("blocked", f"not sent: {message.error}")
     paused = f"; subscription paused until {context['paused_until']}" if paused_until else ""
-    return "sent", f"emailed {contact.email} ({context['variant'].replace('_', ' ')} copy){paused}"
+    return kinds.Done("sent", f"emailed {contact.email}{paused}")
+
+
+# -- the moment the message leaves --------------------------------------------------------------
+
+
+def still_wanted(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
+    """Why a touch's stored message must not leave any more: its campaign closed, or the
+    invoice was paid or closed in Stripe since (re-read unless an event newer than the
+    message already told us), or recovery was paused."""
+    step = session.get(Step, message.step_id) if message.step_id is not None else None
+    if step is None:
+        return None
+    campaign = step.campaign
+    if not campaign.is_open:
+        return f"the campaign was {campaign.state} before the email left"
+    paused = recovery_config.pause_reason(session, campaign.workspace_id)
+    if paused:
+        return f"{paused} before the email left"
+    connection = stripe_connection.connected(session, campaign.workspace_id)
+    if connection is None:
+        return "Stripe was disconnected before the email left"
+    status = mirror.invoice_status_since(
+        session, campaign.workspace_id, campaign.invoice_stripe_id, message.created_at
+    )
+    if status is None:
+        status = billing.read_invoice(connection, campaign.invoice_stripe_id).status
+    if status != "open":
+        return f"the invoice was {status} before the email left"
+    return None
+
+
+def note_dropped(
+    session: Session, message: OutboxMessage, reason: str, *, now: dt.datetime
+) -> None:
+    """The touch's timeline entry says the email never left, and why."""
+    step = session.get(Step, message.step_id) if message.step_id is not None else None
+    if step is not None:
+        step.outcome = "dropped"
+        step.outcome_detail = f"not sent: {reason}"[:500]
+    log.info("dunning.touch.dropped workspace=%s message=%s", message.workspace_id, message.id)
+
+
+# -- the kind -------------------------------------------------------------------------------
+
+
+def rank(step: Step) -> tuple[int, int]:
+    """Later touches outrank earlier ones (``d7`` over ``d3``)."""
+    return (touch_day(step.touch or "d0"), step.id)
+
+
+def label(step: Step) -> str:
+    """The touch as the timeline names it in a sentence: "the second reminder email"."""
+    session = Session.object_session(step)
+    assert session is not None
+    sequence = settings_for(session, step.workspace_id).sequence
+    return f"the {touch_label(sequence, step.touch or 'd0')}"
+
+
+KIND = kinds.StepKind(
+    name=EMAIL,
+    decide=send_touch,
+    label=label,
+    plan=planning.plan_for,
+    rank=rank,
+    message_gap=message_gap,
+)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, BigId, created_at, intpk, utcnow, workspace_fk
 
-# Message statuses: queued (stored, a task will deliver it) -> sent | failed; blocked
-# (never handed to a transport: suppressed address, unverified send domain).
-QUEUED, SENT, FAILED, BLOCKED = "queued", "sent", "failed", "blocked"
+# Message statuses: queued (stored, a task will deliver it) -> sent | failed | dropped
+# (its reason went before it left: the invoice was paid); blocked (never handed to a
+# transport: suppressed address, unverified send domain).
+QUEUED, SENT, FAILED, BLOCKED, DROPPED = "queued", "sent", "failed", "blocked", "dropped"
 
 
 class OutboxMessage(Base):
@@ -41,7 +42,7 @@ class OutboxMessage(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     transport: Mapped[str] = mapped_column(String(16), default="outbox")
     status: Mapped[str] = mapped_column(
-        String(16), default=QUEUED, comment="queued | sent | failed | blocked"
+        String(16), default=QUEUED, comment="queued | sent | failed | blocked | dropped"
     )
     provider_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(String(1000))
@@ -50,6 +51,9 @@ class OutboxMessage(Base):
         String(255), comment="the merchant's customer it was written to (dispute evidence)"
     )
     campaign_id: Mapped[int | None] = mapped_column(BigId, comment="recovery campaign, if any")
+    step_id: Mapped[int | None] = mapped_column(
+        BigId, comment="the schedule step that wrote it (its re-check runs as it leaves)"
+    )
     resent_from_id: Mapped[int | None] = mapped_column(BigId, comment="staff resent that one")
     created_at: Mapped[created_at]
     sent_at: Mapped[dt.datetime | None]

@@ -23,7 +23,17 @@ import emails
 from ..crypto import SecretUnreadable, decrypt, encrypt
 from ..models import utcnow
 from ..queue import enqueue
-from .models import BLOCKED, FAILED, QUEUED, SENT, OutboxMessage, SendDomain, Suppression
+from . import guards
+from .models import (
+    BLOCKED,
+    DROPPED,
+    FAILED,
+    QUEUED,
+    SENT,
+    OutboxMessage,
+    SendDomain,
+    Suppression,
+)
 
 log = logging.getLogger("backstop.outbox")
 
@@ -160,6 +170,7 @@ def send(
     reply_to: str | None = None,
     customer_id: str | None = None,
     campaign_id: int | None = None,
+    step_id: int | None = None,
     blocked: str | None = None,
 ) -> OutboxMessage:
     """Render and store a message; it is delivered after the commit unless blocked.
@@ -193,6 +204,7 @@ def send(
             headers=headers,
             customer_stripe_id=customer_id,
             campaign_id=campaign_id,
+            step_id=step_id,
         ),
         blocked,
     )
@@ -256,9 +268,19 @@ def as_message(row: OutboxMessage) -> emails.Message:
 
 
 def deliver(session: Session, row: OutboxMessage, transport: emails.Transport) -> str:
-    """Hand a queued message to ``transport`` and record what came of it. A temporary
-    failure is raised (the task retries); a permanent one marks the message failed."""
+    """Re-check a queued message (its reason may have gone since it was stored), hand it
+    to ``transport`` and record what came of it. A temporary failure is raised (the task
+    retries); a permanent one marks the message failed."""
     if row.status != QUEUED:
+        return row.status
+    now = utcnow()
+    reason = guards.why_not(session, row, now=now)
+    if reason is not None:
+        row.status = DROPPED
+        row.error = f"not sent: {reason}"[:1000]
+        guards.dropped(session, row, reason, now=now)
+        session.flush()
+        log.info("email.dropped workspace=%s message=%s why=%s", row.workspace_id, row.id, reason)
         return row.status
     row.attempts += 1
     try:

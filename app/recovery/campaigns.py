@@ -12,14 +12,15 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
-from ..dunning import planning as dunning
+from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
+from ..times import aware
 from . import closing, config, planning
 from .cadence import pick_timezone, retry_after_card_change
 from .declines import DeclineClass, classify, effective_class, normalize
@@ -37,8 +38,16 @@ from .policy import CAMPAIGN_WINDOW
 log = logging.getLogger("backstop.recovery")
 
 
-def campaign_now(session: Session, campaign: Campaign, now: dt.datetime) -> dt.datetime:
-    return clocks.now_for(session, campaign.workspace_id, campaign.test_clock, now)
+def lock(session: Session, campaign: Campaign) -> None:
+    """Hold the campaign's row until the commit, so that two of its steps deciding at
+    the same moment take turns: ``FOR UPDATE`` on PostgreSQL; on SQLite a write, which
+    takes the database's one write lock."""
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(campaign, with_for_update=True)
+        return
+    session.execute(update(Campaign).where(Campaign.id == campaign.id).values(id=Campaign.id))
+    session.refresh(campaign)
 
 
 def find(session: Session, workspace_id: int, invoice_id: str) -> Campaign | None:
@@ -103,7 +112,7 @@ def on_payment_failed(
             "Stripe's own retries are on for this invoice: Backstop adds none of its own",
         )
     changed = False
-    if failure is not None and failed_at >= _aware(campaign.last_failure_at):
+    if failure is not None and failed_at >= aware(campaign.last_failure_at):
         changed = apply_failure(session, campaign, failure, failed_at)
     if changed:
         planning.cancel_pending(session, campaign, f"the decline is now {campaign.decline_class}")
@@ -111,9 +120,27 @@ def on_payment_failed(
     if changed or not planning.pending(session, campaign):
         planning.replan(session, campaign, now=clock_now, policy=policy, paused=paused)
     if opened and not paused:
-        dunning.plan_for(session, campaign, now=clock_now)
+        late = "the failure was seen only now" if failed_at < clock_now - SEEN_LATE else None
+        plan_kinds(session, campaign, now=clock_now, late=late)
     session.flush()
     return campaign
+
+
+#: A failure older than this when first seen (an import, a worker down) is "seen late".
+SEEN_LATE = dt.timedelta(hours=1)
+
+
+def plan_kinds(
+    session: Session, campaign: Campaign, *, now: dt.datetime, late: str | None
+) -> list[Step]:
+    """Let every step kind a feature declared plan its steps for an open campaign (the
+    email touches); nothing for a failure older than the window (an import: the campaign
+    is shown, its customer is not written to)."""
+    if aware(campaign.window_ends_at) <= now:
+        return []
+    return [
+        step for plan in kinds.planners() for step in plan(session, campaign, now=now, late=late)
+    ]
 
 
 def _open(
@@ -284,9 +311,9 @@ def on_card_changed(
             changed_at,
             last_failure_at=campaign.last_failure_at,
             tz=campaign.customer_tz,
-            now=campaign_now(session, campaign, now),
+            now=clocks.now_of(session, campaign, now),
         )
-        if retry is None or retry.at >= _aware(campaign.window_ends_at):
+        if retry is None or retry.at >= aware(campaign.window_ends_at):
             continue
         planned.append(
             planning.add_step(session, campaign, RETRY, retry.at, retry.reason, automatic=False)
@@ -320,7 +347,7 @@ def resume(session: Session, workspace_id: int | None, *, actor: str, now: dt.da
     planned = 0
     for campaign in session.execute(query).scalars():
         paused = config.pause_reason(session, campaign.workspace_id)
-        at = campaign_now(session, campaign, now)
+        at = clocks.now_of(session, campaign, now)
         planned += len(
             planning.replan(
                 session,
@@ -331,9 +358,5 @@ def resume(session: Session, workspace_id: int | None, *, actor: str, now: dt.da
             )
         )
         if not paused:
-            planned += len(dunning.plan_for(session, campaign, now=at))
+            planned += len(plan_kinds(session, campaign, now=at, late="recovery resumed"))
     return planned
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

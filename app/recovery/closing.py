@@ -9,6 +9,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import InvoiceFacts
 from . import planning
@@ -26,11 +27,6 @@ from .models import (
 )
 
 log = logging.getLogger("backstop.recovery")
-
-
-def _now(session: Session, campaign: Campaign, now: dt.datetime) -> dt.datetime:
-    """The campaign's time: its test clock's, if it lives on one."""
-    return clocks.now_for(session, campaign.workspace_id, campaign.test_clock, now)
 
 
 def close(
@@ -69,7 +65,7 @@ def settle(
     session: Session, campaign: Campaign, invoice: InvoiceFacts, *, now: dt.datetime
 ) -> bool:
     """Close the campaign to match an invoice that is no longer open."""
-    at = _now(session, campaign, now)
+    at = clocks.now_of(session, campaign, now)
     if invoice.status == "paid":
         return close(
             session,
@@ -159,7 +155,7 @@ def on_subscription_ended(
             Campaign.state == IN_FLIGHT,
         )
     ).scalars():
-        at = _now(session, campaign, now)
+        at = clocks.now_of(session, campaign, now)
         if reason == "payment_failed":
             closed += close(
                 session,
@@ -181,14 +177,30 @@ def end_window(session: Session, campaign: Campaign, *, now: dt.datetime) -> boo
         campaign,
         LOST,
         reason="30 days passed without payment",
-        at=_now(session, campaign, now),
+        at=clocks.now_of(session, campaign, now),
     )
+
+
+def decide_window_end(
+    session: Session, connection: object, step: Step, *, now: dt.datetime, at: dt.datetime
+) -> kinds.Done:
+    """The window-end step: a campaign still open then is lost (Stripe is not asked)."""
+    end_window(session, step.campaign, now=now)
+    return kinds.Done("closed", "the window ended: campaign lost")
+
+
+WINDOW_END_KIND = kinds.StepKind(
+    name=WINDOW_END,
+    decide=decide_window_end,
+    label=lambda step: "the end of the 30-day window",
+    needs_stripe=False,
+)
 
 
 def abandon_all(session: Session, workspace_id: int, reason: str, *, now: dt.datetime) -> int:
     """Close every open campaign of the workspace (Stripe disconnected)."""
     return sum(
-        close(session, c, ABANDONED, reason=reason, at=_now(session, c, now))
+        close(session, c, ABANDONED, reason=reason, at=clocks.now_of(session, c, now))
         for c in session.execute(
             select(Campaign).where(
                 Campaign.workspace_id == workspace_id, Campaign.state == IN_FLIGHT

@@ -14,7 +14,7 @@ from ..models import utcnow
 from ..queue import enqueue
 from ..stripe import billing, clocks
 from ..stripe.models import MirrorInvoice, StripeConnection
-from ..stripe.processing import DISCONNECTED, IMPORTED, on
+from ..stripe.processing import DISCONNECTED, IMPORTED, subscribe
 from . import campaigns, closing
 
 SWEEP_TASK = "schedule.sweep"
@@ -37,7 +37,6 @@ def _is_subscription_invoice(invoice: dict[str, Any]) -> bool:
     return bool(parent.get("subscription") or invoice.get("subscription"))
 
 
-@on("invoice.payment_failed")
 def payment_failed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     obj = _object(payload)
     if not obj.get("id") or not _is_subscription_invoice(obj):
@@ -58,7 +57,6 @@ def payment_failed(session: Session, connection: StripeConnection, payload: dict
     )
 
 
-@on("invoice.paid", "invoice.payment_succeeded")
 def invoice_paid(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
     if campaign is None:
@@ -68,14 +66,12 @@ def invoice_paid(session: Session, connection: StripeConnection, payload: dict[s
     closing.settle(session, campaign, invoice, now=utcnow())
 
 
-@on("invoice.voided", "invoice.marked_uncollectible")
 def invoice_closed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     campaign = campaigns.find(session, connection.workspace_id, _object(payload).get("id", ""))
     if campaign is not None and campaign.is_open:
         closing.settle(session, campaign, billing.invoice_facts(_object(payload)), now=utcnow())
 
 
-@on("customer.subscription.deleted")
 def subscription_deleted(
     session: Session, connection: StripeConnection, payload: dict[str, Any]
 ) -> None:
@@ -87,12 +83,6 @@ def subscription_deleted(
         )
 
 
-@on(
-    "customer.updated",
-    "customer.subscription.updated",
-    "payment_method.updated",
-    "payment_method.automatically_updated",
-)
 def card_changed(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     """A new default card, or the card's details updated (Stripe's card updater)."""
     obj, previous = _object(payload), _previous(payload)
@@ -112,18 +102,15 @@ def card_changed(session: Session, connection: StripeConnection, payload: dict[s
         )
 
 
-@on(DISCONNECTED)
 def disconnected(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     closing.abandon_all(session, connection.workspace_id, "Stripe was disconnected", now=utcnow())
 
 
-@on("test_helpers.test_clock.ready")
 def clock_moved(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     """Steps on the clock may be due now: sweep at once rather than at the next beat."""
     enqueue(session, SWEEP_TASK)
 
 
-@on(IMPORTED)
 def imported(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
     """A newly connected account's renewals that had already failed get their campaigns."""
     invoices = session.execute(
@@ -136,3 +123,24 @@ def imported(session: Session, connection: StripeConnection, payload: dict[str, 
     for invoice in invoices:
         if invoice.get("attempt_count"):
             payment_failed(session, connection, {"data": {"object": invoice}})
+
+
+def register() -> None:
+    """Subscribe the recovery loop to the Stripe events it acts on."""
+    subscribe(
+        {
+            "invoice.payment_failed": [payment_failed],
+            "invoice.paid": [invoice_paid],
+            "invoice.payment_succeeded": [invoice_paid],
+            "invoice.voided": [invoice_closed],
+            "invoice.marked_uncollectible": [invoice_closed],
+            "customer.subscription.deleted": [subscription_deleted],
+            "customer.updated": [card_changed],
+            "customer.subscription.updated": [card_changed],
+            "payment_method.updated": [card_changed],
+            "payment_method.automatically_updated": [card_changed],
+            DISCONNECTED: [disconnected],
+            "test_helpers.test_clock.ready": [clock_moved],
+            IMPORTED: [imported],
+        }
+    )

@@ -144,6 +144,14 @@ class Step(Base):
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
 
+    def finish(self, outcome: str, detail: str, *, at: dt.datetime, status: str = DONE) -> None:
+        """End the step with its outcome in words (the timeline shows both)."""
+        self.status = status
+        self.outcome = outcome
+        self.outcome_detail = detail[:500]
+        self.executed_at = at
+        self.lease_until = None
+
 
 class ChargeAttempt(Base):
     """A payment attempt on a campaign's invoice, ours or anyone's: the caps count these

@@ -16,11 +16,11 @@ from dataclasses import dataclass, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..stripe import billing
+from ..stripe import billing, clocks
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
-from . import campaigns, closing, config, planning
-from .models import ABANDONED, LOST, PENDING, RECOVERED, RETRY, Campaign, Step
+from . import campaigns, closing, config, planning, runner
+from .models import ABANDONED, LOST, PENDING, RECOVERED, RETRY, RUNNING, Campaign, Step
 
 log = logging.getLogger("backstop.recovery")
 
@@ -41,12 +41,12 @@ class OperationRefused(Exception):
 def retry_now(session: Session, campaign: Campaign, *, actor: str, now: dt.datetime) -> Step:
     """Add a retry due now (in the campaign's clock time), counted as automatic: it uses
     one of the campaign's automatic retries and the runner re-checks every cap."""
-    _lock(session, campaign)
+    campaigns.lock(session, campaign)
     if not campaign.is_open:
         raise OperationRefused(
             f"Campaign #{campaign.id} is {campaign.state}: there is nothing to retry."
         )
-    at = campaigns.campaign_now(session, campaign, now)
+    at = clocks.now_of(session, campaign, now)
     busy = session.execute(
         select(Step)
         .where(
@@ -88,11 +88,24 @@ def retry_now(session: Session, campaign: Campaign, *, actor: str, now: dt.datet
     return step
 
 
-def _lock(session: Session, campaign: Campaign) -> None:
-    """Read the campaign again under a row lock (PostgreSQL), so that two staff members
-    acting at once on it take turns and the second sees what the first did."""
+def charge_now(
+    session: Session,
+    connection: StripeConnection,
+    campaign: Campaign,
+    *,
+    reason: str,
+    now: dt.datetime,
+) -> Step:
+    """Charge the invoice at once because the customer acted (a new card on the hosted
+    page): a retry step that is not automatic, run here and now through the runner, so
+    every cap is checked at this moment. Returns the step with its outcome."""
+    at = clocks.now_of(session, campaign, now)
+    step = planning.add_step(session, campaign, RETRY, at, reason, automatic=False)
+    step.status = RUNNING
     session.flush()
-    session.refresh(campaign, with_for_update=True)
+    if runner.prepare(session, connection, step, now=now) == runner.CHARGE:
+        runner.charge(session, connection, step, now=now)
+    return step
 
 
 def _on_its_way(step: Step) -> str:
@@ -103,7 +116,7 @@ def stop(
     session: Session, campaign: Campaign, *, actor: str, now: dt.datetime, reason: str
 ) -> None:
     """Close the campaign as abandoned and cancel what it still had planned."""
-    _lock(session, campaign)
+    campaigns.lock(session, campaign)
     if not campaign.is_open:
         raise OperationRefused(f"Campaign #{campaign.id} is already {campaign.state}.")
     why = " ".join(reason.split()) or "no reason given"
@@ -112,7 +125,7 @@ def stop(
         campaign,
         ABANDONED,
         reason=f"stopped by staff: {why} ({actor})",
-        at=campaigns.campaign_now(session, campaign, now),
+        at=clocks.now_of(session, campaign, now),
     )
     session.flush()
     log.info(

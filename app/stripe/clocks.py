@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..times import aware
 from .models import StripeTestClock
 
 
@@ -35,7 +36,7 @@ def record(session: Session, workspace_id: int, clock: dict[str, Any], source_cr
                 session.add(row)
         except IntegrityError:
             row = session.execute(query).scalar_one()
-    if source_created < row.source_created or _aware(row.frozen_time) > frozen:
+    if source_created < row.source_created or aware(row.frozen_time) > frozen:
         return  # an older event: a clock only moves forward
     row.frozen_time = frozen
     row.status = clock.get("status") or "ready"
@@ -76,8 +77,29 @@ def now_for(
             StripeTestClock.workspace_id == workspace_id, StripeTestClock.stripe_id == clock_id
         )
     ).scalar_one_or_none()
-    return _aware(frozen) if frozen is not None else real_now
+    return aware(frozen) if frozen is not None else real_now
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def now_of(session: Session, row: Any, real_now: dt.datetime) -> dt.datetime:
+    """The time for ``row`` (a campaign, a step, a notice: anything with ``workspace_id``
+    and ``test_clock``): its clock's when it lives on one."""
+    return now_for(session, row.workspace_id, row.test_clock, real_now)
+
+
+def due_conditions(model: Any, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """The two claims of a schedule row that may live on a test clock: due by our clock,
+    or due by its clock's time (the clock's ``frozen_time``)."""
+    pending = model.status == "pending"
+    on_clock = (
+        select(StripeTestClock.id)
+        .where(
+            StripeTestClock.workspace_id == model.workspace_id,
+            StripeTestClock.stripe_id == model.test_clock,
+            StripeTestClock.frozen_time >= model.due_at,
+        )
+        .exists()
+    )
+    return [
+        pending & model.test_clock.is_(None) & (model.due_at <= now),
+        pending & model.test_clock.is_not(None) & on_clock,
+    ]

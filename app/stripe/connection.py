@@ -71,14 +71,21 @@ def _callback_url() -> str:
     return current_app.config["BACKSTOP"].base_url.rstrip("/") + "/stripe/oauth/callback"
 
 
-def _existing(session: Session, workspace_id: int) -> StripeConnection | None:
+def of_workspace(session: Session, workspace_id: int) -> StripeConnection | None:
+    """The workspace's connection, whatever its state."""
     return session.execute(
         select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
     ).scalar_one_or_none()
 
 
+def connected(session: Session, workspace_id: int) -> StripeConnection | None:
+    """The workspace's connection if it is connected now, else None."""
+    connection = of_workspace(session, workspace_id)
+    return connection if connection is not None and connection.is_connected else None
+
+
 def _save(session: Session, workspace_id: int, **values: Any) -> StripeConnection:
-    existing = _existing(session, workspace_id)
+    existing = of_workspace(session, workspace_id)
     connection = existing or StripeConnection(workspace_id=workspace_id)
     for key, value in values.items():
         setattr(connection, key, value)

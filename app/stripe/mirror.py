@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..models import utcnow
+from ..times import aware
 from .models import MirrorCustomer, MirrorInvoice, MirrorSubscription
 
 
@@ -81,8 +83,24 @@ def upsert(
         return False
     for name, value in values.items():
         setattr(row, name, value)
+    row.updated_at = utcnow()
     session.flush()
     return True
+
+
+def invoice_status_since(
+    session: Session, workspace_id: int, invoice_id: str, since: dt.datetime
+) -> str | None:
+    """The invoice's status as the mirror has it, if the mirror heard of the invoice at
+    or after ``since``; None when it is older (then ask Stripe)."""
+    row = session.execute(
+        select(MirrorInvoice.status, MirrorInvoice.updated_at).where(
+            MirrorInvoice.workspace_id == workspace_id, MirrorInvoice.stripe_id == invoice_id
+        )
+    ).first()
+    if row is None or aware(row.updated_at) < aware(since):
+        return None
+    return row.status
 
 
 def paid_at_history(session: Session, workspace_id: int, customer_id: str) -> list[dt.datetime]:

@@ -1,7 +1,8 @@
 """Acting on stored events, in a worker: update the mirror, route to the domains.
 
-Domain packages subscribe with :func:`on`; handlers must tolerate the same event twice
-and events out of order (re-read the Stripe object when order matters).
+Domain packages subscribe with :func:`subscribe` from their ``register()`` (called by
+``create_app``); handlers must tolerate the same event twice and events out of order
+(re-read the Stripe object when order matters).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..schedule import claim_due
+from ..schedule.claims import claim_due
 from . import clocks, mirror
 from .models import StripeConnection, StripeEvent
 
@@ -27,13 +28,11 @@ MIRRORED_PREFIXES = ("customer.", "invoice.")
 CLOCK_PREFIX = "test_helpers.test_clock."
 
 
-def on(*event_types: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for event_type in event_types:
-            _HANDLERS.setdefault(event_type, []).append(fn)
-        return fn
-
-    return register
+def subscribe(handlers: dict[str, list[Handler]]) -> None:
+    """Route each event type to its handlers, in order (once: apps are made many times)."""
+    for event_type, fns in handlers.items():
+        subscribed = _HANDLERS.setdefault(event_type, [])
+        subscribed += [fn for fn in fns if fn not in subscribed]
 
 
 def claim(

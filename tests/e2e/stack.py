@@ -114,7 +114,8 @@ def broker_url(tmp_path: Path) -> str:
         # kombu's own models use lazy="noload", deprecated in SQLAlchemy 2.1.
         warnings.filterwarnings("ignore", ".*noload.*", SADeprecationWarning)
         with Connection(url) as conn:
-            conn.default_channel.queue_declare("celery")
+            for queue in ("celery", "mail"):
+                conn.default_channel.queue_declare(queue)
     return url
 
 
@@ -224,7 +225,8 @@ class Stack:
         self.procs.append(proc)
         return proc
 
-    def worker(self, concurrency: int = 2) -> Proc:
+    def worker(self, concurrency: int = 2, queues: str | None = None) -> Proc:
+        """A Celery worker; ``queues`` (e.g. "celery") narrows what it consumes."""
         name = f"celery-{len(self.procs)}"
         return self.start(
             name,
@@ -243,6 +245,7 @@ class Stack:
                 f"{name}-{secrets.token_hex(4)}@%h",
                 "--without-mingle",
                 "--without-gossip",
+                *(["-Q", queues] if queues else []),
             ],
         )
 

@@ -220,7 +220,7 @@ def test_the_short_sequence_and_the_extended_pause(shop) -> None:
     assert campaign is not None
 
 
-def test_a_failure_seen_late_gets_one_touch_now_not_a_burst(shop) -> None:
+def test_a_failure_seen_late_plans_its_overdue_touches_due_now(shop) -> None:
     from app.dunning import planning
 
     sub = shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
@@ -230,7 +230,11 @@ def test_a_failure_seen_late_gets_one_touch_now_not_a_burst(shop) -> None:
         db.session.delete(step)
     db.session.commit()
     later = campaign.opened_at + dt.timedelta(days=5)  # d0 and d3 are long past
-    written = planning.plan_for(db.session, shop.campaign(sub.id), now=later)
-    assert [(s.touch, s.due_at) for s in written][:1] == [("d3", later)]
-    assert [s.touch for s in written] == ["d3", "d7", "d14"]
-    assert "sent late" in written[0].reason
+    written = planning.plan_for(
+        db.session, shop.campaign(sub.id), now=later, late="the failure was seen only now"
+    )
+    assert [s.touch for s in written] == ["d0", "d3", "d7", "d14"]
+    assert [s.due_at for s in written[:2]] == [later, later]
+    assert all(s.due_at > later for s in written[2:])
+    assert "overdue when planned (the failure was seen only now)" in written[1].reason
+    assert "overdue" not in written[2].reason

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from app.extensions import db
-from app.schedule import claim_due
+from app.schedule.claims import claim_due
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
