@@ -4,6 +4,7 @@ and messages let through by the gap rule are never closer together than the gap.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,12 +57,12 @@ def test_messages_let_through_keep_the_gap(minutes: list[int], gap_hours: int) -
         assert held_until(last, moment, gap) is None
         sent.append(moment)
         last = moment
-    assert all(b - a >= gap for a, b in zip(sent, sent[1:], strict=False))
+    assert all(b - a >= gap for a, b in itertools.pairwise(sent))
     assert len(sent) == len(minutes)
 
 
 def test_the_gap_is_a_day_by_default_and_measured_from_the_last_send() -> None:
-    assert DEFAULT_GAP == dt.timedelta(hours=24)
+    assert dt.timedelta(hours=24) == DEFAULT_GAP
     assert held_until(None, T0) is None
     assert held_until(T0, T0 + dt.timedelta(hours=2)) == T0 + dt.timedelta(hours=24)
     assert held_until(T0, T0 + dt.timedelta(hours=24)) is None

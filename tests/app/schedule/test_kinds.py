@@ -38,10 +38,7 @@ def test_the_recovery_loop_imports_nothing_of_dunning() -> None:
 
 
 def test_importing_a_feature_subscribes_nothing() -> None:
-    code = (
-        "import app.recovery.handlers, app.stripe.processing as p;"
-        "print(len(p._HANDLERS))"
-    )
+    code = "import app.recovery.handlers, app.stripe.processing as p;print(len(p._HANDLERS))"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
