@@ -88,6 +88,7 @@ def _register_models() -> None:
     from .accounts import models as _accounts  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
+    from .events import models as _events  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
     from .stripe import models as _stripe  # noqa: F401

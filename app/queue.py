@@ -121,12 +121,16 @@ class Coalesced:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the work is not committed until the outer commit
     for name, args in session.info.pop(_PENDING, []):
         send_now(name, *args)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_after_rollback(session: Session, previous_transaction: object) -> None:
+def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     # The soft rollback fires on every rollback(), even when nothing reached the
     # database yet (a "real" rollback does not), and enqueue() touches no database.
-    session.info.pop(_PENDING, None)
+    # A savepoint rolled back (a lost insert race) keeps the outer transaction's tasks.
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)

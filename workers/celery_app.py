@@ -20,6 +20,7 @@ TASK_MODULES = [
     "workers.recovery_tasks",
     "workers.email_tasks",
     "workers.dunning_tasks",
+    "workers.event_tasks",
 ]
 
 

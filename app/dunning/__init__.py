@@ -10,5 +10,5 @@ def register() -> None:
     from . import expiry, touches
 
     kinds.register(touches.KIND)
-    guards.register(touches.TEMPLATE, touches.still_wanted, touches.note_dropped)
+    guards.register(touches.TEMPLATE, touches.still_wanted, touches.note_dropped, touches.note_sent)
     guards.register(expiry.TEMPLATE, expiry.still_wanted, expiry.note_dropped)

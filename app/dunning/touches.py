@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
+from ..events import services as events
 from ..money import format_money
 from ..outbox.models import OutboxMessage
 from ..recovery import config as recovery_config
@@ -196,7 +197,31 @@ def note_dropped(
     if step is not None:
         step.outcome = "dropped"
         step.outcome_detail = f"not sent: {reason}"[:500]
+        _emit(session, "dunning.email.dropped", step, message, reason=reason)
     log.info("dunning.touch.dropped workspace=%s message=%s", message.workspace_id, message.id)
+
+
+def note_sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
+    step = session.get(Step, message.step_id) if message.step_id is not None else None
+    if step is not None:
+        _emit(session, "dunning.email.sent", step, message)
+
+
+def _emit(session: Session, name: str, step: Step, message: OutboxMessage, **data: str) -> None:
+    events.emit(
+        session,
+        step.workspace_id,
+        name,
+        subject=f"message:{message.id}",
+        data={
+            "campaign_id": step.campaign_id,
+            "step_id": step.id,
+            "touch": step.touch,
+            "customer": message.customer_stripe_id,
+            "to": message.to_email,
+            **data,
+        },
+    )
 
 
 # -- the kind -------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Re-checks at the moment a message leaves (DESIGN §4): a message stored a moment ago
 may have lost its reason since (the invoice was paid, the card replaced). The feature
 that writes a kind of message registers, for its template, what to check just before
-the transport is called and how to note a drop on its own records (the campaign's
-timeline); ``create_app`` calls the features' ``register()``.
+the transport is called, and what to note on its own records (the campaign's timeline,
+its domain events) when the message is dropped or sent; ``create_app`` calls the
+features' ``register()``.
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ from .models import OutboxMessage
 Check = Callable[..., str | None]
 #: ``on_drop(session, message, reason, *, now)``: note the drop where the sender looks.
 OnDrop = Callable[..., None]
+#: ``on_sent(session, message, *, now)``: the transport took it.
+OnSent = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class Guard:
     check: Check
     on_drop: OnDrop | None = None
+    on_sent: OnSent | None = None
 
 
 _GUARDS: dict[str, Guard] = {}
 
 
-def register(template: str, check: Check, on_drop: OnDrop | None = None) -> None:
-    _GUARDS[template] = Guard(check, on_drop)
+def register(
+    template: str, check: Check, on_drop: OnDrop | None = None, on_sent: OnSent | None = None
+) -> None:
+    _GUARDS[template] = Guard(check, on_drop, on_sent)
 
 
 def why_not(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
@@ -46,3 +52,9 @@ def dropped(session: Session, message: OutboxMessage, reason: str, *, now: dt.da
     guard = _GUARDS.get(message.template)
     if guard is not None and guard.on_drop is not None:
         guard.on_drop(session, message, reason, now=now)
+
+
+def sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
+    guard = _GUARDS.get(message.template)
+    if guard is not None and guard.on_sent is not None:
+        guard.on_sent(session, message, now=now)

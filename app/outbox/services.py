@@ -298,6 +298,7 @@ def deliver(session: Session, row: OutboxMessage, transport: emails.Transport) -
     row.provider_id = provider_id
     row.error = None
     row.sent_at = utcnow()
+    guards.sent(session, row, now=row.sent_at)
     session.flush()
     log.info(
         "email.sent workspace=%s message=%s transport=%s", row.workspace_id, row.id, transport.name

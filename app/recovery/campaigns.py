@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
+from ..events import services as events
 from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
@@ -178,6 +179,14 @@ def _open(
     except IntegrityError:
         return None
     planning.add_window_end(session, campaign)
+    events.emit(
+        session,
+        workspace.id,
+        "recovery.campaign.started",
+        subject=f"campaign:{campaign.id}",
+        data=closing.campaign_facts(campaign),
+        occurred_at=failed_at,
+    )
     log.info(
         "recovery.campaign.opened workspace=%s campaign=%s invoice=%s",
         workspace.id,
@@ -281,11 +290,29 @@ def sync_attempts(
                         ChargeAttempt.charge_stripe_id == charge.id,
                     )
                 ).scalar_one()
+            else:
+                _attempt_event(session, campaign, charge)
             known[charge.id] = row
         if step is not None:
             row.source = "backstop"
             row.step_id = step.id
     session.flush()
+
+
+def _attempt_event(session: Session, campaign: Campaign, charge: Charge) -> None:
+    events.emit(
+        session,
+        campaign.workspace_id,
+        "recovery.attempt.succeeded" if charge.succeeded else "recovery.attempt.failed",
+        subject=f"campaign:{campaign.id}",
+        data={
+            "campaign_id": campaign.id,
+            "invoice": campaign.invoice_stripe_id,
+            "charge": charge.id,
+            "decline_code": charge.decline_code or charge.failure_code,
+        },
+        occurred_at=charge.at,
+    )
 
 
 # -- the card changed -------------------------------------------------------------------------

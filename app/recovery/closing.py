@@ -9,6 +9,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..events import services as events
 from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import InvoiceFacts
@@ -51,6 +52,19 @@ def close(
     planning.cancel_pending(
         session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, EMAIL, WINDOW_END)
     )
+    events.emit(
+        session,
+        campaign.workspace_id,
+        f"recovery.campaign.{state}",
+        subject=f"campaign:{campaign.id}",
+        data={
+            **campaign_facts(campaign),
+            "reason": campaign.close_reason,
+            "attribution": campaign.attribution,
+            "recovered_minor": campaign.recovered_minor,
+        },
+        occurred_at=at,
+    )
     log.info(
         "recovery.campaign.closed workspace=%s campaign=%s state=%s attribution=%s",
         campaign.workspace_id,
@@ -59,6 +73,19 @@ def close(
         attribution,
     )
     return True
+
+
+def campaign_facts(campaign: Campaign) -> dict[str, object]:
+    """What every recovery event says of its campaign (plain values)."""
+    return {
+        "campaign_id": campaign.id,
+        "invoice": campaign.invoice_stripe_id,
+        "customer": campaign.customer_stripe_id,
+        "subscription": campaign.subscription_stripe_id,
+        "amount_minor": campaign.amount_minor,
+        "currency": campaign.currency,
+        "decline_class": campaign.decline_class,
+    }
 
 
 def settle(

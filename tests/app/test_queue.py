@@ -41,3 +41,20 @@ def test_rollback_leaves_no_task_behind(app, ctx, monkeypatch) -> None:
     enqueue(db.session, "stripe.import_page", 2)
     db.session.commit()
     assert fake.sent == ["stripe.import_page"]
+
+
+def test_a_savepoint_neither_sends_nor_drops_the_transactions_tasks(app, ctx, monkeypatch) -> None:
+    fake = FakeCelery()
+    monkeypatch.setitem(app.extensions, "celery", fake)
+    enqueue(db.session, "stripe.import_page", 1)
+    with db.session.begin_nested():  # released: still inside the outer transaction
+        pass
+    assert fake.sent == []
+    try:
+        with db.session.begin_nested():  # rolled back, as a lost insert race is
+            raise ValueError
+    except ValueError:
+        pass
+    assert fake.sent == []
+    db.session.commit()
+    assert fake.sent == ["stripe.import_page"]
