@@ -96,6 +96,7 @@ class WorkspaceView(BackstopModelView):
         "timezone",
         "brand_color",
         "logo_url",
+        "website_url",
         "is_portal_cancel_disabled",
         "created_at",
         "members",
@@ -105,6 +106,7 @@ class WorkspaceView(BackstopModelView):
     )
     column_labels = {
         "is_portal_cancel_disabled": "Stripe portal cannot cancel",
+        "website_url": "Website",
         "customers": "Customers (mirror)",
         "stripe": "Stripe",
         "scoped": "Records of this workspace",
@@ -118,7 +120,10 @@ class WorkspaceView(BackstopModelView):
         "stripe": _stripe,
         "scoped": _scoped_links,
     }
-    form_columns = ("name", "timezone", "brand_color", "logo_url", "is_portal_cancel_disabled")
+    form_columns = (
+        *("name", "timezone", "brand_color", "logo_url", "website_url"),
+        "is_portal_cancel_disabled",
+    )
     form_args = {
         "name": {"validators": [Length(min=1, max=120)]},
         "timezone": {"validators": [_valid_timezone]},
@@ -128,5 +133,15 @@ class WorkspaceView(BackstopModelView):
         "logo_url": {
             "validators": [Optional(), URL(), Length(max=500)],
             "filters": [lambda v: v or None],
+        },
+        "website_url": {
+            "description": "The card-update page links back here once the customer is done.",
+            "validators": [
+                Optional(),
+                URL(),
+                Regexp(r"^https?://", message="An http:// or https:// address."),
+                Length(max=500),
+            ],
+            "filters": [lambda v: (v or "").strip() or None],
         },
     }

@@ -1,18 +1,40 @@
-"""Customer-facing routes: thin views over ``app.dunning`` and ``app.outbox``."""
+"""Customer-facing routes: thin views over ``app.dunning`` and ``app.outbox``.
+
+Every dead end (an unknown, spent or wrong link, a campaign that is over) is raised as
+:class:`DeadEndReached` and answered in one place: a page with the merchant's brand
+and support address (Backstop's own page when no merchant is known), or JSON for the
+page's own calls. :mod:`hosted.dead_ends` decides which dead end it is.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+import datetime as dt
 
-from app.accounts.branding import brand
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from sqlalchemy import select
+
 from app.accounts.models import Workspace
 from app.dunning import card_update, links
+from app.dunning.models import CardUpdateLink
 from app.extensions import csrf, db
 from app.models import utcnow
 from app.outbox import services as outbox
+from app.recovery.models import Campaign
 from app.stripe.client import StripeError
 
 from .csp import nonce
+from .dead_ends import DeadEnd, LinkFacts, for_fresh_link, for_page, for_pause, offers_fresh_link
+from .merchant import BACKSTOP, page_brand
 
 bp = Blueprint(
     "hosted",
@@ -28,12 +50,74 @@ def _hosted_globals() -> dict:
     return {"csp_nonce": nonce}
 
 
-def _load(token: str):
+FAVICON = "favicon.svg"
+#: Endpoints the page calls with fetch: their dead ends are answered in JSON.
+JSON_ENDPOINTS = frozenset({"hosted.complete"})
+
+
+class DeadEndReached(Exception):
+    """The request reached ``dead_end``; the link's workspace and facts when known."""
+
+    def __init__(
+        self,
+        dead_end: DeadEnd,
+        workspace: Workspace | None = None,
+        facts: LinkFacts | None = None,
+    ) -> None:
+        super().__init__(dead_end.value)
+        self.dead_end, self.workspace, self.facts = dead_end, workspace, facts
+
+
+@bp.errorhandler(DeadEndReached)
+def _dead_end(exc: DeadEndReached):
+    db.session.rollback()  # a dead end changes nothing
+    dead_end = exc.dead_end
+    if request.endpoint in JSON_ENDPOINTS:
+        message = (
+            "We couldn't find this link."
+            if dead_end is DeadEnd.UNKNOWN
+            else "This link can no longer be used."
+        )
+        return jsonify(state=dead_end.value, message=message), dead_end.status
+    modal = request.args.get("embed") == "modal"
+    known = dead_end.knows_merchant and exc.workspace is not None
+    context = {
+        "brand": page_brand(db.session, exc.workspace) if known else BACKSTOP,
+        "dead_end": dead_end.value if known else DeadEnd.UNKNOWN.value,
+        "token": (request.view_args or {}).get("token"),
+        "can_resend": exc.facts is not None and offers_fresh_link(dead_end, exc.facts),
+        "modal": modal,
+        "config": {"modal": True} if modal else None,
+    }
+    return render_template("hosted/dead_end.html", **context), dead_end.status
+
+
+def _load(token: str) -> tuple[CardUpdateLink, Workspace]:
     link = links.find(db.session, token)
-    if link is None:
-        abort(404)
-    workspace = db.session.get(Workspace, link.workspace_id)
+    workspace = db.session.get(Workspace, link.workspace_id) if link is not None else None
+    if link is None or workspace is None:
+        raise DeadEndReached(DeadEnd.UNKNOWN)
     return link, workspace
+
+
+def _facts(link: CardUpdateLink, now: dt.datetime) -> LinkFacts:
+    campaign_state = (
+        db.session.execute(
+            select(Campaign.state).where(
+                Campaign.workspace_id == link.workspace_id, Campaign.id == link.campaign_id
+            )
+        ).scalar_one_or_none()
+        if link.campaign_id is not None
+        else None
+    )
+    return LinkFacts(
+        purpose=link.purpose,
+        is_used=link.used_at is not None,
+        is_expired=links.is_expired(link, now),
+        outcome=link.outcome,
+        campaign_state=campaign_state,
+        has_email=bool(link.email),
+    )
 
 
 def _stripe_js(connection) -> dict:
@@ -44,23 +128,24 @@ def _stripe_js(connection) -> dict:
 
 
 def _page(token: str, *, wall: bool):
+    g.hosted_framable = wall  # the wall's dead ends show in the merchant's frame too
+    now = utcnow()
     link, workspace = _load(token)
-    if wall != (link.purpose == "wall"):
-        abort(404)
+    facts = _facts(link, now)
+    dead_end = for_page(facts, wall=wall)
+    if dead_end is not None:
+        raise DeadEndReached(dead_end, workspace, facts)
     modal = request.args.get("embed") == "modal"
-    g.hosted_framable = wall
     connection = card_update.connection_of(db.session, workspace.id)
-    state = card_update.page_state(db.session, connection, link, now=utcnow())
+    state = card_update.page_state(db.session, connection, link, now=now)
     context = {
-        "brand": brand(workspace),
+        "brand": page_brand(db.session, workspace),
         "token": token,
         "state": state,
         "wall": wall,
         "modal": modal,
         "dismissible": wall and link.is_dismissible,
         "amount": card_update.amount_due(db.session, link),
-        "can_resend": bool(link.email),
-        "settled": link.outcome in ("paid", "already_paid"),
         "pause_days": None,
         "confirm": False,
         "config": {"modal": modal, "complete": url_for("hosted.complete", token=token)},
@@ -88,8 +173,6 @@ def _page(token: str, *, wall: bool):
                 pause_days=form.pause_days,
                 confirm=bool(form.confirm_secret),
             )
-    elif state in (card_update.EXPIRED, card_update.USED):
-        status = 410
     db.session.commit()
     return render_template("hosted/card_update.html", **context), status
 
@@ -147,36 +230,43 @@ def complete(token: str):
 @bp.post("/update-card/<token>/fresh")
 @csrf.exempt
 def fresh_link(token: str):
+    now = utcnow()
     link, workspace = _load(token)
-    sent = card_update.send_fresh_link(db.session, link, now=utcnow())
+    facts = _facts(link, now)
+    refused = for_fresh_link(facts)
+    if refused is not None:
+        raise DeadEndReached(refused, workspace, facts)
+    if not card_update.send_fresh_link(db.session, link, now=now):
+        raise DeadEndReached(DeadEnd.TOO_MANY_LINKS, workspace, facts)
     db.session.commit()
     return render_template(
         "hosted/message.html",
-        brand=brand(workspace),
-        title="Check your inbox" if sent else "We couldn't send a new link",
-        text=(
-            "We've emailed you a fresh link to update your card."
-            if sent
-            else "We've sent several links in the last hour. Please use the newest one, "
-            "or try again later."
-        ),
-    ), (200 if sent else 429)
+        brand=page_brand(db.session, workspace),
+        title="Check your inbox",
+        text="We've emailed you a fresh link to update your card. It works for "
+        f"{links.LINK_TTL.days} days.",
+    )
 
 
 @bp.post("/update-card/<token>/pause")
 @csrf.exempt
 def pause(token: str):
+    now = utcnow()
     link, workspace = _load(token)
+    facts = _facts(link, now)
+    refused = for_pause(facts)
+    if refused is not None:
+        raise DeadEndReached(refused, workspace, facts)
     connection = card_update.connection_of(db.session, workspace.id)
-    if connection is None:
-        abort(404)
-    paused_until = card_update.pause_instead(db.session, connection, link, now=utcnow())
-    db.session.commit()
+    paused_until = (
+        card_update.pause_instead(db.session, connection, link, now=now) if connection else None
+    )
     if paused_until is None:
-        abort(409)
+        raise DeadEndReached(DeadEnd.NO_PAUSE, workspace, facts)
+    db.session.commit()
     return render_template(
         "hosted/message.html",
-        brand=brand(workspace),
+        brand=page_brand(db.session, workspace),
         title="Your subscription is paused",
         text=f"Nothing will be charged until {paused_until:%B %-d, %Y}. "
         "It picks up again by itself then; update your card any time before.",
@@ -190,7 +280,7 @@ def _unsubscriber(token: str) -> tuple[Workspace, str]:
     found = outbox.read_unsubscribe_token(token)
     workspace = db.session.get(Workspace, found[0]) if found else None
     if found is None or workspace is None:
-        abort(404)
+        raise DeadEndReached(DeadEnd.UNKNOWN)
     return workspace, found[1]
 
 
@@ -199,7 +289,11 @@ def unsubscribe_page(token: str):
     workspace, email = _unsubscriber(token)
     done = outbox.suppression_for(db.session, workspace.id, email) is not None
     return render_template(
-        "hosted/unsubscribe.html", brand=brand(workspace), email=email, done=done, token=token
+        "hosted/unsubscribe.html",
+        brand=page_brand(db.session, workspace),
+        email=email,
+        done=done,
+        token=token,
     )
 
 
@@ -219,5 +313,21 @@ def unsubscribe(token: str):
     if one_click:
         return "", 200
     return render_template(
-        "hosted/unsubscribe.html", brand=brand(workspace), email=email, done=True, token=token
+        "hosted/unsubscribe.html",
+        brand=page_brand(db.session, workspace),
+        email=email,
+        done=True,
+        token=token,
+    )
+
+
+# -- the favicon -----------------------------------------------------------------------------------
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; every modern one takes SVG.
+    The icon is the app's (``app/static``), so the dashboard links the same file."""
+    return send_from_directory(
+        current_app.static_folder or "", FAVICON, mimetype="image/svg+xml", max_age=86400
     )

@@ -26,6 +26,9 @@ class Workspace(Base):
     postal_address: Mapped[str | None] = mapped_column(
         String(300), comment="shown in the footer of every email to customers"
     )
+    website_url: Mapped[str | None] = mapped_column(
+        String(500), comment="the merchant's own site: hosted pages link back to it (http/https)"
+    )
     embed_secret_enc: Mapped[str | None] = mapped_column(
         String(1024), comment="MultiFernet: signs embed requests (DESIGN §8)"
     )

@@ -12,6 +12,11 @@
   }
   var close = document.getElementById("close");
   if (close) close.addEventListener("click", function () { tell("closed"); });
+  // A dead end's own button (Close, Continue) ends the modal with its outcome.
+  var ends = document.querySelectorAll("[data-outcome]");
+  for (var i = 0; i < ends.length; i++) {
+    ends[i].addEventListener("click", function () { tell(this.getAttribute("data-outcome")); });
+  }
   if (inFrame && window.ResizeObserver) {
     // Tell the merchant's page how tall we are, so its frame fits us.
     new ResizeObserver(function () {

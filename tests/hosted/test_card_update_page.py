@@ -80,3 +80,18 @@ def test_an_expired_link_is_410_with_a_fresh_link_button(web, linked) -> None:
     assert response.status_code == 410
     assert "This link has expired" in response.get_data(as_text=True)
     assert "Email me a new link" in response.get_data(as_text=True)
+
+
+def test_the_success_view_links_back_to_the_merchants_site(web, linked) -> None:
+    workspace = linked["shop"].workspace
+    back = f'<a href="https://shop.example/account">Back to {workspace.name}</a>'
+    workspace.website_url = "https://shop.example/account"
+    db.session.commit()
+    page = web.get(linked["path"]).get_data(as_text=True)
+    done_view = page[page.index('<section id="done-view" hidden>') :]
+    assert back in done_view.split("</section>")[0]
+    assert back not in web.get(linked["path"] + "?embed=modal").get_data(as_text=True)
+    workspace.website_url = "javascript:alert(1)"
+    db.session.commit()
+    page = web.get(linked["path"]).get_data(as_text=True)
+    assert "Back to" not in page and "javascript:" not in page
