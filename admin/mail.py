@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash
+from flask import current_app, flash
 from flask_admin.actions import action
 from markupsafe import Markup
 
@@ -91,7 +91,7 @@ class SendDomainView(BackstopModelView):
     @action("verify", "Verify DNS", "Ask Amazon SES about the selected domains now?")
     def action_verify(self, ids: list[str]) -> None:
         rows = self.get_query().filter(SendDomain.id.in_(int_ids(ids))).all()
-        client = domains.ses_client()
+        client = domains.ses_client(current_app.config["BACKSTOP"])
         for row in rows:
             domains.verify(db.session, row, client=client, now=utcnow())
             self.audit("verify", row, status=row.status)

@@ -65,8 +65,19 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _tune_sqlite(engine: Any) -> None:
-    """WAL lets readers and one writer work at once (web, worker and beat share a file)."""
+    """WAL lets readers and one writer work at once (web, worker and beat share a file).
+
+    Python's sqlite3 opens a transaction only before an INSERT, UPDATE or DELETE, so a
+    SAVEPOINT issued first (``one_per``'s guarded insert, a nested transaction) would
+    open one itself and its RELEASE would commit it, early and alone. A BEGIN ahead of
+    such a savepoint keeps it inside the session's transaction, as on PostgreSQL."""
     from sqlalchemy import event
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_first(conn: Any, _name: Any) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -104,15 +115,15 @@ def _register_features() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from . import dashboard
     from .accounts.views import bp as accounts_bp
     from .api.embed import bp as api_bp
-    from .dashboard.views import bp as dashboard_bp
     from .outbox.views import bp as outbox_bp
     from .stripe.views import bp as stripe_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(dashboard_bp)
+    dashboard.register(app)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(stripe_bp)
 

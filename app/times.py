@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -17,3 +18,36 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def timezone_groups(names: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """IANA zones grouped by region for a picker: ``("Europe", [("Europe/Paris", "Paris"),
+    ...])``, regions and places in alphabetical order, UTC first on its own, and the
+    legacy aliases (``EST``, ``Etc/GMT+5``, ``US/Pacific``) left out, as the tz database
+    itself advises for new choices."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in names:
+        region, _, place = name.partition("/")
+        if region not in _REGIONS or not place:
+            continue
+        groups.setdefault(region, []).append((name, place.replace("_", " ").replace("/", ", ")))
+    ordered = [("UTC", [("UTC", "UTC (Coordinated Universal Time)")])]
+    for region in sorted(groups):
+        ordered.append((region, sorted(groups[region], key=lambda choice: choice[1])))
+    return ordered
+
+
+_REGIONS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)

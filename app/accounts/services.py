@@ -1,29 +1,28 @@
-"""Sign-up, authentication, password resets and invitations. Services flush; callers commit."""
+"""Sign-up, authentication, password resets and a workspace's own settings. Services
+flush; callers commit. The team (invitations, members) is ``team.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
-import secrets
 import unicodedata
+import zoneinfo
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..errors import Refusal
 from ..models import utcnow
-from .models import ROLES, Invitation, Membership, User, Workspace
+from .models import Membership, User, Workspace
 
 MIN_PASSWORD = 10
 RESET_MAX_AGE = 3600
-INVITATION_TTL = dt.timedelta(days=7)
 RESERVED_SLUGS = {"admin", "api", "static", "webhooks", "stripe", "login", "logout", "signup"}
 
 
-class AccountError(ValueError):
+class AccountError(Refusal):
     """A request that makes sense in shape but not in meaning (shown to the user)."""
 
 
@@ -148,75 +147,31 @@ def set_password(user: User, password: str) -> None:
     user.password_changed_at = utcnow()
 
 
-# -- invitations ------------------------------------------------------------------------------
+# -- the workspace's own settings -------------------------------------------------------------
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def update_workspace(
+    workspace: Workspace,
+    *,
+    name: str,
+    timezone: str,
+    brand_color: str,
+    logo_url: str | None = None,
+    postal_address: str | None = None,
+) -> None:
+    """Settings → Workspace. The form checked the shapes; this checks what they mean."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError("Give the workspace a name.")
+    if timezone != "UTC" and timezone not in zoneinfo.available_timezones():
+        raise AccountError(f"{timezone!r} is not a timezone we know.")
+    workspace.name = name
+    workspace.timezone = timezone
+    workspace.brand_color = brand_color.lower()
+    workspace.logo_url = logo_url or None
+    workspace.postal_address = " ".join((postal_address or "").split()) or None
 
 
-def invite(
-    session: Session, workspace: Workspace, inviter: User, email: str, role: str
-) -> tuple[Invitation, str]:
-    """Returns the invitation and the plain token (emailed, never stored)."""
-    if role not in ROLES:
-        raise AccountError("Choose owner, admin or viewer.")
-    email = normalise_email(email)
-    existing = session.execute(
-        select(Membership)
-        .join(User)
-        .where(Membership.workspace_id == workspace.id, User.email == email)
-    ).scalar_one_or_none()
-    if existing is not None:
-        raise AccountError(f"{email} is already a member of this workspace.")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        workspace_id=workspace.id,
-        email=email,
-        role=role,
-        token_hash=_hash(token),
-        invited_by_id=inviter.id,
-        expires_at=utcnow() + INVITATION_TTL,
-    )
-    session.add(invitation)
-    session.flush()
-    return invitation, token
-
-
-def open_invitation(session: Session, token: str) -> Invitation:
-    invitation = session.execute(
-        select(Invitation).where(Invitation.token_hash == _hash(token))
-    ).scalar_one_or_none()
-    if invitation is None or invitation.accepted_at is not None:
-        raise AccountError("This invitation is not valid or was already used.")
-    expires = invitation.expires_at
-    if expires.tzinfo is None:  # SQLite returns naive UTC
-        expires = expires.replace(tzinfo=dt.UTC)
-    if expires < utcnow():
-        raise AccountError("This invitation has expired. Ask for a new one.")
-    return invitation
-
-
-def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
-    if normalise_email(user.email) != invitation.email:
-        raise AccountError("This invitation was sent to another email address.")
-    found = session.execute(
-        select(Membership).where(
-            Membership.workspace_id == invitation.workspace_id, Membership.user_id == user.id
-        )
-    ).scalar_one_or_none()
-    invitation.accepted_at = utcnow()
-    if found is not None:
-        return found
-    member = Membership(workspace_id=invitation.workspace_id, user_id=user.id, role=invitation.role)
-    session.add(member)
-    session.flush()
-    return member
-
-
-def owners_count(session: Session, workspace_id: int) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.workspace_id == workspace_id, Membership.role == "owner")
-    ).scalar_one()
+def set_portal_cancel_disabled(workspace: Workspace, disabled: bool) -> None:
+    """The set-up checklist's "cancel is off in Stripe's portal" tick."""
+    workspace.is_portal_cancel_disabled = disabled

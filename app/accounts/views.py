@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..outbox import services as outbox
-from . import services
+from . import services, team
 from .forms import AcceptInvitationForm, ForgotForm, LoginForm, ResetForm, SignUpForm
 from .models import Membership, Workspace
 
@@ -122,7 +122,7 @@ def reset(token: str):
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept(token: str):
     try:
-        invitation = services.open_invitation(db.session, token)
+        invitation = team.open_invitation(db.session, token)
     except services.AccountError as exc:
         return render_template("accounts/message.html", title="Invitation", message=str(exc)), 400
     workspace = db.session.get(Workspace, invitation.workspace_id)
@@ -138,7 +138,7 @@ def accept(token: str):
                 user = existing
             else:
                 return redirect(url_for("accounts.login", next=request.path))
-            services.accept_invitation(db.session, invitation, user)
+            team.accept_invitation(db.session, invitation, user)
         except services.AccountError as exc:
             db.session.rollback()
             form.password.errors = [str(exc)]

@@ -1,1 +1,37 @@
-"""Merchant pages: thin views over the domain services."""
+"""The merchant dashboard: one blueprint per feature (``overview``, ``customers``,
+``recovery``, and each page of Settings), sharing the chrome of ``chrome.py``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from . import (
+        customers,
+        email_settings,
+        embed_settings,
+        filters,
+        overview,
+        recovery,
+        retry_policy,
+        send_domain,
+        stripe_settings,
+        team,
+        workspace,
+    )
+
+    filters.register(app)
+    for feature in (
+        overview,
+        customers,
+        recovery,
+        retry_policy,
+        email_settings,
+        send_domain,
+        stripe_settings,
+        embed_settings,
+        team,
+        workspace,
+    ):
+        app.register_blueprint(feature.bp)

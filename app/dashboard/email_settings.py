@@ -1,16 +1,14 @@
-"""Settings → Emails (the dunning sequence, sender, copy per touch with a live preview)
-and Settings → Send domain (SES EasyDKIM). Thin views over ``app.dunning`` and
-``app.outbox``."""
+"""Settings → Emails: the dunning sequence, the sender, the least gap between two emails,
+and the copy per touch with a live preview. Thin views over ``app.dunning``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 
 import emails
-from emails.domains import DnsRecord
 
 from ..accounts.access import can, current_workspace, require_role
 from ..accounts.models import Workspace
@@ -20,10 +18,11 @@ from ..dunning.sequences import PAUSE_DAYS, SEQUENCES, touch_keys
 from ..dunning.touches import TEMPLATE, context_for
 from ..extensions import db
 from ..models import utcnow
-from ..outbox import domains
 from ..outbox import services as outbox
 from ..recovery.models import Campaign
-from .views import bp
+from .chrome import feature_blueprint, on_refusal, settings
+
+bp = feature_blueprint("emails", __name__)
 
 SEQUENCE_HELP = {
     "standard": "Four emails: the day of the failure, then days 3, 7 and 14.",
@@ -49,39 +48,48 @@ def _all_touches() -> list[str]:
 
 
 @bp.get("/settings/emails")
-def email_settings():
-    settings = dunning_config.settings_for(db.session, current_workspace().id)
+def show():
+    stored = dunning_config.settings_for(db.session, current_workspace().id)
     form = {
-        "sequence": settings.sequence,
-        "from_name": settings.from_name or "",
-        "reply_to": settings.reply_to or "",
-        "pause_days": str(settings.pause_days or ""),
-        "copy": settings.copy or {},
+        "sequence": stored.sequence,
+        "from_name": stored.from_name or "",
+        "reply_to": stored.reply_to or "",
+        "pause_days": str(stored.pause_days or ""),
+        "gap_hours": str(stored.gap_hours),
+        "copy": stored.copy or {},
     }
-    db.session.commit()  # the settings row, made on first visit
     return _page(form)
 
 
 @bp.post("/settings/emails")
 @require_role("owner", "admin")
-def save_email_settings():
-    workspace = current_workspace()
+def save():
     form = _form()
-    errors = list(form.pop("errors"))
-    errors += dunning_config.check(
-        sequence=form["sequence"], copy=form["copy"], pause_days=form["pause_days"]
-    )[0]
-    if not errors:
-        dunning_config.save(db.session, workspace.id, **form)
-    if errors:
-        return _page({**form, "pause_days": str(form["pause_days"] or "")}, errors, 400)
-    db.session.commit()
+    shown = {
+        **form,
+        "pause_days": str(form["pause_days"] or ""),
+        "gap_hours": request.form.get("gap_hours", ""),
+    }
+    if form.pop("errors"):
+        # Report the meaning too, not one round at a time.
+        errors = (
+            shown.pop("errors")
+            + dunning_config.check(
+                sequence=form["sequence"],
+                copy=form["copy"],
+                pause_days=form["pause_days"],
+                gap_hours=form["gap_hours"],
+            )[0]
+        )
+        return _page(shown, errors), 400
+    on_refusal(lambda exc: _page(shown, exc.errors))
+    dunning_config.save(db.session, current_workspace().id, **form)
     flash("Email settings saved. New touches use them from now on.", "success")
-    return redirect(url_for("dashboard.email_settings"))
+    return redirect(url_for("emails.show"))
 
 
 @bp.post("/settings/emails/preview")
-def preview_email():
+def preview():
     """The touch as a customer would get it, on sample data (the page's live preview)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -120,7 +128,7 @@ def render_preview(
     now: dt.datetime,
 ) -> emails.Rendered:
     campaign = _sample_campaign(workspace, variant, now)
-    base = current_app.config["BACKSTOP"].base_url.rstrip("/")
+    base = settings().base_url.rstrip("/")
     position = touch_keys(sequence).index(touch) + 1
     is_final = position == len(touch_keys(sequence))
     paused = sequence == "extended" and is_final and bool(pause_days)
@@ -176,6 +184,11 @@ def _form() -> dict[str, Any]:
     pause_days = _int(pause)
     if pause and pause_days is None:
         errors.append("the pause length must be a number of days")
+    # Absent (an older form): keep the stored gap.
+    gap = data.get("gap_hours")
+    gap_hours = _int(gap.strip()) if gap is not None else None
+    if gap is not None and gap_hours is None:
+        errors.append("the gap between two emails must be a whole number of hours")
     copy = {}
     for key in _all_touches():
         subject = data.get(f"copy-{key}-subject", "")
@@ -191,11 +204,12 @@ def _form() -> dict[str, Any]:
         "reply_to": reply_to,
         "copy": copy,
         "pause_days": pause_days,
+        "gap_hours": gap_hours,
         "errors": errors,
     }
 
 
-def _page(form: dict[str, Any], errors: list[str] | None = None, status: int = 200):
+def _page(form: dict[str, Any], errors: list[str] | None = None) -> str:
     workspace = current_workspace()
     defaults = {}
     for name in SEQUENCES:
@@ -215,80 +229,6 @@ def _page(form: dict[str, Any], errors: list[str] | None = None, status: int = 2
         explanations=EXPLANATIONS,
         defaults=defaults,
         sender=outbox.sender_for(db.session, workspace.id, form["from_name"] or workspace.name),
+        gap_range=dunning_config.GAP_HOURS,
         editable=can("admin"),
-    ), status
-
-
-# -- send domain --------------------------------------------------------------------------------
-
-
-@bp.get("/settings/send-domain")
-def send_domain_settings():
-    return _domain_page()
-
-
-def _domain_page(errors: list[str] | None = None, status: int = 200, typed: str = ""):
-    workspace = current_workspace()
-    row = outbox.send_domain(db.session, workspace.id)
-    return render_template(
-        "dashboard/send_domain.html",
-        domain=row,
-        records=[DnsRecord(**r) for r in (row.records if row else [])],
-        errors=errors or [],
-        typed=typed,
-        shared=outbox.sender_for(db.session, workspace.id, workspace.name).from_addr
-        if row is None
-        else None,
-        editable=can("admin"),
-    ), status
-
-
-@bp.post("/settings/send-domain")
-@require_role("owner", "admin")
-def add_send_domain():
-    workspace = current_workspace()
-    typed = request.form.get("domain", "")
-    try:
-        domains.add(
-            db.session,
-            workspace.id,
-            typed,
-            from_local=request.form.get("from_local", "billing"),
-            client=domains.ses_client(),
-            now=utcnow(),
-        )
-    except domains.DomainError as exc:
-        db.session.rollback()
-        return _domain_page([str(exc)], 400, typed)
-    db.session.commit()
-    flash("Domain added. Add the three DNS records below, then verify.", "success")
-    return redirect(url_for("dashboard.send_domain_settings"))
-
-
-@bp.post("/settings/send-domain/verify")
-@require_role("owner", "admin")
-def verify_send_domain():
-    row = outbox.send_domain(db.session, current_workspace().id)
-    if row is None:
-        abort(404)
-    domains.verify(db.session, row, client=domains.ses_client(), now=utcnow())
-    db.session.commit()
-    if row.is_verified:
-        flash(f"{row.domain} is verified: emails now come from {row.from_address}.", "success")
-    else:
-        flash(
-            row.last_error or "Not verified yet: DNS changes can take a while to show.", "warning"
-        )
-    return redirect(url_for("dashboard.send_domain_settings"))
-
-
-@bp.post("/settings/send-domain/remove")
-@require_role("owner", "admin")
-def remove_send_domain():
-    row = outbox.send_domain(db.session, current_workspace().id)
-    if row is None:
-        abort(404)
-    domains.remove(db.session, row, client=domains.ses_client())
-    db.session.commit()
-    flash("Send domain removed: emails come from the shared sender again.", "success")
-    return redirect(url_for("dashboard.send_domain_settings"))
+    )

@@ -7,16 +7,18 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
+from ..errors import Refusal
 from ..models import one_per
 from .copy import copy_errors
 from .models import DunningSettings
 from .sequences import DEFAULT_SEQUENCE, PAUSE_DAYS, SEQUENCES, touch_keys
 
 
-class InvalidDunningSettings(ValueError):
+class InvalidDunningSettings(Refusal):
+    """The email settings break a rule; ``errors`` lists every problem."""
+
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+        super().__init__(*errors)
 
 
 def settings_for(session: Session, workspace_id: int) -> DunningSettings:

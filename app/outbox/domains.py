@@ -9,23 +9,24 @@ import logging
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from emails import domains as ses_domains
 
+from ..errors import Refusal
+from ..settings import Settings
 from .models import SendDomain
 from .services import send_domain
 
 log = logging.getLogger("backstop.outbox")
 
 
-class DomainError(ValueError):
+class SendDomainRefused(Refusal):
     """The domain cannot be added or checked; the message is for the merchant."""
 
 
-def ses_client() -> Any:
-    settings = current_app.config["BACKSTOP"]
+def ses_client(settings: Settings) -> Any:
+    """The SES client of the deployment's ``settings``."""
     # The classic SES API: EasyDKIM tokens and verification status, as SES v2 has them.
     return ses_domains.ses_client(settings.ses_region, settings.ses_endpoint_url or None, api="ses")
 
@@ -46,18 +47,20 @@ def add(
     """Add the domain (one per workspace) and ask SES for its DKIM records. From now on
     mail waits for it: an unverified domain blocks sends."""
     if send_domain(session, workspace_id) is not None:
-        raise DomainError("This workspace already has a send domain; remove it first.")
+        raise SendDomainRefused("This workspace already has a send domain; remove it first.")
     try:
         domain = ses_domains.validate_domain(text)
     except ValueError as exc:
-        raise DomainError(str(exc))
+        raise SendDomainRefused(str(exc))
     local = from_local.strip().lower()
     if not local or not all(c.isalnum() or c in "._-+" for c in local) or len(local) > 64:
-        raise DomainError("The sender name before @ may use letters, digits and . _ - + only.")
+        raise SendDomainRefused(
+            "The sender name before @ may use letters, digits and . _ - + only."
+        )
     try:
         records = ses_domains.create_identity(client, domain)
     except (ClientError, BotoCoreError) as exc:
-        raise DomainError(f"Amazon SES refused the domain: {exc}")
+        raise SendDomainRefused(f"Amazon SES refused the domain: {exc}")
     row = SendDomain(
         workspace_id=workspace_id,
         domain=domain,

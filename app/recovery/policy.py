@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from ..errors import Refusal
 from .declines import CUSTOMER_ACTION_CODES, NO_RECOVERY_CODES, DeclineClass, normalize
 
 DAY = dt.timedelta(days=1)
@@ -47,12 +48,11 @@ _MAX_IMMEDIATE_OFFSET = DAY
 _MIN_CADENCE_OFFSET = dt.timedelta(hours=1)
 
 
-class InvalidPolicy(ValueError):
+class InvalidPolicy(Refusal):
     """The policy breaks a rule; ``errors`` lists every problem, one sentence each."""
 
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+        super().__init__(*errors)
 
 
 @dataclass(frozen=True)

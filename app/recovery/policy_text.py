@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..errors import Refusal
 from .declines import DeclineClass, normalize
 from .policy import CAP_NAMES, DEFAULT_CADENCE, DEFAULT_POLICY, PAYDAY, Policy, Step
 
@@ -28,13 +29,12 @@ _CODE = re.compile(r"[a-z0-9_]{1,64}")
 HINT = 'use a number and d, h or m (e.g. 1d, 4h, 30m, 1d12h) or "payday"'
 
 
-class PolicyTextError(ValueError):
+class PolicyTextError(Refusal):
     """The form's text is not a policy; ``errors`` lists every problem, one sentence each,
     and ``fields`` the form fields they are about."""
 
     def __init__(self, errors: list[str], fields: set[str] | None = None) -> None:
-        super().__init__()
-        self.errors = errors
+        super().__init__(*errors)
         self.fields = fields or set()
         self.partial: Policy | None = None
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..stripe.models import MirrorCustomer
+from ..schedule import kinds
+from ..stripe import names
+from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription, StripeTestClock
+from ..times import aware
 from . import config
 from .models import (
     CAMPAIGN_STATES,
@@ -45,6 +48,10 @@ class CampaignRow:
     next_step: Step | None
     """The earliest planned step (a retry or the window's end) of an open campaign."""
 
+    @property
+    def next_title(self) -> str | None:
+        return kinds.title_of(self.next_step) if self.next_step is not None else None
+
 
 @dataclass(frozen=True)
 class CampaignPage:
@@ -67,6 +74,8 @@ class Entry:
     reason: str | None = None
     is_automatic: bool = True
     touch: str | None = None
+    title: str = ""
+    """The entry as a heading in the merchant's words ("Second reminder email")."""
 
     @property
     def is_planned(self) -> bool:
@@ -182,6 +191,7 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
             reason=step.reason,
             is_automatic=step.is_automatic,
             touch=step.touch,
+            title=kinds.title_of(step),
         )
         for step in session.execute(
             select(Step).where(
@@ -201,6 +211,7 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
                 at=attempt.at,
                 kind="stripe_attempt",
                 status="done",
+                title="Stripe charged the card",
                 outcome="paid" if attempt.succeeded else "declined",
                 outcome_detail=None
                 if attempt.succeeded
@@ -266,4 +277,43 @@ def pause_state(session: Session, workspace_id: int) -> PauseState:
         workspace_paused=paused is not None,
         paused_by=paused.paused_by if paused else None,
         paused_at=paused.paused_at if paused else None,
+    )
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What the campaign page says about the invoice beyond the campaign row."""
+
+    plan_name: str | None
+    """The subscription's plan as the merchant named it in Stripe, when we know it."""
+    test_clock_time: dt.datetime | None
+    """The frozen time of the campaign's Stripe test clock, when it is on one."""
+
+
+def campaign_facts(session: Session, campaign: Campaign) -> CampaignFacts:
+    clock_time = None
+    if campaign.test_clock:
+        clock_time = session.execute(
+            select(StripeTestClock.frozen_time).where(
+                StripeTestClock.workspace_id == campaign.workspace_id,
+                StripeTestClock.stripe_id == campaign.test_clock,
+            )
+        ).scalar_one_or_none()
+    subscription = invoice = None
+    if campaign.subscription_stripe_id:
+        subscription = session.execute(
+            select(MirrorSubscription.data).where(
+                MirrorSubscription.workspace_id == campaign.workspace_id,
+                MirrorSubscription.stripe_id == campaign.subscription_stripe_id,
+            )
+        ).scalar_one_or_none()
+    invoice = session.execute(
+        select(MirrorInvoice.data).where(
+            MirrorInvoice.workspace_id == campaign.workspace_id,
+            MirrorInvoice.stripe_id == campaign.invoice_stripe_id,
+        )
+    ).scalar_one_or_none()
+    return CampaignFacts(
+        plan_name=names.plan_name(subscription, invoice),
+        test_clock_time=aware(clock_time) if clock_time is not None else None,
     )

@@ -194,4 +194,8 @@ def _decline(row: ChargeAttempt) -> Decline | None:
     )
 
 
-KIND = kinds.StepKind(name=RETRY, decide=decide, effect=charge, label=label, rank=rank)
+def title(step: Step) -> str:
+    return "Retry" if step.is_automatic else "Retry after the card changed"
+
+
+KIND = kinds.StepKind(name=RETRY, decide=decide, effect=charge, label=label, title=title, rank=rank)

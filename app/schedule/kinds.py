@@ -55,7 +55,8 @@ Plan = Callable[..., list[Any]]
 #: ``rank(step)``: orders steps of one campaign; when several are overdue only the
 #: highest-ranked runs.
 Rank = Callable[[Any], tuple[Any, ...]]
-#: ``label(step)``: the step in the merchant's words ("the second reminder email").
+#: ``label(step)``: the step in the merchant's words, inside a sentence ("the second
+#: reminder email"); ``title(step)``: as a heading ("Second reminder email").
 Label = Callable[[Any], str]
 #: ``gap(session, workspace_id)``: the least time between two customer messages of one
 #: campaign (the workspace's setting).
@@ -77,6 +78,8 @@ class StepKind:
     together than this (DESIGN §4)."""
     needs_stripe: bool = True
     """False for kinds that decide without Stripe (the end of a window)."""
+    title: Label | None = None
+    """The step as the timeline heads it; by default its label, as a heading."""
 
     @property
     def is_customer_message(self) -> bool:
@@ -100,6 +103,18 @@ def get(name: str) -> StepKind:
         return _KINDS[name]
     except KeyError:
         raise UnknownStepKind(f"no feature registered the step kind {name!r}") from None
+
+
+def title_of(step: Any) -> str:
+    """The step as a heading in the merchant's words: "Second reminder email", "Retry"."""
+    kind = _KINDS.get(step.kind)
+    if kind is None:
+        return str(step.kind).replace("_", " ").capitalize()
+    if kind.title is not None:
+        return kind.title(step)
+    words = kind.label(step).split(" ", 1)
+    text = words[1] if len(words) == 2 and words[0] in ("the", "a", "an") else kind.label(step)
+    return text[:1].upper() + text[1:]
 
 
 def registered() -> list[StepKind]:

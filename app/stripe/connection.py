@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..crypto import decrypt, encrypt
+from ..errors import Refusal
 from ..queue import enqueue
 from . import client as stripe_client
 from . import mirror
@@ -51,7 +52,7 @@ ENDPOINT_EVENTS = (
 )
 
 
-class ConnectionError_(Exception):
+class StripeRefused(Refusal):
     """Stripe refused the connection; the message is safe to show the merchant."""
 
 
@@ -116,9 +117,7 @@ def complete_oauth(session: Session, workspace_id: int, code: str) -> StripeConn
             {"grant_type": "authorization_code", "code": code}
         )
     except stripe_client.StripeError as exc:
-        raise ConnectionError_(
-            f"Stripe did not accept the authorization: {exc.user_message or exc}"
-        )
+        raise StripeRefused(f"Stripe did not accept the authorization: {exc.user_message or exc}")
     grant = token.to_dict()  # stripe_publishable_key too: not a secret
     return _save(
         session,
@@ -141,10 +140,10 @@ def connect_restricted_key(
     key = key.strip()
     publishable_key = publishable_key.strip()
     if not key.startswith(("rk_live_", "rk_test_", "sk_live_", "sk_test_")):
-        raise ConnectionError_("That is not a Stripe secret or restricted key (rk_...).")
+        raise StripeRefused("That is not a Stripe secret or restricted key (rk_...).")
     live = key.startswith(("rk_live_", "sk_live_"))
     if publishable_key and not publishable_key.startswith("pk_live_" if live else "pk_test_"):
-        raise ConnectionError_(
+        raise StripeRefused(
             "The publishable key must be a pk_live_ key for a live key, pk_test_ for a test key."
         )
     client = stripe_client.key_client(key)
@@ -159,9 +158,9 @@ def connect_restricted_key(
             }
         )
     except stripe_client.AuthenticationError:
-        raise ConnectionError_("Stripe did not accept that key.")
+        raise StripeRefused("Stripe did not accept that key.")
     except stripe_client.StripeError as exc:
-        raise ConnectionError_(f"Stripe refused: {exc.user_message or exc}")
+        raise StripeRefused(f"Stripe refused: {exc.user_message or exc}")
     return _save(
         session,
         workspace_id,

@@ -135,16 +135,16 @@ def oauth_callback():
             + request.args.get("error_description", request.args["error"]),
             "warning",
         )
-        return redirect(url_for("dashboard.stripe_settings"))
+        return redirect(url_for("stripe_settings.show"))
     code = request.args.get("code")
     if not code:
         abort(400, "Stripe sent no authorization code.")
     try:
         connection_service.complete_oauth(db.session, workspace.id, code)
-    except connection_service.ConnectionError_ as exc:
+    except connection_service.StripeRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("dashboard.stripe_settings"))
+        return redirect(url_for("stripe_settings.show"))
     db.session.commit()
     flash("Stripe is connected. Importing your customers now.", "success")
     return redirect(url_for("dashboard.overview"))

@@ -88,7 +88,7 @@ def test_admin_verifies_a_send_domain(web, sent, monkeypatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         with web.application.app_context():
-            client = domains.ses_client()
+            client = domains.ses_client(web.application.config["BACKSTOP"])
             row = domains.add(
                 db.session,
                 ws.id,

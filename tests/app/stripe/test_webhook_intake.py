@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.stripe.models import MirrorCustomer, StripeEvent
 
-from ..conftest import WEBHOOK_SECRET
-from . import factories as f
+from ...conftest import WEBHOOK_SECRET
+from .. import factories as f
 
 
 @pytest.fixture

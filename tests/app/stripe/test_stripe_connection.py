@@ -12,9 +12,9 @@ from app.crypto import decrypt
 from app.extensions import db
 from app.stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription, StripeConnection
 
-from ..conftest import make_client
-from . import factories as f
-from .forms import submit
+from ...conftest import make_client
+from .. import factories as f
+from ..forms import submit
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.dashboard import checklist
 from app.extensions import db
 
-from . import factories as f
-from .forms import submit
+from .. import factories as f
+from ..forms import submit
 
 
 def facts(**kw) -> checklist.Facts:

@@ -16,8 +16,8 @@ from app.api.signing import sign
 from app.crypto import decrypt, encrypt
 from app.extensions import db
 
-from . import factories as f
-from .forms import csrf_token, submit
+from .. import factories as f
+from ..forms import csrf_token, submit
 
 PAGE = "/settings/embed"
 ROTATE = "/settings/embed/rotate"
@@ -60,9 +60,19 @@ def snippet(page: str, name: str) -> str:
 # -- the secret -------------------------------------------------------------------------------
 
 
-def test_the_first_look_makes_the_secret_and_stores_it_encrypted(web, shop) -> None:
+def make_secret(web) -> None:
+    assert submit(web, ROTATE, {}, page=PAGE).status_code == 302
+
+
+def test_one_click_makes_the_secret_and_stores_it_encrypted(web, shop) -> None:
     assert workspace(shop).embed_secret_enc is None
     page = html(web)
+    assert "No secret yet" in page and "Make the embed secret" in page
+    assert not SECRET.findall(page)
+    assert workspace(shop).embed_secret_enc is None  # looking makes nothing
+    make_secret(web)
+    page = html(web)
+    assert "Embed secret made" in page
     [shown] = set(SECRET.findall(page))
     stored = workspace(shop).embed_secret_enc
     assert stored and shown not in stored
@@ -71,6 +81,7 @@ def test_the_first_look_makes_the_secret_and_stores_it_encrypted(web, shop) -> N
 
 
 def test_admins_see_the_secret_too(web, shop) -> None:
+    make_secret(web)
     f.login(web, shop["admin"])
     page = html(web)
     assert SECRET.findall(page) == [stored_secret(shop)]
@@ -78,7 +89,7 @@ def test_admins_see_the_secret_too(web, shop) -> None:
 
 
 def test_viewers_see_it_masked_and_cannot_act(web, shop) -> None:
-    html(web)  # the owner's look makes it
+    make_secret(web)
     secret = stored_secret(shop)
     f.login(web, shop["viewer"])
     page = html(web)
@@ -101,6 +112,7 @@ def test_a_viewer_looking_first_makes_nothing(web, shop) -> None:
 
 
 def test_rotate_makes_a_new_secret(web, shop) -> None:
+    make_secret(web)
     old = SECRET.findall(html(web))[0]
     response = submit(web, ROTATE, {}, page=PAGE)
     assert response.status_code == 302
@@ -219,6 +231,7 @@ def test_another_workspaces_secret_is_never_shown(web, shop) -> None:
     second_secret = embed_secrets.ensure(db.session, both)
     db.session.commit()
 
+    make_secret(web)
     page = html(web)
     mine = stored_secret(shop)
     assert SECRET.findall(page) == [mine]

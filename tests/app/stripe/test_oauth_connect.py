@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.stripe.models import StripeConnection
 
-from ..conftest import WEBHOOK_SECRET, make_client
-from . import factories as f
+from ...conftest import WEBHOOK_SECRET, make_client
+from .. import factories as f
 
 
 def _consent(web, decision: str) -> str:

@@ -18,9 +18,9 @@ from app.outbox import services as outbox
 from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from emails.notices import sign_resend
 
-from ..emails.test_notices import CERT, TOPIC, confirmation, notification, signed
-from . import factories as f
-from .forms import csrf_token, submit
+from ...emails.test_notices import CERT, TOPIC, confirmation, notification, signed
+from .. import factories as f
+from ..forms import csrf_token, submit
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from app.recovery.models import Campaign, ChargeAttempt, RecoverySettings, Step
 from app.recovery.policy import DEFAULT_POLICY, LEGAL_MAXIMA
 from app.stripe import mirror
 
-from . import factories as f
-from .forms import submit
+from .. import factories as f
+from ..forms import submit
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 DAY = dt.timedelta(days=1)
@@ -479,3 +479,19 @@ def test_viewers_see_read_only_pages_and_cannot_change_anything(web, shop) -> No
 )
 def test_money_is_formatted_from_minor_units(minor, currency, text) -> None:
     assert format_money(minor, currency) == text
+
+
+def test_pause_shows_only_once_there_is_something_to_pause(web, ctx) -> None:
+    owner = f.user("owner@pausable.example")
+    ws = f.workspace(owner, "Pausable")
+    db.session.commit()
+    f.login(web, owner)
+    assert "Pause all recovery" not in page(web, "/recovery")  # not connected
+    f.connection(ws)
+    db.session.commit()
+    assert "Pause all recovery" not in page(web, "/recovery")  # nothing open
+    assert "Pause all recovery" not in page(web, "/settings/recovery")
+    campaign(ws)
+    db.session.commit()
+    assert "Pause all recovery" in page(web, "/recovery")
+    assert "Pause all recovery" in page(web, "/settings/recovery")

@@ -10,8 +10,8 @@ from app.accounts.models import Membership, User, Workspace
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 
-from . import factories as f
-from .forms import submit
+from .. import factories as f
+from ..forms import submit
 
 
 def test_sign_up_creates_user_workspace_and_owner(web, ctx) -> None:

@@ -1,0 +1,77 @@
+"""Overview: the set-up checklist, its warnings and the first import's progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import jsonify, redirect, render_template, request, url_for
+
+from ..accounts import services as account_services
+from ..accounts.access import current_workspace, require_role
+from ..extensions import db
+from ..outbox import services as outbox
+from ..recovery import queries as recovery_queries
+from ..stripe import connection as connection_service
+from ..stripe.models import StripeConnection
+from . import checklist
+from .chrome import feature_blueprint
+
+bp = feature_blueprint("dashboard", __name__)
+
+
+def _import_status(connection: StripeConnection | None) -> dict:
+    if connection is None:
+        return {"status": "none"}
+    return {
+        **connection_service.import_summary(
+            connection.import_progress or {}, connection.import_status
+        ),
+        "error": connection.import_error,
+    }
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("dashboard.overview"))
+
+
+@bp.get("/dashboard")
+def overview():
+    workspace = current_workspace()
+    connection = connection_service.of_workspace(db.session, workspace.id)
+    domain = outbox.send_domain(db.session, workspace.id)
+    facts = checklist.Facts(
+        stripe_connected=bool(connection and connection.is_connected),
+        send_domain_verified=bool(domain and domain.is_verified),
+        unverified_domain=domain.domain if domain and not domain.is_verified else None,
+        cancel_flow_published=False,
+        portal_cancel_disabled=workspace.is_portal_cancel_disabled,
+        has_campaign=recovery_queries.has_campaign(db.session, workspace.id),
+        stripe_retries_on=recovery_queries.stripe_retries_on(
+            db.session, workspace.id, now=dt.datetime.now(dt.UTC)
+        ),
+    )
+    steps = checklist.steps(facts)
+    return render_template(
+        "dashboard/overview.html",
+        steps=steps,
+        progress=checklist.progress(steps),
+        warnings=checklist.warnings(facts),
+        import_status=_import_status(connection),
+    )
+
+
+@bp.get("/dashboard/import-status")
+def import_status():
+    return jsonify(
+        _import_status(connection_service.of_workspace(db.session, current_workspace().id))
+    )
+
+
+@bp.post("/dashboard/checklist/portal")
+@require_role("owner", "admin")
+def tick_portal():
+    account_services.set_portal_cancel_disabled(
+        current_workspace(), request.form.get("done") == "1"
+    )
+    return redirect(url_for("dashboard.overview"))

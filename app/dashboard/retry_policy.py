@@ -1,0 +1,94 @@
+"""Settings → Retry policy: the policy as text fields, a preview of its plan for a
+sample failure (``app/recovery/preview.py``), save and reset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+
+from ..accounts.access import current_workspace, require_role
+from ..extensions import db
+from ..recovery import config, preview, queries
+from ..recovery.policy import DEFAULT_CADENCE, DEFAULT_POLICY, LEGAL_MAXIMA, Policy
+from ..recovery.policy_text import (
+    PolicyForm,
+    PolicyTextError,
+    form_from_fields,
+    policy_from_form,
+    policy_to_form,
+)
+from .chrome import feature_blueprint, on_refusal
+from .recovery import pausable
+
+bp = feature_blueprint("retry_policy", __name__)
+
+CAPS = {
+    "max_attempts_per_invoice_30d": "Attempts per invoice in any 30 days (ours and Stripe's)",
+    "max_auto_retries": "Automatic retries per campaign",
+    "visa_max_30d": "Visa: attempts per card in any 30 days",
+    "mastercard_max_24h": "Mastercard: attempts per card in 24 hours",
+    "mastercard_max_30d": "Mastercard: attempts per card in any 30 days",
+}
+
+
+@bp.get("/settings/recovery")
+def show():
+    policy = config.policy_for(db.session, current_workspace().id)
+    return _page(policy_to_form(policy), policy)
+
+
+@bp.post("/settings/recovery")
+@require_role("owner", "admin")
+def save():
+    workspace = current_workspace()
+    current = config.policy_for(db.session, workspace.id)
+    form = form_from_fields(request.form)
+
+    def refused(exc):
+        errors = list(exc.errors)
+        if isinstance(exc, PolicyTextError):
+            # Report what is wrong with the parts that did parse too, not one round at a time.
+            errors += exc.partial.errors() if exc.partial else []
+        return _page(form, current, errors, bad_fields=getattr(exc, "fields", frozenset()))[0]
+
+    on_refusal(refused)
+    config.save_policy(db.session, workspace.id, policy_from_form(form, current))
+    flash("Retry policy saved. Campaigns use it from their next failure.", "success")
+    return redirect(url_for("retry_policy.show"))
+
+
+@bp.post("/settings/recovery/reset")
+@require_role("owner", "admin")
+def reset():
+    config.save_policy(db.session, current_workspace().id, DEFAULT_POLICY)
+    flash("Retry policy reset to Backstop's defaults.", "success")
+    return redirect(url_for("retry_policy.show"))
+
+
+def _page(
+    form: PolicyForm,
+    policy: Policy,
+    errors: list[str] | None = None,
+    *,
+    bad_fields: set[str] | frozenset[str] = frozenset(),
+) -> tuple[str, int]:
+    workspace = current_workspace()
+    sample = preview.build(policy, request.args, workspace.timezone, dt.datetime.now(dt.UTC))
+    status = 400 if errors is None and sample.error else 200
+    return render_template(
+        "dashboard/retry_policy.html",
+        form=form,
+        errors=errors or [],
+        bad_fields=bad_fields,
+        caps=CAPS,
+        maxima=LEGAL_MAXIMA,
+        class_options=[str(c) for c in preview.DeclineClass],
+        default_cadence=DEFAULT_CADENCE,
+        preview=sample,
+        code_groups=preview.code_groups(policy),
+        brands=preview.BRANDS,
+        timezones=preview.timezones(),
+        pause=queries.pause_state(db.session, workspace.id),
+        pausable=pausable(workspace.id, queries.counts(db.session, workspace.id)),
+    ), status
