@@ -3,11 +3,14 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+PORT ?= 5000
+SANDBOX_PORT ?= 12111
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  make run PORT=8000 SANDBOX_PORT=12112 moves the web and the sandbox (defaults: 5000, 12111)"
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,8 +20,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install Backstop with its dev tools
 
-run: $(VENV)/.installed ## run Backstop with the Stripe sandbox, seeded with a demo workspace
-	$(PY) -m scripts.dev
+run: $(VENV)/.installed ## run web, worker, beat and the Stripe sandbox, seeded with a demo workspace and a staff login
+	$(PY) -m scripts.dev --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(VENV)/.installed ## run every test (embedded defaults; see README for the services lane)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -31,8 +34,8 @@ format: $(VENV)/.installed ## ruff format and autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-sandbox: $(VENV)/.installed ## run the local Stripe sandbox on 127.0.0.1:12111
-	mkdir -p var && $(PY) -m stripe_sandbox --state var/stripe_sandbox.json
+sandbox: $(VENV)/.installed ## run the local Stripe sandbox alone on 127.0.0.1:SANDBOX_PORT (12111)
+	mkdir -p var && $(PY) -m stripe_sandbox --port $(SANDBOX_PORT) --state var/stripe_sandbox.json
 
 bench: $(VENV)/.installed ## run the benchmarks in bench/ (prints ratios against baselines)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

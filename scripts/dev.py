@@ -2,12 +2,17 @@
 
 Migrates the SQLite database under ``var/``, starts the Stripe sandbox, seeds a demo
 workspace connected to it (customers and subscriptions, some on cards whose renewals
-fail), then runs web, worker and beat together under honcho (``Procfile.dev``).
-Everything is idempotent: a second ``make run`` reuses what the first one made.
+fail) and a staff login for the back office, then runs web, worker and beat together
+under honcho (``Procfile.dev``). Everything is idempotent: a second ``make run`` reuses
+what the first one made.
+
+``make run PORT=8000 SANDBOX_PORT=12112`` (``python -m scripts.dev --port 8000
+--sandbox-port 12112``) moves the web and the sandbox off their default ports.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -18,16 +23,64 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
-SANDBOX_PORT = 12111
-WEB_PORT = 5000
+DEFAULT_WEB_PORT = 5000
+DEFAULT_SANDBOX_PORT = 12111
 PLATFORM_KEY = "sk_test_backstop_platform"
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "backstop-demo"  # noqa: S105 - a printed demo login, dev only
+STAFF_EMAIL = "staff@example.com"
+STAFF_PASSWORD = "backstop-staff"  # noqa: S105 - a printed back-office login, dev only
+ENDPOINT_DESCRIPTION = "Backstop (make run)"
 DAY = 86400
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where ``make run`` listens on loopback: the web process and the Stripe sandbox."""
+
+    web: int = DEFAULT_WEB_PORT
+    sandbox: int = DEFAULT_SANDBOX_PORT
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox}"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return int(text)
+
+
+def parse_args(argv: list[str] | None = None) -> Ports:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.dev",
+        description="Backstop with its worker, beat and the Stripe sandbox (make run).",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_WEB_PORT, help="the web process (default 5000)"
+    )
+    parser.add_argument(
+        "--sandbox-port",
+        type=_port,
+        default=DEFAULT_SANDBOX_PORT,
+        help="the Stripe sandbox (default 12111)",
+    )
+    args = parser.parse_args(argv)
+    if args.port == args.sandbox_port:
+        parser.error("the web and the sandbox need a port each")
+    return Ports(web=args.port, sandbox=args.sandbox_port)
+
 
 #: Demo customers: (name, payment method). The sandbox cards succeed on the first
 #: charge and decline renewals with their code (stripe_sandbox/README.md).
@@ -47,14 +100,14 @@ DEMO_CUSTOMERS = [
 ]
 
 
-def env() -> dict[str, str]:
+def env(ports: Ports) -> dict[str, str]:
     values = dict(os.environ)
     # Procfile.dev names gunicorn and celery: the ones installed beside this Python.
     values["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), values.get("PATH", "")])
     values.setdefault("BACKSTOP_ENV", "development")
-    values.setdefault("BACKSTOP_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
-    values.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{SANDBOX_PORT}")
-    values.setdefault("STRIPE_CONNECT_BASE", f"http://127.0.0.1:{SANDBOX_PORT}")
+    values.setdefault("BACKSTOP_BASE_URL", ports.web_url)
+    values.setdefault("STRIPE_API_BASE", ports.sandbox_url)
+    values.setdefault("STRIPE_CONNECT_BASE", ports.sandbox_url)
     values.setdefault("STRIPE_SECRET_KEY", PLATFORM_KEY)
     values.setdefault("STRIPE_CLIENT_ID", "ca_" + PLATFORM_KEY.removeprefix("sk_test_"))
     dev_env = VAR / "dev.env"
@@ -74,16 +127,19 @@ def run(cmd: list[str], environ: dict[str, str]) -> None:
     subprocess.run(cmd, cwd=ROOT, env=environ, check=True)
 
 
-def start_sandbox(environ: dict[str, str]) -> subprocess.Popen[str]:
-    if not port_free(SANDBOX_PORT):
-        sys.exit(f"port {SANDBOX_PORT} is taken: is another `make run` or sandbox running?")
+def start_sandbox(environ: dict[str, str], ports: Ports) -> subprocess.Popen[str]:
+    if not port_free(ports.sandbox):
+        sys.exit(
+            f"port {ports.sandbox} is taken: is another `make run` or sandbox running? "
+            "(try SANDBOX_PORT=...)"
+        )
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "stripe_sandbox",
             "--port",
-            str(SANDBOX_PORT),
+            str(ports.sandbox),
             "--state",
             str(VAR / "stripe_sandbox.json"),
         ],
@@ -101,11 +157,15 @@ def start_sandbox(environ: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def stripe_call(
-    method: str, path: str, data: dict[str, str] | None = None, account: str | None = None
+    sandbox_port: int,
+    method: str,
+    path: str,
+    data: dict[str, str] | None = None,
+    account: str | None = None,
 ) -> dict:
     body = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (data or {}).items())
     request = urllib.request.Request(
-        f"http://127.0.0.1:{SANDBOX_PORT}{path}",
+        f"http://127.0.0.1:{sandbox_port}{path}",
         data=body.encode() if data else None,
         method=method,
         headers={
@@ -117,32 +177,47 @@ def stripe_call(
         return json.loads(response.read())
 
 
-def ensure_platform_endpoint() -> None:
-    """The platform's Connect endpoint; its secret goes to var/dev.env for the web."""
+def ensure_platform_endpoint(ports: Ports) -> None:
+    """The platform's Connect endpoint; its secret goes to var/dev.env for the web. One
+    made for another web port is replaced (its events would go to whatever listens
+    there)."""
     dev_env = VAR / "dev.env"
-    url = f"http://127.0.0.1:{WEB_PORT}/webhooks/stripe"
-    existing = [
-        e for e in stripe_call("GET", "/v1/webhook_endpoints?limit=100")["data"] if e["url"] == url
-    ]
-    if existing and dev_env.exists():
+    url = f"{ports.web_url}/webhooks/stripe"
+    endpoints = stripe_call(ports.sandbox, "GET", "/v1/webhook_endpoints?limit=100")["data"]
+    ours = [e for e in endpoints if e["url"] == url or e.get("description") == ENDPOINT_DESCRIPTION]
+    if dev_env.exists() and [e["url"] for e in ours] == [url]:
         return
-    for endpoint in existing:
-        stripe_call("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}")
+    for endpoint in ours:
+        stripe_call(ports.sandbox, "DELETE", f"/v1/webhook_endpoints/{endpoint['id']}")
     created = stripe_call(
+        ports.sandbox,
         "POST",
         "/v1/webhook_endpoints",
         {
             "url": url,
             "enabled_events[0]": "*",
             "connect": "true",
-            "description": "Backstop (make run)",
+            "description": ENDPOINT_DESCRIPTION,
         },
     )
     dev_env.write_text(f"STRIPE_WEBHOOK_SECRET={created['secret']}\n")
 
 
-def seed(environ: dict[str, str]) -> None:
-    """The demo merchant, connected to a sandbox account full of subscriptions."""
+def ensure_staff(session: Any) -> Any:
+    """The back office's demo login (``admin``: it may act; ``support`` would only read)."""
+    from app.accounts import services as accounts
+
+    user = accounts.find_user(session, STAFF_EMAIL)
+    if user is None:
+        user = accounts.create_user(
+            session, STAFF_EMAIL, STAFF_PASSWORD, "Demo Staff", staff_role="admin"
+        )
+    return user
+
+
+def seed(environ: dict[str, str], ports: Ports) -> None:
+    """The back office's staff login, and the demo merchant connected to a sandbox
+    account full of subscriptions."""
     os.environ.update(environ)
     from sqlalchemy import select
 
@@ -155,21 +230,25 @@ def seed(environ: dict[str, str]) -> None:
 
     flask_app = create_app()
     with flask_app.app_context():
+        ensure_staff(db.session)
+        db.session.commit()
         if accounts.find_user(db.session, DEMO_EMAIL) is not None:
             return
         print("Seeding the demo workspace (a minute: the sandbox bills a month of renewals)")
         user = accounts.sign_up(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Demo Fitness Co")
         workspace = user.memberships[0].workspace
         workspace.postal_address = "12 Harbour Street, Springfield, 01234"
+        workspace.website_url = "https://demo-fitness.example/account"
         from app.dunning import config as dunning_config
 
         dunning_config.settings_for(db.session, workspace.id).reply_to = "help@demo-fitness.example"
         account = stripe_call(
+            ports.sandbox,
             "POST",
             "/v1/accounts",
             {"type": "standard", "email": DEMO_EMAIL, "business_profile[name]": "Demo Fitness Co"},
         )["id"]
-        _demo_stripe_data(account)
+        _demo_stripe_data(ports.sandbox, account)
         connection = StripeConnection(
             workspace_id=workspace.id,
             mode="oauth",
@@ -187,18 +266,20 @@ def seed(environ: dict[str, str]) -> None:
         assert db.session.execute(select(StripeConnection)).first()
 
 
-def _demo_stripe_data(account: str) -> None:
+def _demo_stripe_data(sandbox_port: int, account: str) -> None:
+    def stripe(method: str, path: str, data: dict | None = None, account: str = account) -> dict:
+        return stripe_call(sandbox_port, method, path, data, account)
+
     now = int(time.time())
-    clock = stripe_call(
+    clock = stripe(
         "POST",
         "/v1/test_helpers/test_clocks",
         # 33 days: every renewal (a calendar month, then an hour to finalize) has been
         # charged by now, so the failing cards have failed and Backstop recovers them.
         {"frozen_time": str(now - 33 * DAY), "name": "Demo"},
-        account,
     )
     prices = [
-        stripe_call(
+        stripe(
             "POST",
             "/v1/prices",
             {
@@ -207,22 +288,18 @@ def _demo_stripe_data(account: str) -> None:
                 "recurring[interval]": "month",
                 "product_data[name]": name,
             },
-            account,
         )["id"]
         for name, amount in (("Studio", 2900), ("Studio Plus", 5900))
     ]
     for i, (name, pm) in enumerate(DEMO_CUSTOMERS):
         email = name.lower().replace(" ", ".") + "@example.com"
-        customer = stripe_call(
+        customer = stripe(
             "POST",
             "/v1/customers",
             {"name": name, "email": email, "test_clock": clock["id"], "payment_method": pm},
-            account,
         )
-        method = stripe_call(
-            "GET", f"/v1/payment_methods?customer={customer['id']}", account=account
-        )["data"][0]["id"]
-        stripe_call(
+        method = stripe("GET", f"/v1/payment_methods?customer={customer['id']}")["data"][0]["id"]
+        stripe(
             "POST",
             "/v1/subscriptions",
             {
@@ -230,39 +307,46 @@ def _demo_stripe_data(account: str) -> None:
                 "items[0][price]": prices[i % 2],
                 "default_payment_method": method,
             },
-            account,
         )
     # A month later: the renewals run, and the cards above decline theirs.
-    stripe_call(
+    stripe(
         "POST",
         f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
         {"frozen_time": str(now)},
-        account,
     )
 
 
-def main() -> int:
+def honcho_command(ports: Ports) -> list[str]:
+    """Web, worker and beat; honcho hands the web its port as ``$PORT`` (Procfile.dev)."""
+    return [sys.executable, "-m", "honcho", "start", "-f", "Procfile.dev", "-p", str(ports.web)]
+
+
+def banner(ports: Ports) -> str:
+    return (
+        f"\n  Backstop:    {ports.web_url}/login"
+        f"\n  Demo login:  {DEMO_EMAIL} / {DEMO_PASSWORD}"
+        f"\n  Back office: {ports.web_url}/admin/ (staff login: {STAFF_EMAIL} / {STAFF_PASSWORD})"
+        f"\n  Stripe sandbox: {ports.sandbox_url}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ports = parse_args(argv)
     VAR.mkdir(exist_ok=True)
-    environ = env()
-    if not port_free(WEB_PORT):
-        sys.exit(f"port {WEB_PORT} is taken: is another `make run` running?")
+    environ = env(ports)
+    if not port_free(ports.web):
+        sys.exit(f"port {ports.web} is taken: is another `make run` running? (try PORT=...)")
     run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "-d", "app/migrations"],
         environ,
     )
-    sandbox = start_sandbox(environ)
+    sandbox = start_sandbox(environ, ports)
     try:
-        ensure_platform_endpoint()
-        environ = env()  # now with the platform webhook secret
-        seed(environ)
-        print(
-            f"\n  Backstop:   http://127.0.0.1:{WEB_PORT}/login"
-            f"\n  Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"
-            f"\n  Stripe sandbox: http://127.0.0.1:{SANDBOX_PORT}\n",
-            flush=True,
-        )
-        honcho = [sys.executable, "-m", "honcho", "start", "-f", "Procfile.dev"]
-        return subprocess.call(honcho, cwd=ROOT, env=environ)
+        ensure_platform_endpoint(ports)
+        environ = env(ports)  # now with the platform webhook secret
+        seed(environ, ports)
+        print(banner(ports), flush=True)
+        return subprocess.call(honcho_command(ports), cwd=ROOT, env=environ)
     except KeyboardInterrupt:
         return 0
     except urllib.error.URLError as exc:
