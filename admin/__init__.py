@@ -15,17 +15,20 @@ from flask_admin.theme import Bootstrap4Theme
 
 from app.accounts.models import User, Workspace
 from app.audit.models import AuditEntry
+from app.events.models import DomainEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.stripe.models import StripeConnection, StripeEvent
 
 from .access import StaffIndexView
+from .campaigns import CampaignView
 from .connections import StripeConnectionView
+from .domain_events import DomainEventView
 from .events import StripeEventView
 from .mail import OutboxView, SendDomainView, SuppressionView
 from .records import AuditLogView
-from .recovery import CampaignView, ChargeAttemptView, StepView
+from .recovery import ChargeAttemptView, StepView
 from .users import UserView
 from .workspaces import WorkspaceView
 
@@ -81,6 +84,11 @@ def init_app(app: Flask) -> Admin:
                 category=category,
             )
         )
+    admin.add_view(
+        DomainEventView(
+            DomainEvent, db, name="Domain events", endpoint="domain_events", url="domain-events"
+        )
+    )
     admin.add_view(
         AuditLogView(AuditEntry, db, name="Audit log", endpoint="audit_log", url="audit-log")
     )

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.events.models import FAILED, DomainEvent
 from app.extensions import db
 from app.stripe.models import StripeConnection, StripeEvent
 
@@ -74,9 +75,13 @@ class StaffIndexView(StaffOnly, AdminIndexView):
             db.session,
             select(StripeConnection.id).where(StripeConnection.import_status == "failed"),
         )
+        failed_domain_events = capped_count(
+            db.session, select(DomainEvent.id).where(DomainEvent.status == FAILED)
+        )
         return self.render(
             "backstop_admin/index.html",
             failed_events=display_count(failed_events),
+            failed_domain_events=display_count(failed_domain_events),
             failed_imports=display_count(failed_imports),
             can_act=is_admin(),
         )

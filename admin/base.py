@@ -252,7 +252,14 @@ def workspace_link(view: Any, context: Any, model: Any, name: str) -> Any:
         return Markup('<span class="text-muted">none</span>')
     slug = workspace_slug(workspace_id) or f"#{workspace_id}"
     href = url_for("workspaces.details_view", id=workspace_id)
-    return Markup('<a href="{}">{}</a>').format(href, slug)
+    return Markup('<a href="{}">{}</a>').format(href, cut(slug))
+
+
+def cut(text: str, title: str | None = None, *, code: bool = False) -> Markup:
+    """``text`` on one line, cut short with an ellipsis where the column is narrow
+    (``.cut`` in base.html); the whole, or ``title``, shows on hover."""
+    inner = Markup("<code>{}</code>").format(text) if code else text
+    return Markup('<span class="cut" title="{}">{}</span>').format(title or text, inner)
 
 
 def as_code(view: Any, context: Any, model: Any, name: str) -> Any:

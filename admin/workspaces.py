@@ -66,6 +66,7 @@ def _scoped_links(view: Any, context: Any, model: Workspace, name: str) -> Any:
         (endpoint, label)
         for endpoint, label in (
             ("stripe_events.index_view", "Stripe events"),
+            ("domain_events.index_view", "Domain events"),
             ("stripe_connections.index_view", "Stripe connection"),
             ("outbox.index_view", "Outbox"),
             ("audit_log.index_view", "Audit log"),
