@@ -58,3 +58,11 @@ class WorkspaceSettingsForm(FlaskForm):
         ],
     )
     postal_address = StringField("Business address", validators=[Optional(), Length(max=300)])
+    website_url = StringField(
+        "Website",
+        validators=[
+            Optional(),
+            URL(require_tld=False, message="Use a full https:// address."),
+            Length(max=500),
+        ],
+    )

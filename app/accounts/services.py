@@ -158,6 +158,7 @@ def update_workspace(
     brand_color: str,
     logo_url: str | None = None,
     postal_address: str | None = None,
+    website_url: str | None = None,
 ) -> None:
     """Settings → Workspace. The form checked the shapes; this checks what they mean."""
     name = " ".join(name.split())
@@ -170,6 +171,10 @@ def update_workspace(
     workspace.brand_color = brand_color.lower()
     workspace.logo_url = logo_url or None
     workspace.postal_address = " ".join((postal_address or "").split()) or None
+    website_url = (website_url or "").strip()
+    if website_url and not website_url.lower().startswith(("https://", "http://")):
+        raise AccountError("The website must be an https:// (or http://) address.")
+    workspace.website_url = website_url or None
 
 
 def set_portal_cancel_disabled(workspace: Workspace, disabled: bool) -> None:

@@ -43,6 +43,7 @@ def settings():
         brand_color=form.brand_color.data,
         logo_url=form.logo_url.data,
         postal_address=form.postal_address.data,
+        website_url=form.website_url.data,
     )
     flash("Settings saved.", "success")
     return redirect(url_for("workspace.settings"))

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
 from ..models import utcnow
 from ..queue import enqueue
+from ..schedule import claims
 from ..stripe import billing, clocks
 from ..stripe.models import MirrorInvoice, StripeConnection
 from ..stripe.processing import DISCONNECTED, IMPORTED, subscribe
-from . import campaigns, closing
+from . import campaigns, closing, planning
+from .models import Step
 
 SWEEP_TASK = "schedule.sweep"
+RUN_STEP_TASK = "recovery.run_step"
 
 
 def _object(payload: dict[str, Any]) -> dict[str, Any]:
@@ -47,14 +51,27 @@ def payment_failed(session: Session, connection: StripeConnection, payload: dict
     tz = None
     if existing is None and invoice.status == "open":
         tz = billing.customer_timezone(connection, invoice.customer_id)
-    campaigns.on_payment_failed(
+    now = utcnow()
+    campaign = campaigns.on_payment_failed(
         session,
         session.get(Workspace, connection.workspace_id),
         invoice,
         billing.list_charges(connection, invoice),
-        now=utcnow(),
+        now=now,
         customer_tz=tz,
     )
+    if campaign is not None and campaign.is_open:
+        # A step due already (the day-0 email at the moment of the failure) goes to a
+        # worker with this commit instead of waiting for the sweeper's next pass.
+        claims.hand_over(
+            session,
+            Step,
+            RUN_STEP_TASK,
+            planning.pending_ids(session, campaign),
+            now=now,
+            conditions=clocks.due_conditions(Step, now),
+            lease=dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds),
+        )
 
 
 def invoice_paid(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:

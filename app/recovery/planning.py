@@ -57,6 +57,15 @@ def pending(session: Session, campaign: Campaign, kind: str = RETRY) -> list[Ste
     )
 
 
+def pending_ids(session: Session, campaign: Campaign) -> list[int]:
+    """The campaign's planned steps of every kind."""
+    return list(
+        session.execute(
+            select(Step.id).where(Step.campaign_id == campaign.id, Step.status == PENDING)
+        ).scalars()
+    )
+
+
 def cancel_pending(
     session: Session, campaign: Campaign, reason: str, *, kinds: tuple[str, ...] = (RETRY,)
 ) -> int:

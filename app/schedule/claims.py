@@ -101,3 +101,39 @@ def take(
         .values(status="running", lease_until=now + lease)
     )
     return result.rowcount == 1
+
+
+def hand_over(
+    session: Session,
+    model: Any,
+    task_name: str,
+    ids: list[int],
+    *,
+    now: dt.datetime,
+    conditions: list[Any],
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> list[int]:
+    """What the sweeper's next pass would do for the rows ``ids``, done now: claim those
+    that are due under one of ``conditions`` (as ``queued``) and send ``task_name(id)``
+    for each after the caller's commit. A row stays in the schedule either way: if the
+    task is lost, the lease runs out and the sweeper hands it out again."""
+    if not ids:
+        return []
+    from ..queue import enqueue
+
+    claimed: list[int] = []
+    for ready in conditions:
+        for row_id in claim_due(
+            session,
+            model,
+            now=now,
+            limit=len(ids),
+            lease=lease,
+            ready=ready,
+            ids=ids,
+            claimed_status="queued",
+        ):
+            if row_id not in claimed:
+                claimed.append(row_id)
+                enqueue(session, task_name, row_id)
+    return claimed

@@ -169,12 +169,22 @@ def test_workspace_settings_validate(web, ctx) -> None:
             "brand_color": "#FF5500",
             "logo_url": "https://cdn.example.com/l.png",
             "postal_address": "  1 Main St,\n Springfield  ",
+            "website_url": "https://acme.example.com",
         },
     )
     assert good.status_code == 302
     db.session.refresh(ws)
     assert (ws.name, ws.timezone, ws.brand_color) == ("Acme Co", "Europe/Paris", "#ff5500")
     assert ws.postal_address == "1 Main St, Springfield"
+    assert ws.website_url == "https://acme.example.com"
+    sneaky = submit(
+        web,
+        "/settings/workspace",
+        {"name": "Acme", "timezone": "UTC", "brand_color": "#000000", "website_url": "ftp://x.io"},
+    )
+    assert sneaky.status_code == 400
+    db.session.refresh(ws)
+    assert ws.website_url == "https://acme.example.com" and ws.name == "Acme Co"
 
 
 def test_the_printed_demo_login_is_one_the_login_form_accepts(app) -> None:

@@ -243,3 +243,19 @@ def test_an_email_still_due_leaves_after_the_re_check(shop, held) -> None:
     [message] = messages()
     assert message.status == "sent"
     assert touches(shop, sub.id)["d0"].outcome == "sent"
+
+
+def test_a_touch_due_at_the_failure_goes_without_waiting_for_the_sweeper(shop) -> None:
+    sub = shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    shop.client.v1.test_helpers.test_clocks.advance(
+        shop.clock.id,
+        params={"frozen_time": int((START + dt.timedelta(days=30, hours=2)).timestamp())},
+    )
+    # As a live account's endpoint (no test-clock events): only the failure wakes us.
+    shop.seen |= {e["id"] for e in shop._events() if e["type"].startswith("test_helpers.")}
+    shop.pump()  # the failure is processed; no sweep runs
+    d0 = touches(shop, sub.id)["d0"]
+    assert (d0.status, d0.outcome) == ("done", "sent")
+    assert [m.step_id for m in sent(shop)] == [d0.id]
+    later = touches(shop, sub.id)["d3"]
+    assert later.status == "pending"  # not due: left to the sweeper
