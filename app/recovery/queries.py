@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -299,21 +300,21 @@ def campaign_facts(session: Session, campaign: Campaign) -> CampaignFacts:
                 StripeTestClock.stripe_id == campaign.test_clock,
             )
         ).scalar_one_or_none()
-    subscription = invoice = None
-    if campaign.subscription_stripe_id:
-        subscription = session.execute(
-            select(MirrorSubscription.data).where(
-                MirrorSubscription.workspace_id == campaign.workspace_id,
-                MirrorSubscription.stripe_id == campaign.subscription_stripe_id,
-            )
-        ).scalar_one_or_none()
-    invoice = session.execute(
-        select(MirrorInvoice.data).where(
-            MirrorInvoice.workspace_id == campaign.workspace_id,
-            MirrorInvoice.stripe_id == campaign.invoice_stripe_id,
-        )
-    ).scalar_one_or_none()
+    subscription = (
+        _mirrored_data(session, MirrorSubscription, campaign, campaign.subscription_stripe_id)
+        if campaign.subscription_stripe_id
+        else None
+    )
+    invoice = _mirrored_data(session, MirrorInvoice, campaign, campaign.invoice_stripe_id)
     return CampaignFacts(
         plan_name=names.plan_name(subscription, invoice),
         test_clock_time=aware(clock_time) if clock_time is not None else None,
     )
+
+
+def _mirrored_data(session: Session, model: Any, campaign: Campaign, stripe_id: str) -> Any:
+    return session.execute(
+        select(model.data).where(
+            model.workspace_id == campaign.workspace_id, model.stripe_id == stripe_id
+        )
+    ).scalar_one_or_none()

@@ -60,5 +60,41 @@ def serve(build: Callable[[str], Any]) -> Iterator[tuple[str, Any]]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def serve_dashboard(
+    tmp_path: Any, sandbox_url: str, owner_email: str, workspace_name: str
+) -> Iterator[tuple[str, Any]]:
+    """The app (tasks in-process) on its own SQLite file, served on loopback, with one
+    merchant: ``owner_email`` (password ``factories.PASSWORD``) owning ``workspace_name``."""
+    from app import create_app
+    from app.extensions import db
+
+    from ..app import factories as f
+
+    def build(base_url: str) -> Any:
+        flask_app = create_app(
+            {
+                "env": "test",
+                "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
+                "broker_url": "memory://",
+                "task_always_eager": True,
+                "base_url": base_url,
+                "stripe_api_base": sandbox_url,
+                "stripe_connect_base": sandbox_url,
+            }
+        )
+        with flask_app.app_context():
+            db.create_all()
+            f.workspace(f.user(owner_email), workspace_name)
+            db.session.commit()
+        return flask_app
+
+    with serve(build) as (base_url, flask_app):
+        yield base_url, flask_app
+        with flask_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # The multi-process stack's fixtures (see stack.py), for every e2e test module.
 from .stack import broker_url, database_url, db_view, stack  # noqa: E402, F401

@@ -4,12 +4,11 @@ the live preview follows the copy being typed, the touch and the decline."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve
+from .conftest import CHROMIUM_ARGS, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -17,32 +16,8 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture
 def live(tmp_path, sandbox_url: str) -> Iterator[str]:
-    from app import create_app
-    from app.extensions import db
-
-    def build(base_url: str) -> Any:
-        flask_app = create_app(
-            {
-                "env": "test",
-                "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
-                "broker_url": "memory://",
-                "task_always_eager": True,
-                "base_url": base_url,
-                "stripe_api_base": sandbox_url,
-                "stripe_connect_base": sandbox_url,
-            }
-        )
-        with flask_app.app_context():
-            db.create_all()
-            f.workspace(f.user("owner@yoga.example"), "Yoga Loft")
-            db.session.commit()
-        return flask_app
-
-    with serve(build) as (base_url, flask_app):
+    with serve_dashboard(tmp_path, sandbox_url, "owner@yoga.example", "Yoga Loft") as (base_url, _):
         yield base_url
-        with flask_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_the_preview_follows_the_copy_the_touch_and_the_decline(live, chromium) -> None:

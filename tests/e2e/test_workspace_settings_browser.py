@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve
+from .conftest import CHROMIUM_ARGS, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -17,32 +17,8 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture
 def live(tmp_path, sandbox_url: str) -> Iterator[tuple[str, Any]]:
-    from app import create_app
-    from app.extensions import db
-
-    def build(base_url: str) -> Any:
-        flask_app = create_app(
-            {
-                "env": "test",
-                "database_url": "sqlite:///" + str(tmp_path / "backstop.sqlite"),
-                "broker_url": "memory://",
-                "task_always_eager": True,
-                "base_url": base_url,
-                "stripe_api_base": sandbox_url,
-                "stripe_connect_base": sandbox_url,
-            }
-        )
-        with flask_app.app_context():
-            db.create_all()
-            f.workspace(f.user("owner@tz.example"), "Zone Shop")
-            db.session.commit()
-        return flask_app
-
-    with serve(build) as (base_url, flask_app):
-        yield base_url, flask_app
-        with flask_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve_dashboard(tmp_path, sandbox_url, "owner@tz.example", "Zone Shop") as served:
+        yield served
 
 
 def test_the_timezone_picker_narrows_as_you_type_and_saves(live, chromium) -> None:

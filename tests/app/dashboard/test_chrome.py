@@ -125,6 +125,7 @@ def probe(app, app_settings):
         f.login(client, owner)
         yield client, ws.id
         db.session.remove()
+        db.engine.dispose()  # this app's own pool: no connection left for the GC
 
 
 def name_of(workspace_id: int) -> str:
