@@ -9,7 +9,7 @@ import time
 from celery import shared_task
 
 from app.extensions import db
-from app.queue import enqueue, send_now
+from app.queue import enqueue
 from app.stripe import connection as connection_service
 from app.stripe import processing
 from app.stripe.models import StripeConnection, StripeEvent
@@ -56,20 +56,13 @@ def process_event(self, event_id: int) -> str | None:
         raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 5))
 
 
-#: Events one task claims at a time. After a full batch the task hands the rest to a
-#: fresh task at the back of the queue rather than looping: the steps that the batch made
-#: due (a day-0 email) get a worker between two batches, not after the whole backlog.
-BATCH = 20
-
-
 @shared_task(name=PROCESS_PENDING, acks_late=True)
-def process_pending(batch: int = BATCH) -> int:
-    """Claim the stored events waiting for a worker, oldest first, and act on each.
+def process_pending(batch: int = 100) -> int:
+    """Claim every stored event waiting for a worker, oldest first, and act on each.
 
     Woken by the intake (at most a few times a second) and by the beat as a safety net;
     several workers share the work through the claims."""
     done = 0
-    eager = current_task_is_eager()
     while True:
         ids = processing.claim(db.session, now=dt.datetime.now(dt.UTC), limit=batch)
         db.session.commit()
@@ -79,12 +72,9 @@ def process_pending(batch: int = BATCH) -> int:
             try:
                 _process_claimed(event_id)
             except Exception:  # recorded on the event; staff replay it
-                if eager:
+                if current_task_is_eager():
                     raise
             done += 1
-        if len(ids) == batch and not eager:
-            send_now(PROCESS_PENDING)
-            return done
 
 
 @shared_task(name="stripe.import_page", bind=True, max_retries=8, acks_late=True)
