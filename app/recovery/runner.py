@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..schedule import catchup, kinds
@@ -107,16 +107,19 @@ def charge(session: Session, connection: StripeConnection, step: Step, *, now: d
 def catch_up(
     session: Session, kind: kinds.StepKind, step: Step, *, at: dt.datetime
 ) -> kinds.Verdict | None:
-    """Skip a step a newer one of its kind supersedes (both overdue), or hold a customer
-    message that would follow the campaign's last one too closely; None to go on."""
+    """Skip a step a newer one of its kind supersedes (overdue as well, or already run:
+    overdue steps may run in any order), or hold a customer message that would follow
+    the campaign's last one too closely; None to go on."""
     if kind.rank is not None:
         siblings = session.execute(
             select(Step).where(
                 Step.campaign_id == step.campaign_id,
                 Step.kind == step.kind,
-                Step.status.in_(ACTIVE),
-                Step.due_at <= at,
                 Step.id != step.id,
+                or_(
+                    Step.status.in_(ACTIVE) & (Step.due_at <= at),
+                    (Step.status == DONE) & Step.executed_at.is_not(None),
+                ),
             )
         ).scalars()
         newer = catchup.superseded_by(

@@ -259,3 +259,37 @@ def test_a_touch_due_at_the_failure_goes_without_waiting_for_the_sweeper(shop) -
     assert [m.step_id for m in sent(shop)] == [d0.id]
     later = touches(shop, sub.id)["d3"]
     assert later.status == "pending"  # not due: left to the sweeper
+
+
+def test_an_older_touch_never_runs_after_a_newer_one_went(ctx) -> None:
+    """Overdue steps run in any order (several workers): when the second reminder went
+    first, the first one is skipped, not held to follow it a day later."""
+    from app.recovery import planning, runner
+    from app.recovery.models import Step
+    from app.schedule import kinds
+
+    from ..dashboard.test_recovery_pages import campaign
+    from ..factories import workspace
+
+    at = START + dt.timedelta(days=34)
+    row = campaign(workspace(), opened=START + dt.timedelta(days=30))
+    steps = {}
+    for touch, day in (("d0", 30), ("d3", 33)):
+        steps[touch] = planning.add_step(
+            db.session, row, "email", START + dt.timedelta(days=day), f"{touch} is due"
+        )
+        steps[touch].touch = touch
+    steps["d3"].status, steps["d3"].outcome = "done", "sent"
+    steps["d3"].executed_at = at - dt.timedelta(minutes=1)
+    db.session.flush()
+    verdict = runner.catch_up(db.session, kinds.get("email"), steps["d0"], at=at)
+    assert verdict == kinds.Done("skipped", "skipped: the second reminder email was already due")
+    # A newer touch cancelled by a pause never ran: it does not count.
+    steps["d3"].status, steps["d3"].executed_at = "cancelled", None
+    db.session.flush()
+    assert not isinstance(
+        runner.catch_up(
+            db.session, kinds.get("email"), db.session.get(Step, steps["d0"].id), at=at
+        ),
+        kinds.Done,
+    )
