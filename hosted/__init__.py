@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import cancel_views  # noqa: F401  (its routes join the blueprint)
 from .csp import apply_csp
 from .views import bp
 

@@ -40,6 +40,8 @@ class DeadEnd(StrEnum):
     """A fresh link asked for where we have no address on file to send it to."""
     TOO_MANY_LINKS = "too_many_links"
     """Fresh links asked for faster than the rate limit allows."""
+    CANCEL_EXPIRED = "cancel_expired"
+    """A cancel-flow link past its 24 hours, or left without a decision."""
 
     @property
     def status(self) -> int:
@@ -61,6 +63,7 @@ STATUS = {
     DeadEnd.NO_PAUSE: 409,
     DeadEnd.NO_ADDRESS: 409,
     DeadEnd.TOO_MANY_LINKS: 429,
+    DeadEnd.CANCEL_EXPIRED: 410,
 }
 
 

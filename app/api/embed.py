@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, db
 from ..models import utcnow
-from . import embed_secrets, wall
+from ..retain import sessions as cancel_sessions
+from . import cancel, embed_secrets, wall
 from .signing import EmbedSignatureError
 
 bp = Blueprint("api", __name__)
@@ -92,6 +93,33 @@ def payment_wall() -> Response:
     return jsonify(url=result.url)
 
 
+@bp.post(EMBED_PREFIX + "cancel")
+@csrf.exempt
+def cancel_flow() -> Response:
+    """A one-shot, 24-hour link to the cancel flow for this customer's subscription."""
+    body = _body()
+    slug = _identifier(body, "workspace", 63)
+    customer = _identifier(body, "customer", 255)
+    subscription = _identifier(body, "subscription", 255)
+    timestamp, signature = _auth(body)
+    return_url = body.get("return_url")
+    if return_url is not None and (not isinstance(return_url, str) or len(return_url) > 1000):
+        raise InvalidRequest("return_url must be a URL of at most 1000 characters")
+    workspace = wall.workspace_by_slug(db.session, slug)
+    started = cancel.start(
+        db.session,
+        workspace,
+        customer=customer,
+        subscription=subscription,
+        timestamp=timestamp,
+        signature=signature,
+        return_url=return_url,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return jsonify(url=started.url)
+
+
 # -- errors and CORS --------------------------------------------------------------------------
 
 
@@ -108,6 +136,23 @@ def _unauthorized(exc: EmbedSignatureError) -> tuple[Response, int]:
 @bp.errorhandler(wall.NotFound)
 def _not_found(exc: wall.NotFound) -> tuple[Response, int]:
     return jsonify(error=str(exc)), 404
+
+
+@bp.errorhandler(cancel.BadReturnUrl)
+def _bad_return_url(exc: cancel.BadReturnUrl) -> tuple[Response, int]:
+    return jsonify(error=str(exc)), 400
+
+
+@bp.errorhandler(cancel_sessions.NotFound)
+def _no_flow(exc: cancel_sessions.NotFound) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify(error=str(exc)), 404
+
+
+@bp.errorhandler(cancel_sessions.AlreadyDecided)
+def _decided(exc: cancel_sessions.AlreadyDecided) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify(error=str(exc)), 410
 
 
 @bp.errorhandler(HTTPException)

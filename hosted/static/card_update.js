@@ -1,29 +1,10 @@
 /* The hosted card-update page and payment wall: Stripe Elements collects the card
  * (Backstop never sees it), then Backstop makes it the default and pays what is due.
- * In a modal (?embed=modal) the page tells the merchant's page how it ended with
- * postMessage({type: "backstop:close", outcome}). */
+ * frame.js, loaded first, talks to the merchant's page when it opens in a modal. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("card-config").textContent);
-  var inFrame = cfg.modal && window.parent !== window;
-
-  function tell(outcome) {
-    if (inFrame) window.parent.postMessage({type: "backstop:close", outcome: outcome}, "*");
-  }
-  var close = document.getElementById("close");
-  if (close) close.addEventListener("click", function () { tell("closed"); });
-  // A dead end's own button (Close, Continue) ends the modal with its outcome.
-  var ends = document.querySelectorAll("[data-outcome]");
-  for (var i = 0; i < ends.length; i++) {
-    ends[i].addEventListener("click", function () { tell(this.getAttribute("data-outcome")); });
-  }
-  if (inFrame && window.ResizeObserver) {
-    // Tell the merchant's page how tall we are, so its frame fits us.
-    new ResizeObserver(function () {
-      window.parent.postMessage({type: "backstop:resize",
-                                 height: document.documentElement.scrollHeight}, "*");
-    }).observe(document.body);
-  }
+  var cfg = JSON.parse(document.getElementById("frame-config").textContent);
+  var inFrame = window.BackstopFrame.inFrame, tell = window.BackstopFrame.tell;
   if (!cfg.clientSecret) return;
 
   var form = document.getElementById("card-form");

@@ -212,7 +212,7 @@ def test_an_expired_wall_in_the_merchants_frame_can_be_closed(web, shop) -> None
     assert response.status_code == 410 and "This link has expired" in page
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers
-    assert 'data-outcome="closed"' in page and "card_update.js" in page
+    assert 'data-outcome="closed"' in page and "frame.js" in page
     assert "Back to Acme Yoga" not in page
 
 

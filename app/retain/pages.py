@@ -1,0 +1,157 @@
+"""What a customer's cancel page shows: the step's copy with its merge fields filled,
+and what an offer means in money (for a plan switch, Stripe's own preview of the
+prorated invoice, so the customer sees it before accepting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..money import format_money
+from ..stripe import subscriptions as stripe_subs
+from ..stripe.client import StripeError
+from ..stripe.models import StripeConnection
+from . import definition as flow_definition
+from . import policy
+from .models import CancelSession
+from .sessions import plan_of
+
+INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+TEXT_FIELDS = ("title", "body", "prompt", "accept_label")
+
+
+@dataclass(frozen=True)
+class OfferView:
+    summary: str
+    saving: str | None = None
+    new_plan: str | None = None
+    new_price: str | None = None
+    due_now: str | None = None
+    next_invoice: str | None = None
+    unavailable: str | None = None
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: dict[str, Any]
+    offer: OfferView | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def price_text(amount_minor: int, currency: str, interval: str, interval_count: int = 1) -> str:
+    unit = INTERVALS.get(interval, interval)
+    every = f"{interval_count} {unit}s" if interval_count > 1 else unit
+    return f"{format_money(amount_minor, currency)} / {every}"
+
+
+def date_text(moment: dt.datetime | None) -> str:
+    return (
+        f"{moment:%B} {moment.day}, {moment.year}" if moment else "the end of your billing period"
+    )
+
+
+def merge_values(cancel_session: CancelSession, saving_minor: int | None = None) -> dict[str, str]:
+    name = (cancel_session.customer_name or "").split()
+    values = {
+        "customer_name": name[0] if name else "there",
+        "plan_name": cancel_session.plan_name or "your plan",
+        "price": price_text(
+            cancel_session.amount_minor,
+            cancel_session.currency,
+            cancel_session.interval,
+            cancel_session.interval_count,
+        ),
+        "period_end": date_text(cancel_session.ends_at or cancel_session.period_end),
+    }
+    if saving_minor:
+        values["offer_saving"] = format_money(saving_minor, cancel_session.currency)
+    return values
+
+
+def filled(step: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    out = dict(step)
+    for name in TEXT_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = flow_definition.fill(out[name], values)
+    return out
+
+
+def step_view(
+    connection: StripeConnection | None,
+    cancel_session: CancelSession,
+    step: dict[str, Any],
+    *,
+    at: dt.datetime,
+) -> StepView:
+    """The step as the customer sees it; ``at`` is the subscription's own time (its
+    test clock's), for the proration preview."""
+    offer_view = None
+    saving = None
+    if step["kind"] == "offer":
+        offer_view, saving = _offer_view(connection, cancel_session, step["offer"], at=at)
+    values = merge_values(cancel_session, saving)
+    return StepView(filled(step, values), offer_view, values)
+
+
+def _offer_view(
+    connection: StripeConnection | None,
+    cancel_session: CancelSession,
+    offer: dict[str, Any],
+    *,
+    at: dt.datetime,
+) -> tuple[OfferView, int | None]:
+    plan = plan_of(cancel_session)
+    summary = policy.describe_offer(offer)
+    if offer["type"] != "plan_switch":
+        saving = policy.saving_minor(offer, plan)
+        text = format_money(saving, cancel_session.currency) if saving else None
+        return OfferView(summary=summary, saving=text), saving
+    if cancel_session.is_simulation or connection is None:
+        return OfferView(summary=summary, new_plan=offer["price"]), None
+    try:
+        price = stripe_subs.read_price(connection, offer["price"])
+        sub = stripe_subs.read_subscription(connection, cancel_session.subscription_stripe_id)
+        preview = stripe_subs.preview_switch(connection, sub, price.id, at=at)
+    except StripeError:
+        return OfferView(summary=summary, unavailable="This plan can't be offered right now."), None
+    saving = policy.saving_minor(offer, plan, new_amount_minor=price.amount_minor)
+    return (
+        OfferView(
+            summary=f"Switch to {price.name or 'another plan'}",
+            saving=format_money(saving, price.currency) if saving else None,
+            new_plan=price.name,
+            new_price=price_text(
+                price.amount_minor, price.currency, price.interval, price.interval_count
+            ),
+            due_now=format_money(preview.due_now_minor, preview.currency),
+            next_invoice=(
+                f"{format_money(preview.next_invoice_minor, preview.currency)} on "
+                f"{date_text(preview.next_invoice_at)}"
+            ),
+        ),
+        saving,
+    )
+
+
+def outcome_copy(definition: dict[str, Any], cancel_session: CancelSession) -> tuple[str, str]:
+    """The success page's title and text for the session's outcome."""
+    success = definition.get("success") or {}
+    values = merge_values(cancel_session)
+    if cancel_session.outcome == "saved":
+        offer = cancel_session.offer or {}
+        if offer.get("type") in flow_definition.LINK_OFFERS:
+            title = "Thanks, {customer_name}"
+            body = "Your subscription stays as it is. Use the button below to reach us."
+        elif offer.get("type") == "pause":
+            title = success.get("saved_title") or "You're all set"
+            body = (
+                "Your subscription is paused: nothing is charged until it picks up again by itself."
+            )
+        else:
+            title = success.get("saved_title") or "You're all set"
+            body = success.get("saved_body") or "Thanks for staying."
+    else:
+        title = success.get("cancelled_title") or "Your subscription is cancelled"
+        body = success.get("cancelled_body") or "You keep access until {period_end}."
+    return flow_definition.fill(title, values), flow_definition.fill(body, values)
