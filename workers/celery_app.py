@@ -21,6 +21,7 @@ TASK_MODULES = [
     "workers.email_tasks",
     "workers.dunning_tasks",
     "workers.event_tasks",
+    "workers.retain_tasks",
 ]
 
 

@@ -3,14 +3,18 @@
  *   <script src="https://<backstop>/hosted/static/embed.js"></script>
  *   Backstop.paymentWall({workspace, customer, timestamp, signature, dismissible,
  *                         onUpdated, onClose, onCurrent, onError});
+ *   Backstop.cancel({workspace, customer, subscription, timestamp, signature,
+ *                    onSaved, onCancelled, onClose, onError});
  *
  * The call goes to the Backstop this script was loaded from. A customer with a failed
  * payment gets the wall in a full-screen overlay; the page in it tells us how it ended
  * with postMessage({type: "backstop:close", outcome}). With no callbacks at all the
- * page reloads once the overlay closes. Plain ES5, no build step. */
+ * page reloads once the overlay closes. The cancel flow calls onSaved or onCancelled for
+ * its outcome, then onClose(outcome) whatever it was ("saved", "cancelled", "closed").
+ * Plain ES5, no build step. */
 (function (window, document) {
   "use strict";
-  if (window.Backstop && window.Backstop.paymentWall) return;  // loaded twice
+  if (window.Backstop && window.Backstop.cancel) return;  // loaded twice
 
   // currentScript is null once this file has run (and in some loaders): read it now.
   var script = document.currentScript ||
@@ -108,7 +112,7 @@
 
   /* Everything the embeds share: ask Backstop, then open what it answers or tell the
    * merchant's page why not. ``fields`` are what the endpoint signs and reads. */
-  function open(endpoint, fields, opts, title) {
+  function open(endpoint, fields, opts, title, closeAlways) {
     opts = opts || {};
     var reloadAfter = !hasCallbacks(opts);
     post(endpoint, fields, function (status, answer) {
@@ -118,7 +122,9 @@
             window.location.reload();
             return;
           }
-          call(opts, OUTCOMES[outcome] || "onClose", outcome);
+          var named = OUTCOMES[outcome] || "onClose";
+          call(opts, named, outcome);
+          if (closeAlways && named !== "onClose") call(opts, "onClose", outcome);
         });
       } else if (status === 200 && answer.status === "current") {
         call(opts, "onCurrent");
@@ -143,6 +149,12 @@
       var fields = auth(opts);
       fields.dismissible = opts.dismissible === true;
       open("payment-wall", fields, opts, "Update your payment method");
+    },
+    cancel: function (opts) {
+      opts = opts || {};
+      var fields = auth(opts);
+      fields.subscription = opts.subscription;
+      open("cancel", fields, opts, "Cancel your subscription", true);
     }
   };
 })(window, document);

@@ -32,7 +32,9 @@ class CancelShop(Shop):
         )
         db.session.commit()
 
-    def signed(self, customer: str, subscription: str, *, at: int | None = None, **extra: Any) -> dict[str, Any]:
+    def signed(
+        self, customer: str, subscription: str, *, at: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
         ts = int(time.time()) if at is None else at
         return {
             "workspace": self.workspace.slug,

@@ -33,7 +33,9 @@ def test_too_expensive_takes_the_discount_on_stripe(web, cancel_shop) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html
     assert "Cancel anyway" in html and "It&#39;s too expensive" in html
-    answered = web.post(path, data={"action": "answer", "step": "survey", "reason": "too_expensive"})
+    answered = web.post(
+        path, data={"action": "answer", "step": "survey", "reason": "too_expensive"}
+    )
     assert answered.status_code == 303
     offer = web.get(path).get_data(as_text=True)
     assert "25 % off for 3 months" in offer and "You save 21.75 USD" in offer, offer
@@ -42,9 +44,15 @@ def test_too_expensive_takes_the_discount_on_stripe(web, cancel_shop) -> None:
     done = web.get(path).get_data(as_text=True)
     assert 'data-state="saved"' in done
     stripe_sub = cancel_shop.client.v1.subscriptions.retrieve(sub.id)
-    assert [d.coupon.id if hasattr(d, "coupon") else d for d in stripe_sub.discounts] or stripe_sub.discounts
+    assert [
+        d.coupon.id if hasattr(d, "coupon") else d for d in stripe_sub.discounts
+    ] or stripe_sub.discounts
     cs = only_session()
-    assert (cs.outcome, cs.reason_key, cs.offer_step) == ("saved", "too_expensive", "offer_discount")
+    assert (cs.outcome, cs.reason_key, cs.offer_step) == (
+        "saved",
+        "too_expensive",
+        "offer_discount",
+    )
     # A second accept (a double submit) changes nothing.
     again = web.post(path, data={"action": "accept", "step": "offer_discount"})
     assert again.status_code == 303
