@@ -8,6 +8,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from . import (
+        cancel_analytics,
+        cancel_embed,
+        cancel_flows,
         customers,
         email_settings,
         embed_settings,
@@ -26,6 +29,9 @@ def register(app: Flask) -> None:
         overview,
         customers,
         recovery,
+        cancel_flows,
+        cancel_embed,
+        cancel_analytics,
         retry_policy,
         email_settings,
         send_domain,

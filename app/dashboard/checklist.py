@@ -45,13 +45,14 @@ def steps(f: Facts) -> list[Step]:
         ),
         Step(
             "cancel_flow",
-            "Publish a cancel flow",
-            "Customers who try to cancel see a short survey and an offer first.",
+            "Build & publish your first cancel flow",
+            "Customers who try to cancel see a short survey and an offer first. "
+            "Ticks itself once a flow is live.",
             f.cancel_flow_published,
         ),
         Step(
             "portal",
-            "Embed Backstop and turn off cancellation in Stripe's own portal",
+            "Embed the cancel flow and turn off cancellation in Stripe's own portal",
             "Otherwise customers can cancel in Stripe's portal without seeing your offer. "
             "Tick this when it is done.",
             f.portal_cancel_disabled,

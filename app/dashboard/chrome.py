@@ -29,6 +29,7 @@ from .labels import LABELS
 NAV = [
     ("dashboard.overview", "Overview"),
     ("recovery.index", "Recovery"),
+    ("cancel_flows.index", "Cancel flows"),
     ("customers.index", "Customers"),
 ]
 SETTINGS_NAV = [
@@ -42,6 +43,8 @@ SETTINGS_NAV = [
 ]
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
+NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
+                "cancel_analytics.": "cancel_flows.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,6 +70,9 @@ def on_refusal(render: Callable[[Refusal], str]) -> None:
 
 
 def tab_of(endpoint: str | None) -> str | None:
+    for prefix, tab in NAV_PREFIXES.items():
+        if (endpoint or "").startswith(prefix):
+            return tab
     return NAV_PARENTS.get(endpoint or "", endpoint)
 
 

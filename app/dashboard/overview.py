@@ -11,6 +11,7 @@ from ..accounts.access import current_workspace, require_role
 from ..extensions import db
 from ..outbox import services as outbox
 from ..recovery import queries as recovery_queries
+from ..retain import flows as retain_flows
 from ..stripe import connection as connection_service
 from ..stripe.models import StripeConnection
 from . import checklist
@@ -44,7 +45,7 @@ def overview():
         stripe_connected=bool(connection and connection.is_connected),
         send_domain_verified=bool(domain and domain.is_verified),
         unverified_domain=domain.domain if domain and not domain.is_verified else None,
-        cancel_flow_published=False,
+        cancel_flow_published=retain_flows.has_published_flow(db.session, workspace.id),
         portal_cancel_disabled=workspace.is_portal_cancel_disabled,
         has_campaign=recovery_queries.has_campaign(db.session, workspace.id),
         stripe_retries_on=recovery_queries.stripe_retries_on(

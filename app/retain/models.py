@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, BigId, UTCDateTime, created_at, intpk, utcnow, workspace_fk
@@ -121,6 +121,9 @@ class CancelSession(Base):
     is_simulation: Mapped[bool] = mapped_column(
         default=False, comment="a merchant's walk-through: no Stripe effect"
     )
+    simulated_definition: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="the draft a simulation walks (a published version's is its own)"
+    )
     price_stripe_id: Mapped[str | None] = mapped_column(String(255))
     plan_name: Mapped[str | None] = mapped_column(String(255))
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0, comment="per billing period")
@@ -186,3 +189,82 @@ class RetainCheck(Base):
     outcome_detail: Mapped[str | None] = mapped_column(String(500))
     executed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created_at]
+
+
+class RetainStat(Base):
+    """Ended sessions counted by day (of the session's start), flow, version, reason,
+    accepted offer and outcome: the cancel analytics read these, never the sessions."""
+
+    __tablename__ = "retain_stat"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id",
+            "day",
+            "flow_id",
+            "version_id",
+            "reason_key",
+            "offer_step",
+            "outcome",
+            "currency",
+        ),
+        Index("ix_retain_stat_ws_day", "workspace_id", "day"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    day: Mapped[dt.date] = mapped_column(Date)
+    flow_id: Mapped[int] = mapped_column(BigId, default=0, comment="0: the flow is gone")
+    version_id: Mapped[int] = mapped_column(BigId, default=0)
+    reason_key: Mapped[str] = mapped_column(String(40), default="", comment="'': no reason given")
+    offer_step: Mapped[str] = mapped_column(String(40), default="", comment="'': no offer taken")
+    outcome: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    sessions: Mapped[int] = mapped_column(default=0)
+    mrr_minor: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="the plans' monthly value"
+    )
+    still_paying: Mapped[int] = mapped_column(default=0, comment="saves paying 30 days on")
+    checked: Mapped[int] = mapped_column(default=0, comment="saves checked 30 days on")
+
+
+class RetainOfferStat(Base):
+    """How many sessions were shown each offer step, by day of the session's start."""
+
+    __tablename__ = "retain_offer_stat"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", "flow_id", "version_id", "step_id"),
+        Index("ix_retain_offer_stat_ws_day", "workspace_id", "day"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    day: Mapped[dt.date] = mapped_column(Date)
+    flow_id: Mapped[int] = mapped_column(BigId, default=0)
+    version_id: Mapped[int] = mapped_column(BigId, default=0)
+    step_id: Mapped[str] = mapped_column(String(40))
+    shown: Mapped[int] = mapped_column(default=0)
+
+
+class OutsideCancel(Base):
+    """A subscription set to end, or ended, in Stripe rather than through a cancel flow
+    (the bypass the dashboard flags: Stripe's own portal, the merchant's dashboard)."""
+
+    __tablename__ = "retain_outside_cancel"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "subscription_stripe_id"),
+        Index("ix_retain_outside_cancel_ws_at", "workspace_id", "cancelled_at"),
+    )
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    customer_stripe_id: Mapped[str] = mapped_column(String(255))
+    subscription_stripe_id: Mapped[str] = mapped_column(String(255))
+    plan_name: Mapped[str | None] = mapped_column(String(255))
+    mrr_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    cancelled_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), comment="when Stripe recorded it"
+    )
+    reason: Mapped[str | None] = mapped_column(
+        String(64), comment="Stripe's cancellation_details.reason"
+    )

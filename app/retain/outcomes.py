@@ -22,7 +22,7 @@ from ..stripe import subscriptions as stripe_subs
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
 from . import definition as flow_definition
-from . import policy
+from . import policy, stats
 from .flows import settings_of
 from .models import CancelSession, RetainCheck
 from .sessions import STILL_PAYING_AFTER, OfferFailed, _expect, _undecided
@@ -149,6 +149,7 @@ def cancel(
             at_period_end=at_period_end,
             reason_key=cancel_session.reason_key,
             comment=cancel_session.reason_text or cancel_session.feedback,
+            marker=str(cancel_session.id),
             idempotency_key=_key(cancel_session, "cancel"),
         )
         ends_at = (
@@ -171,6 +172,7 @@ def _finish(
     session.flush()
     if cancel_session.is_simulation:
         return
+    stats.count_outcome(session, cancel_session)
     if outcome == "saved":
         at = clocks.now_for(session, cancel_session.workspace_id, cancel_session.test_clock, now)
         session.add(
@@ -253,4 +255,5 @@ def record_still_paying(
     cancel_session.still_paying = sub.status in PAYING and not sub.cancel_at_period_end
     cancel_session.checked_at = now
     session.flush()
+    stats.count_still_paying(session, cancel_session, cancel_session.still_paying)
     return cancel_session.still_paying

@@ -23,7 +23,7 @@ from ..errors import Conflict, Refusal
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.models import StripeConnection
 from . import definition as flow_definition
-from . import policy
+from . import policy, stats
 from .flows import route
 from .models import CancelSession, RetainCheck, RetainFlowVersion
 
@@ -180,30 +180,46 @@ def _new(
 
 
 def simulate(
-    session: Session, version: RetainFlowVersion, plan: stripe_subs.PriceFacts, *, now: dt.datetime
+    session: Session,
+    workspace_id: int,
+    flow_id: int,
+    walked: dict[str, Any],
+    plan: stripe_subs.PriceFacts,
+    *,
+    now: dt.datetime,
+    version: RetainFlowVersion | None = None,
 ) -> Opened:
-    """A walk through ``version`` as a customer of ``plan`` would see it: no Stripe
-    effect, not counted anywhere."""
-    sub = stripe_subs.SubscriptionFacts(
-        id="sub_simulated",
-        customer_id="cus_simulated",
-        status="active",
-        item_id=None,
-        price_id=plan.id,
+    """A walk through ``walked`` (a draft, or ``version``'s definition) as a customer of
+    ``plan`` would see it: no Stripe effect, not counted anywhere."""
+    token = secrets.token_urlsafe(32)
+    monthly = policy.Plan(
+        plan.name or "", plan.amount_minor, plan.currency, plan.interval, plan.interval_count
+    )
+    cancel_session = CancelSession(
+        workspace_id=workspace_id,
+        token_hash=_hash(token),
+        customer_stripe_id="cus_simulated",
+        subscription_stripe_id="sub_simulated",
+        customer_name="Sam Sample",
+        flow_id=flow_id,
+        version_id=version.id if version is not None else None,
+        is_simulation=True,
+        simulated_definition=None if version is not None else walked,
+        price_stripe_id=plan.id,
         plan_name=plan.name,
         amount_minor=plan.amount_minor,
         currency=plan.currency,
         interval=plan.interval,
         interval_count=plan.interval_count,
+        mrr_minor=monthly.monthly_minor,
         period_end=now + dt.timedelta(days=30),
-        cancel_at_period_end=False,
-        is_paused=False,
-        test_clock=None,
+        created_at=now,
+        expires_at=now + LINK_TTL,
+        current_step=flow_definition.first_step(walked)["id"],
+        steps_seen=[],
+        offers_shown=[],
     )
-    cancel_session, token = _new(
-        session, version.workspace_id, version, sub, now=now, is_simulation=True
-    )
-    cancel_session.customer_name = "Sam Sample"
+    session.add(cancel_session)
     session.flush()
     return Opened(cancel_session, token)
 
@@ -212,6 +228,8 @@ def simulate(
 
 
 def definition_of(session: Session, cancel_session: CancelSession) -> dict[str, Any]:
+    if cancel_session.simulated_definition is not None:
+        return cancel_session.simulated_definition
     version = (
         session.get(RetainFlowVersion, cancel_session.version_id)
         if cancel_session.version_id
@@ -247,6 +265,8 @@ def current(session: Session, cancel_session: CancelSession, *, now: dt.datetime
         cancel_session.steps_seen = [*(cancel_session.steps_seen or []), step["id"]]
         if step["kind"] == "offer":
             cancel_session.offers_shown = [*(cancel_session.offers_shown or []), step["id"]]
+            if not cancel_session.is_simulation:
+                stats.count_offer_shown(session, cancel_session, step["id"])
     session.flush()
     return step
 

@@ -111,8 +111,7 @@ def read_subscription(connection: StripeConnection, subscription_id: str) -> Sub
     return subscription_facts(_plain(sub))
 
 
-def read_price(connection: StripeConnection, price_id: str) -> PriceFacts:
-    price = _plain(client_for(connection).v1.prices.retrieve(price_id, {"expand": ["product"]}))
+def price_facts(price: dict[str, Any]) -> PriceFacts:
     recurring = price.get("recurring") or {}
     product = price.get("product")
     return PriceFacts(
@@ -122,6 +121,12 @@ def read_price(connection: StripeConnection, price_id: str) -> PriceFacts:
         currency=str(price.get("currency") or "usd"),
         interval=str(recurring.get("interval") or "month"),
         interval_count=int(recurring.get("interval_count") or 1),
+    )
+
+
+def read_price(connection: StripeConnection, price_id: str) -> PriceFacts:
+    return price_facts(
+        _plain(client_for(connection).v1.prices.retrieve(price_id, {"expand": ["product"]}))
     )
 
 
@@ -227,6 +232,11 @@ def switch_price(
     )
 
 
+#: Set on a subscription Backstop cancels: the webhook that follows is then known as ours
+#: even when it is processed before the cancel's own transaction commits.
+CANCEL_MARKER = "backstop_cancel_session"
+
+
 def cancel(
     connection: StripeConnection,
     subscription_id: str,
@@ -234,6 +244,7 @@ def cancel(
     at_period_end: bool,
     reason_key: str | None,
     comment: str | None,
+    marker: str,
     idempotency_key: str,
 ) -> SubscriptionFacts:
     """Cancel at the period's end (the subscription runs until then) or at once; the
@@ -242,16 +253,19 @@ def cancel(
     if comment:
         details["comment"] = comment[:500]
     client = client_for(connection)
-    options = {"idempotency_key": idempotency_key}
+    metadata = {"metadata": {CANCEL_MARKER: marker}}
     if at_period_end:
         sub = client.v1.subscriptions.update(
             subscription_id,
-            {"cancel_at_period_end": True, "cancellation_details": details},
-            options,
+            {"cancel_at_period_end": True, "cancellation_details": details, **metadata},
+            {"idempotency_key": idempotency_key},
         )
     else:
+        client.v1.subscriptions.update(
+            subscription_id, metadata, {"idempotency_key": f"{idempotency_key}:mark"}
+        )
         sub = client.v1.subscriptions.cancel(
-            subscription_id, {"cancellation_details": details}, options
+            subscription_id, {"cancellation_details": details}, {"idempotency_key": idempotency_key}
         )
     return subscription_facts(_plain(sub))
 
@@ -259,3 +273,11 @@ def cancel(
 def customer_name(connection: StripeConnection, customer_id: str) -> str | None:
     customer = _plain(client_for(connection).v1.customers.retrieve(customer_id))
     return customer.get("name") or None
+
+
+def list_prices(connection: StripeConnection, *, limit: int = 100) -> list[PriceFacts]:
+    """The account's active recurring prices (for the builder's plan pickers)."""
+    found = client_for(connection).v1.prices.list(
+        {"active": True, "type": "recurring", "limit": limit, "expand": ["data.product"]}
+    )
+    return [price_facts(_plain(price)) for price in found.data]

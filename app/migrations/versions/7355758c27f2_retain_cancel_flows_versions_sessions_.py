@@ -1,8 +1,8 @@
-"""retain: cancel flows, versions, sessions and their follow-up checks
+"""retain: cancel flows, versions, sessions, their follow-up checks and daily counts
 
-Revision ID: 173ac37e1c9e
+Revision ID: 7355758c27f2
 Revises: 77b5acc39244
-Create Date: 2026-12-05 22:18:19.975857
+Create Date: 2026-12-05 22:28:36.938571
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "173ac37e1c9e"
+revision = "7355758c27f2"
 down_revision = "77b5acc39244"
 branch_labels = None
 depends_on = None
@@ -80,6 +80,91 @@ def upgrade():
         )
 
     op.create_table(
+        "retain_offer_stat",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "workspace_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="the tenant that owns this row",
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("flow_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("step_id", sa.String(length=40), nullable=False),
+        sa.Column("shown", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_retain_offer_stat_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retain_offer_stat")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "day",
+            "flow_id",
+            "version_id",
+            "step_id",
+            name=op.f("uq_retain_offer_stat_workspace_id"),
+        ),
+    )
+    with op.batch_alter_table("retain_offer_stat", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_retain_offer_stat_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index("ix_retain_offer_stat_ws_day", ["workspace_id", "day"], unique=False)
+
+    op.create_table(
+        "retain_outside_cancel",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "workspace_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="the tenant that owns this row",
+        ),
+        sa.Column("customer_stripe_id", sa.String(length=255), nullable=False),
+        sa.Column("subscription_stripe_id", sa.String(length=255), nullable=False),
+        sa.Column("plan_name", sa.String(length=255), nullable=True),
+        sa.Column("mrr_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column(
+            "cancelled_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            comment="when Stripe recorded it",
+        ),
+        sa.Column(
+            "reason",
+            sa.String(length=64),
+            nullable=True,
+            comment="Stripe's cancellation_details.reason",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_retain_outside_cancel_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retain_outside_cancel")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "subscription_stripe_id",
+            name=op.f("uq_retain_outside_cancel_workspace_id"),
+        ),
+    )
+    with op.batch_alter_table("retain_outside_cancel", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_retain_outside_cancel_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_retain_outside_cancel_ws_at", ["workspace_id", "cancelled_at"], unique=False
+        )
+
+    op.create_table(
         "retain_settings",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -118,6 +203,60 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_retain_settings_workspace_id"), ["workspace_id"], unique=True
         )
+
+    op.create_table(
+        "retain_stat",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "workspace_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="the tenant that owns this row",
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column(
+            "flow_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="0: the flow is gone",
+        ),
+        sa.Column(
+            "version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "reason_key", sa.String(length=40), nullable=False, comment="'': no reason given"
+        ),
+        sa.Column("offer_step", sa.String(length=40), nullable=False, comment="'': no offer taken"),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
+        sa.Column("mrr_minor", sa.BigInteger(), nullable=False, comment="the plans' monthly value"),
+        sa.Column("still_paying", sa.Integer(), nullable=False, comment="saves paying 30 days on"),
+        sa.Column("checked", sa.Integer(), nullable=False, comment="saves checked 30 days on"),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_retain_stat_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retain_stat")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "day",
+            "flow_id",
+            "version_id",
+            "reason_key",
+            "offer_step",
+            "outcome",
+            "currency",
+            name=op.f("uq_retain_stat_workspace_id"),
+        ),
+    )
+    with op.batch_alter_table("retain_stat", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_retain_stat_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index("ix_retain_stat_ws_day", ["workspace_id", "day"], unique=False)
 
     op.create_table(
         "retain_flow_version",
@@ -198,6 +337,12 @@ def upgrade():
             sa.Boolean(),
             nullable=False,
             comment="a merchant's walk-through: no Stripe effect",
+        ),
+        sa.Column(
+            "simulated_definition",
+            sa.JSON(),
+            nullable=True,
+            comment="the draft a simulation walks (a published version's is its own)",
         ),
         sa.Column("price_stripe_id", sa.String(length=255), nullable=True),
         sa.Column("plan_name", sa.String(length=255), nullable=True),
@@ -369,10 +514,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_retain_flow_version_flow_id"))
 
     op.drop_table("retain_flow_version")
+    with op.batch_alter_table("retain_stat", schema=None) as batch_op:
+        batch_op.drop_index("ix_retain_stat_ws_day")
+        batch_op.drop_index(batch_op.f("ix_retain_stat_workspace_id"))
+
+    op.drop_table("retain_stat")
     with op.batch_alter_table("retain_settings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_retain_settings_workspace_id"))
 
     op.drop_table("retain_settings")
+    with op.batch_alter_table("retain_outside_cancel", schema=None) as batch_op:
+        batch_op.drop_index("ix_retain_outside_cancel_ws_at")
+        batch_op.drop_index(batch_op.f("ix_retain_outside_cancel_workspace_id"))
+
+    op.drop_table("retain_outside_cancel")
+    with op.batch_alter_table("retain_offer_stat", schema=None) as batch_op:
+        batch_op.drop_index("ix_retain_offer_stat_ws_day")
+        batch_op.drop_index(batch_op.f("ix_retain_offer_stat_workspace_id"))
+
+    op.drop_table("retain_offer_stat")
     with op.batch_alter_table("retain_flow", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_retain_flow_workspace_id"))
 
