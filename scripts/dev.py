@@ -262,6 +262,19 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
         from app.queue import enqueue
 
         enqueue(db.session, IMPORT_TASK, connection.id)
+        from app.api import embed_secrets
+        from app.retain import flows as retain_flows
+
+        embed_secrets.ensure(db.session, workspace)
+
+        retain_flows.create_from_template(
+            db.session,
+            workspace.id,
+            "pause_instead",
+            actor_id=user.id,
+            actor_label=DEMO_EMAIL,
+            support_email="help@demo-fitness.example",
+        )
         db.session.commit()
         assert db.session.execute(select(StripeConnection)).first()
 

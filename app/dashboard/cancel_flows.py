@@ -197,9 +197,12 @@ def preview(flow_id: int):
     if saving:
         values["offer_saving"] = format_money(saving, "usd")
     offer = policy.describe_offer(step["offer"]) if step["kind"] == "offer" else None
+    confirm = next((s for s in flow.draft.get("steps", []) if s.get("kind") == "confirm"), None)
     return render_template(
         "dashboard/cancel_flows/preview.html",
         step=pages.filled(step, values),
+        confirm_title=flow_definition.fill((confirm or {}).get("title", "Cancel"), values),
+        brand_name=current_workspace().name,
         offer=offer,
         saving=values.get("offer_saving"),
         brand_color=current_workspace().brand_color,

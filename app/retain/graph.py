@@ -17,6 +17,7 @@ from .policy import describe_offer
 NODE_W, NODE_H = 184, 56
 GAP_X, GAP_Y = 28, 64
 PAD = 16
+LANE_GAP, LANE_LABEL = 24, 150
 KIND_LABELS = {
     "survey": "Survey",
     "stories": "Stories",
@@ -44,6 +45,7 @@ class Edge:
     path: str
     label_x: int
     label_y: int
+    anchor: str  # "middle" on the arrow; "start" beside an arrow going round
 
 
 @dataclass(frozen=True)
@@ -111,21 +113,48 @@ def layout(definition: dict[str, Any]) -> Graph:
                 x=left + i * (NODE_W + GAP_X),
                 y=PAD + row * (NODE_H + GAP_Y),
             )
-    edges = []
+    merged: dict[tuple[str, str], list[str]] = {}
     for source, target, label in flow_definition.edges(definition):
-        if source not in nodes or target not in nodes:
-            continue
+        if source in nodes and target in nodes:
+            merged.setdefault((source, target), []).extend([label] if label else [])
+    lane = width + LANE_GAP  # arrows that skip a row go round the right of the boxes
+    edges = []
+    for (source, target), labels in merged.items():
         a, b = nodes[source], nodes[target]
         x1, y1 = a.x + NODE_W // 2, a.y + NODE_H
         x2, y2 = b.x + NODE_W // 2, b.y
-        if y2 <= y1:  # an arrow back up (a circle in a draft): around the side
+        text = _join(labels)
+        if _blocked(nodes.values(), a, b):
+            path = (
+                f"M{x1},{y1} C{x1},{y1 + 24} {lane},{y1 + 8} {lane},{y1 + 40} "
+                f"L{lane},{y2 - 40} C{lane},{y2 - 8} {x2},{y2 - 24} {x2},{y2}"
+            )
+            edges.append(Edge(source, target, text, path, lane + 6, (y1 + y2) // 2, "start"))
+            continue
+        if y2 <= y1:  # an arrow back up (a circle in a draft): into the box's side
             x2, y2 = b.x + NODE_W, b.y + NODE_H // 2
         bend = max(24, (y2 - y1) // 2)
         path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
-        edges.append(Edge(source, target, label, path, (x1 + x2) // 2, (y1 + y2) // 2))
+        edges.append(Edge(source, target, text, path, (x1 + x2) // 2, (y1 + y2) // 2, "middle"))
+    if any(e.anchor == "start" for e in edges):
+        width = lane + LANE_LABEL
     rows_count = max(rows, default=0) + 1
     height = PAD * 2 + rows_count * NODE_H + (rows_count - 1) * GAP_Y
     return Graph(list(nodes.values()), edges, width, height)
+
+
+def _join(labels: list[str]) -> str | None:
+    """One arrow's reasons: the first, and how many more lead the same way."""
+    if not labels:
+        return None
+    first = labels[0] if len(labels[0]) <= 24 else labels[0][:23] + "…"
+    return first if len(labels) == 1 else f"{first} +{len(labels) - 1}"
+
+
+def _blocked(nodes: Any, a: Node, b: Node) -> bool:
+    """Whether a box of a row between ``a`` and ``b`` stands in the straight arrow's way."""
+    low, high = sorted((a.x, b.x))
+    return any(a.y < n.y < b.y and n.x < high + NODE_W and n.x + NODE_W > low for n in nodes)
 
 
 def _label(step: dict[str, Any]) -> str:
