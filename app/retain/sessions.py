@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, Refusal
+from ..stripe import clocks
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.models import StripeConnection
 from . import definition as flow_definition
@@ -107,6 +108,7 @@ def open_session(
         raise NotFound("unknown subscription for this customer")
     if sub.is_cancelled:
         raise NotFound("the subscription has already ended")
+    clocks.ensure(session, connection, sub.test_clock)  # its follow-ups run on its time
     version = route(
         session,
         workspace_id,
