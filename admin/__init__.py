@@ -19,6 +19,7 @@ from app.events.models import DomainEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from app.recovery.models import Campaign, ChargeAttempt, Step
+from app.retain.models import CancelSession, RetainFlow, RetainFlowVersion
 from app.stripe.models import StripeConnection, StripeEvent
 
 from .access import StaffIndexView
@@ -29,6 +30,7 @@ from .events import StripeEventView
 from .mail import OutboxView, SendDomainView, SuppressionView
 from .records import AuditLogView
 from .recovery import ChargeAttemptView, StepView
+from .retain import CancelSessionView, RetainFlowView, RetainVersionView
 from .users import UserView
 from .workspaces import WorkspaceView
 
@@ -70,6 +72,9 @@ def init_app(app: Flask) -> Admin:
         ("Recovery", CampaignView, Campaign, "Campaigns", "recovery_campaigns"),
         ("Recovery", StepView, Step, "Steps", "recovery_steps"),
         ("Recovery", ChargeAttemptView, ChargeAttempt, "Charge attempts", "recovery_attempts"),
+        ("Retain", RetainFlowView, RetainFlow, "Cancel flows", "retain_flows"),
+        ("Retain", RetainVersionView, RetainFlowVersion, "Flow versions", "retain_versions"),
+        ("Retain", CancelSessionView, CancelSession, "Cancel sessions", "retain_sessions"),
         ("Mail", OutboxView, OutboxMessage, "Outbox", "outbox"),
         ("Mail", SuppressionView, Suppression, "Suppressions", "email_suppressions"),
         ("Mail", SendDomainView, SendDomain, "Send domains", "send_domains"),

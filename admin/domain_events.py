@@ -18,7 +18,11 @@ from .base import BackstopModelView, cut, status_badge, workspace_link
 from .recovery import choices
 
 #: A subject's kind (``campaign:12``) and the back-office page of that row.
-SUBJECT_PAGES = {"campaign": "recovery_campaigns.details_view", "message": "outbox.details_view"}
+SUBJECT_PAGES = {
+    "campaign": "recovery_campaigns.details_view",
+    "message": "outbox.details_view",
+    "retain_session": "retain_sessions.details_view",
+}
 
 
 def subject_link(view: Any, context: Any, model: DomainEvent, name: str) -> Any:
