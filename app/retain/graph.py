@@ -17,7 +17,7 @@ from .policy import describe_offer
 NODE_W, NODE_H = 184, 56
 GAP_X, GAP_Y = 28, 64
 PAD = 16
-LANE_GAP, LANE_LABEL = 24, 150
+LANE_GAP, LANE_LABEL = 16, 140
 KIND_LABELS = {
     "survey": "Survey",
     "stories": "Stories",
@@ -135,7 +135,9 @@ def layout(definition: dict[str, Any]) -> Graph:
             x2, y2 = b.x + NODE_W, b.y + NODE_H // 2
         bend = max(24, (y2 - y1) // 2)
         path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
-        edges.append(Edge(source, target, text, path, (x1 + x2) // 2, (y1 + y2) // 2, "middle"))
+        # Labelled just above the box it leads to: arrows fanning out of one survey
+        # end at different boxes, so their labels never sit on each other.
+        edges.append(Edge(source, target, text, path, x2, y2 - 8, "middle"))
     if any(e.anchor == "start" for e in edges):
         width = lane + LANE_LABEL
     rows_count = max(rows, default=0) + 1
