@@ -50,8 +50,6 @@ import json
 import os
 import re
 import secrets
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -62,7 +60,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from _support import fresh_database as _fresh_database
+from _support import reachable, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -84,48 +85,7 @@ SNAPSHOT = ("mirror_customer", "mirror_subscription", "mirror_invoice", "stripe_
 SANDBOX_CPU, WORKER_CPU = 0, 1
 
 
-def reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
-        ):
-            return True
-    except OSError:
-        return False
-
-
 # -- the sandbox --------------------------------------------------------------------------------
-
-
-def _pin_sandbox() -> None:  # in the child, between fork and exec
-    os.sched_setaffinity(0, {SANDBOX_CPU})
-
-
-@contextmanager
-def sandbox(pin: bool) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--port", "0"],
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        preexec_fn=_pin_sandbox if pin else None,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            raise SystemExit(f"the sandbox did not start: {line!r}")
-        yield line.rsplit(" ", 1)[1].strip()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 class Merchant:
@@ -205,20 +165,6 @@ class Merchant:
 
 
 # -- Backstop -----------------------------------------------------------------------------------
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    parts = urlsplit(PG_URL)
-    name = parts.path.lstrip("/")
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 def make_app(sandbox_url: str) -> Any:
@@ -485,8 +431,8 @@ def main() -> int:
         raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
     cpus = os.sched_getaffinity(0)
     pin = len(cpus) >= 2 and {SANDBOX_CPU, WORKER_CPU} <= cpus
-    fresh_database()
-    with sandbox(pin) as url:
+    _fresh_database(PG_URL)
+    with sandbox(SANDBOX_CPU if pin else None) as url:
         if pin:
             os.sched_setaffinity(0, {WORKER_CPU})
         merchant = Merchant(url)

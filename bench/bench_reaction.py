@@ -84,13 +84,13 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from _support import reachable, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -156,17 +156,6 @@ def __getattr__(name: str) -> Any:
 
 
 # -- stores ------------------------------------------------------------------------------------
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
-        ):
-            return True
-    except OSError:
-        return False
 
 
 def _server_url() -> str:
@@ -237,32 +226,6 @@ def drop_queues() -> None:
 
 
 # -- the sandbox and the merchant ----------------------------------------------------------------
-
-
-@contextmanager
-def sandbox() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--port", "0"],
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            raise SystemExit(f"the sandbox did not start: {line!r}")
-        yield line.rsplit(" ", 1)[1].strip()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def sandbox_call(url: str, path: str, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import socket
 import statistics
 import sys
 import time
@@ -55,6 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
+
+from _support import reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -72,17 +73,6 @@ AIM = 1.5
 
 
 # -- stores ---------------------------------------------------------------------------------
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
-        ):
-            return True
-    except OSError:
-        return False
 
 
 def fresh_schemas() -> None:

@@ -43,7 +43,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from _support import fresh_database as _fresh_database
+from _support import reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,32 +93,6 @@ def bare_app() -> Any:
 
 
 # -- stores ------------------------------------------------------------------------------------
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
-        ):
-            return True
-    except OSError:
-        return False
-
-
-def fresh_database() -> None:
-    """Create ``backstop_bench`` if missing and give it an empty public schema."""
-    import psycopg
-
-    parts = urlsplit(PG_URL)
-    name = parts.path.lstrip("/")
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 def seed(env: dict[str, str]) -> None:
@@ -474,7 +450,7 @@ def main() -> int:
     if not reachable(PG_URL, 5432):
         raise SystemExit(f"PostgreSQL is not reachable at {PG_URL}")
     broker = AMQP_URL if reachable(AMQP_URL, 5672) else "memory://"
-    fresh_database()
+    _fresh_database(PG_URL)
     env = environment(broker)
     seed(env)
     drop_queue(broker)

@@ -1,0 +1,74 @@
+"""What several benchmarks share: is a service up, a fresh PostgreSQL database, the
+Stripe sandbox as a subprocess. Not a benchmark itself (``make bench`` runs
+``bench_*.py`` only)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def fresh_database(url: str) -> None:
+    """Create the database of ``url`` if missing and give it an empty public schema."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@contextmanager
+def sandbox(cpu: int | None = None) -> Iterator[str]:
+    """``python -m stripe_sandbox --port 0`` (pinned to ``cpu`` when given); its URL."""
+
+    def pin() -> None:  # in the child, between fork and exec
+        os.sched_setaffinity(0, {cpu})
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "--port", "0"],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=pin if cpu is not None else None,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if "listening on" not in line:
+            raise SystemExit(f"the sandbox did not start: {line!r}")
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
