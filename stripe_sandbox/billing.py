@@ -24,7 +24,9 @@ def job_ctx(state: store.State, acct: store.Account) -> Ctx:
 # -- state changes --------------------------------------------------------------------------
 
 
-def finalize(ctx: Ctx, inv: dict[str, Any], at: int) -> None:
+def finalize(ctx: Ctx, inv: dict[str, Any], at: int, *, use_balance: bool = True) -> None:
+    """Open the invoice; ``use_balance=False`` for one made while collection is paused,
+    which Stripe closes without touching the customer's credit."""
     from .resources.payments import new_intent
 
     if inv["status"] != "draft":
@@ -44,6 +46,8 @@ def finalize(ctx: Ctx, inv: dict[str, Any], at: int) -> None:
     inv["status_transitions"] = {**inv["status_transitions"], "finalized_at": at}
     if customer:
         customer["next_invoice_sequence"] = number + 1
+        if use_balance:
+            _apply_balance(ctx, inv, customer, at)
     if inv["amount_due"] > 0:
         pi = new_intent(
             ctx,
@@ -75,6 +79,24 @@ def finalize(ctx: Ctx, inv: dict[str, Any], at: int) -> None:
         ctx.acct.put(payment)
         ctx.acct.priv(inv["id"])["payment"] = payment["id"]
     ctx.emit("invoice.finalized", inv, previous=changed(before, inv), created=at)
+
+
+def _apply_balance(ctx: Ctx, inv: dict[str, Any], customer: dict[str, Any], at: int) -> None:
+    """The customer's balance meets the invoice when it is finalized: a credit (negative)
+    lowers what is due, and a negative total (a downgrade's prorations) becomes credit
+    for the next invoices."""
+    start = customer.get("balance") or 0
+    due = inv["total"] + start
+    inv.update(
+        starting_balance=start,
+        ending_balance=min(0, due),
+        amount_due=max(0, due),
+        amount_remaining=max(0, due),
+    )
+    if min(0, due) != start:
+        before = snapshot(customer)
+        customer["balance"] = min(0, due)
+        ctx.emit("customer.updated", customer, previous=changed(before, customer), created=at)
 
 
 def payment_of(ctx: Ctx, inv: dict[str, Any]) -> dict[str, Any] | None:

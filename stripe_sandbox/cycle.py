@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import billing, invoicing, store
+from . import billing, discounting, invoicing, prorations, store
 from .api import Ctx
 from .events import changed
 from .store import SANDBOX_RETRY_SCHEDULE_DAYS, snapshot
@@ -89,6 +89,10 @@ def period_end(sub: dict[str, Any]) -> int:
     return min(item["current_period_end"] for item in sub["items"]["data"])
 
 
+def period_start(sub: dict[str, Any]) -> int:
+    return min(item["current_period_start"] for item in sub["items"]["data"])
+
+
 # -- after payments ----------------------------------------------------------------------------
 
 
@@ -145,12 +149,12 @@ def end_subscription(
     *,
     reason: str,
     at: int,
-    comment: str | None = None,
-    feedback: str | None = None,
 ) -> None:
+    """The subscription is over; the customer's own comment and feedback, given when the
+    cancellation was asked for, stay in ``cancellation_details``."""
     ctx = billing.job_ctx(state, acct)
     sub.update(status="canceled", ended_at=at, canceled_at=sub["canceled_at"] or at)
-    sub["cancellation_details"] = {"comment": comment, "feedback": feedback, "reason": reason}
+    sub["cancellation_details"] = {**sub["cancellation_details"], "reason": reason}
     for inv in acct.all("invoice"):
         if inv.get("subscription") == sub["id"] and inv["status"] == "open":
             inv["next_payment_attempt"] = None
@@ -192,7 +196,7 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
     if period_end(sub) != due:
         return  # a stale job: the period changed since it was planned
     if sub["cancel_at_period_end"] or (sub["cancel_at"] and sub["cancel_at"] <= due):
-        end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=due)
+        _end_at_period_end(ctx, sub, due)
         return
     before = snapshot(sub)
     if sub["status"] == "trialing":
@@ -208,10 +212,12 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
             ctx.emit("customer.subscription.paused", sub, created=due)
             return
         sub["status"] = "active"
+    # A renewal invoice looks back on the period that just ended (its lines look ahead).
+    started = period_start(sub)
     new_period(sub, due)
     pause = sub.get("pause_collection")
     inv = invoicing.build_invoice(
-        ctx, sub, billing_reason="subscription_cycle", at=due, period_start=due, period_end=due
+        ctx, sub, billing_reason="subscription_cycle", at=due, period_start=started, period_end=due
     )
     update_sub(ctx, sub, before, due)
     schedule(ctx, sub, period_end(sub), "period_end")
@@ -219,7 +225,7 @@ def _period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
         if pause["behavior"] == "keep_as_draft":
             inv["auto_advance"] = False
             return
-        billing.finalize(ctx, inv, due)
+        billing.finalize(ctx, inv, due, use_balance=False)
         billing.close(ctx, inv, "void" if pause["behavior"] == "void" else "uncollectible", due)
         return
     schedule(ctx, inv, due + DRAFT_FINALIZES_AFTER, "finalize")
@@ -230,10 +236,11 @@ def restart_period(
 ) -> None:
     """Start a fresh billing period now (a trial ended early, a paused subscription
     resumed) and bill it at once; ``then`` is an event to emit after the update."""
+    started = period_start(sub)
     new_period(sub, at)
     schedule(ctx, sub, period_end(sub), "period_end")
     inv = invoicing.build_invoice(
-        ctx, sub, billing_reason="subscription_cycle", at=at, period_start=at, period_end=at
+        ctx, sub, billing_reason="subscription_cycle", at=at, period_start=started, period_end=at
     )
     update_sub(ctx, sub, before, at)
     if then:
@@ -243,9 +250,17 @@ def restart_period(
 
 
 def bill_now(
-    ctx: Ctx, sub: dict[str, Any], at: int, extra_lines: list[dict[str, Any]] | None = None
+    ctx: Ctx,
+    sub: dict[str, Any],
+    at: int,
+    *,
+    charge_items: bool = False,
+    before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An immediate ``subscription_update`` invoice (prorations, or ``invoice_now``)."""
+    """An immediate ``subscription_update`` invoice of the pending prorations
+    (``always_invoice``, ``invoice_now``), with a new period when the interval changed.
+    With ``before``, the update is announced once the invoice is its latest, before the
+    payment's own events."""
     inv = invoicing.build_invoice(
         ctx,
         sub,
@@ -253,12 +268,32 @@ def bill_now(
         at=at,
         period_start=at,
         period_end=at,
-        charge_items=False,
-        extra_lines=extra_lines,
+        charge_items=charge_items,
     )
+    if before is not None:
+        update_sub(ctx, sub, before, at)
     billing.finalize(ctx, inv, at)
     billing.attempt_invoice(ctx, inv, at, automatic=False)
     return inv
+
+
+def _end_at_period_end(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
+    """No renewal; prorations still pending are collected by a last invoice, as Stripe
+    leaves them in place for the end of the period."""
+    inv = None
+    if prorations.pending(ctx, sub["id"]):
+        inv = invoicing.build_invoice(
+            ctx,
+            sub,
+            billing_reason="subscription_cycle",
+            at=due,
+            period_start=period_start(sub),
+            period_end=due,
+            charge_items=False,
+        )
+    end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=due)
+    if inv is not None:
+        schedule(ctx, inv, due + DRAFT_FINALIZES_AFTER, "finalize")
 
 
 def _trial_end_behavior(sub: dict[str, Any]) -> str:
@@ -319,7 +354,7 @@ def _resume_collection(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
 
 def _cancel_at(ctx: Ctx, sub: dict[str, Any], due: int) -> None:
     if sub["cancel_at"] == due and sub["status"] not in ("canceled", "incomplete_expired"):
-        end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=due)
+        _end_at_period_end(ctx, sub, due)
 
 
 _JOBS = {
@@ -330,4 +365,5 @@ _JOBS = {
     "trial_will_end": _trial_will_end,
     "resume_collection": _resume_collection,
     "cancel_at": _cancel_at,
+    "discount_end": discounting.end,
 }

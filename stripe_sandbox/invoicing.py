@@ -1,56 +1,43 @@
-"""Building invoices: a subscription's lines for a period, prorations and discounts.
+"""Building invoices: a subscription's lines for a period, its pending prorations and
+its discounts.
 
-Pure of payments: ``billing.py`` finalizes, pays and closes what is built here.
+:func:`compose` only computes (``create_preview`` shows its result and stores nothing);
+:func:`build_invoice` stores a draft and takes the pending items. ``billing.py``
+finalizes, pays and closes what is built here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import discounting, prorations
 from .api import Ctx
 from .store import new_id
-
-# -- amounts --------------------------------------------------------------------------------
-
-
-def discount_amount(coupon: dict[str, Any], subtotal: int) -> int:
-    if coupon.get("percent_off") is not None:
-        return min(subtotal, round(subtotal * coupon["percent_off"] / 100))
-    return min(subtotal, coupon.get("amount_off") or 0)
-
-
-def active_discounts(ctx: Ctx, sub: dict[str, Any], at: int) -> list[dict[str, Any]]:
-    found = []
-    for di_id in sub.get("discounts", []):
-        discount = ctx.acct.get(di_id, "discount")
-        if discount and (discount["end"] is None or at < discount["end"]):
-            found.append(discount)
-    return found
-
 
 # -- building -------------------------------------------------------------------------------
 
 
 def _line(
-    ctx: Ctx,
     inv_id: str,
     sub: dict[str, Any],
-    item: dict[str, Any] | None,
     *,
+    line_id: str,
     amount: int,
-    currency: str,
     description: str,
     start: int,
     end: int,
-    quantity: int = 1,
-    price: dict[str, Any] | None = None,
+    quantity: int,
+    price: dict[str, Any],
+    subscription_item: str | None,
+    invoice_item: str | None = None,
     proration: bool = False,
+    credited: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": new_id("il"),
+        "id": line_id,
         "object": "line_item",
         "amount": amount,
-        "currency": currency,
+        "currency": sub["currency"],
         "description": description,
         "discount_amounts": [],
         "discountable": not proration,
@@ -62,19 +49,19 @@ def _line(
             "type": "subscription_item_details",
             "invoice_item_details": None,
             "subscription_item_details": {
-                "invoice_item": None,
+                "invoice_item": invoice_item,
                 "proration": proration,
-                "proration_details": {"credited_items": None},
+                "proration_details": {"credited_items": credited},
                 "subscription": sub["id"],
-                "subscription_item": item["id"] if item else None,
+                "subscription_item": subscription_item,
             },
         },
         "period": {"start": start, "end": end},
         "pretax_credit_amounts": [],
         "pricing": {
             "type": "price_details",
-            "price_details": {"price": price["id"], "product": price["product"]} if price else None,
-            "unit_amount_decimal": str(price["unit_amount"]) if price else None,
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "unit_amount_decimal": str(price["unit_amount"]),
         },
         "quantity": quantity,
         "quantity_decimal": str(quantity),
@@ -93,64 +80,67 @@ def price_description(ctx: Ctx, price: dict[str, Any], quantity: int) -> str:
     return f"{quantity} × {name} (at {amount}{per})"  # noqa: RUF001 - as Stripe writes it
 
 
-def build_invoice(
+def compose(
     ctx: Ctx,
     sub: dict[str, Any],
     *,
+    inv_id: str,
     billing_reason: str,
     at: int,
     period_start: int,
     period_end: int,
-    charge_items: bool = True,
-    extra_lines: list[dict[str, Any]] | None = None,
+    charge_items: bool,
+    items: list[dict[str, Any]],
+    discounts: list[dict[str, Any]],
+    credited: dict[str, Any],
+    line_prefix: str = "il",
 ) -> dict[str, Any]:
-    """A draft invoice for the subscription's items over one period (plus prorations)."""
+    """An invoice of ``sub`` (a draft, or a preview): the invoice items first, as Stripe
+    lists them, then each subscription item over its current period. Stores nothing."""
     customer = ctx.acct.get(sub["customer"], "customer") or {}
-    inv_id = new_id("in")
     lines = []
+    for ii in items:
+        details = ii["parent"]["subscription_details"]
+        lines.append(
+            _line(
+                inv_id,
+                sub,
+                line_id=new_id(line_prefix),
+                amount=ii["amount"],
+                description=ii["description"],
+                start=ii["period"]["start"],
+                end=ii["period"]["end"],
+                quantity=ii["quantity"],
+                price={
+                    "id": ii["pricing"]["price_details"]["price"],
+                    "product": ii["pricing"]["price_details"]["product"],
+                    "unit_amount": int(ii["pricing"]["unit_amount_decimal"]),
+                },
+                subscription_item=details.get("subscription_item"),
+                invoice_item=ii["id"],
+                proration=ii["proration"],
+                credited=credited.get(ii["id"]),
+            )
+        )
     if charge_items:
         for item in sub["items"]["data"]:
             price = item["price"]
-            amount = price["unit_amount"] * item["quantity"]
             lines.append(
                 _line(
-                    ctx,
                     inv_id,
                     sub,
-                    item,
-                    amount=amount,
-                    currency=price["currency"],
+                    line_id=new_id(line_prefix),
+                    amount=price["unit_amount"] * item["quantity"],
                     description=price_description(ctx, price, item["quantity"]),
                     start=item["current_period_start"],
                     end=item["current_period_end"],
                     quantity=item["quantity"],
                     price=price,
+                    subscription_item=item["id"],
                 )
             )
-    for pending in ctx.acct.priv(sub["id"]).pop("pending_lines", []) + (extra_lines or []):
-        lines.append(
-            _line(
-                ctx,
-                inv_id,
-                sub,
-                ctx.acct.get(pending["item"]),
-                amount=pending["amount"],
-                currency=sub["currency"],
-                description=pending["description"],
-                start=pending["start"],
-                end=pending["end"],
-                price=ctx.acct.get(pending["price"]),
-                proration=True,
-            )
-        )
     subtotal = sum(line["amount"] for line in lines)
-    discountable = sum(line["amount"] for line in lines if line["discountable"])
-    discounts = active_discounts(ctx, sub, at) if billing_reason != "subscription_update" else []
-    total_discounts = []
-    for discount in discounts:
-        off = discount_amount(discount["source"]["coupon"], max(0, discountable))
-        discountable -= off
-        total_discounts.append({"amount": off, "discount": discount["id"]})
+    total_discounts = discounting.allocate(discounts, lines)
     total = subtotal - sum(d["amount"] for d in total_discounts)
     inv = {
         "id": inv_id,
@@ -233,7 +223,7 @@ def build_invoice(
         "rendering": None,
         "shipping_cost": None,
         "shipping_details": None,
-        "starting_balance": 0,
+        "starting_balance": customer.get("balance", 0),
         "statement_descriptor": None,
         "status": "draft",
         "status_transitions": {
@@ -253,16 +243,42 @@ def build_invoice(
         "total_taxes": [],
         "webhooks_delivered_at": at,
     }
-    ctx.acct.put(inv)
-    # The caller emits customer.subscription.updated for this and its other changes.
-    sub["latest_invoice"] = inv_id
-    for discount in discounts:
-        if discount["source"]["coupon"]["duration"] == "once":
-            remove_discount(ctx, sub, discount, at)
-    ctx.emit("invoice.created", inv, created=at)
     return inv
 
 
-def remove_discount(ctx: Ctx, sub: dict[str, Any], discount: dict[str, Any], at: int) -> None:
-    sub["discounts"] = [d for d in sub["discounts"] if d != discount["id"]]
-    ctx.emit("customer.discount.deleted", discount, created=at)
+def build_invoice(
+    ctx: Ctx,
+    sub: dict[str, Any],
+    *,
+    billing_reason: str,
+    at: int,
+    period_start: int,
+    period_end: int,
+    charge_items: bool = True,
+) -> dict[str, Any]:
+    """A draft invoice for the subscription's items over one period, taking its pending
+    invoice items; a ``once`` discount it used is removed from the subscription."""
+    items = prorations.pending(ctx, sub["id"])
+    discounts = discounting.active(ctx, sub, at)
+    inv = compose(
+        ctx,
+        sub,
+        inv_id=new_id("in"),
+        billing_reason=billing_reason,
+        at=at,
+        period_start=period_start,
+        period_end=period_end,
+        charge_items=charge_items,
+        items=items,
+        discounts=discounts,
+        credited=prorations.credited_items(ctx, items),
+    )
+    ctx.acct.put(inv)
+    for ii in items:
+        ii["invoice"] = inv["id"]
+    # The caller emits customer.subscription.updated for this and its other changes.
+    sub["latest_invoice"] = inv["id"]
+    used = {d["discount"] for d in inv["total_discount_amounts"] if d["amount"] > 0}
+    discounting.use_up(ctx, sub, [d for d in discounts if d["id"] in used], at)
+    ctx.emit("invoice.created", inv, created=at)
+    return inv

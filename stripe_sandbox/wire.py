@@ -80,6 +80,16 @@ class Params:
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    def only(self, *allowed: str) -> Params:
+        """Refuse names inside this hash that Stripe does not take, as it does for the
+        top level (``pause_collection[behaviour]`` is a typo, not an ignored extra)."""
+        for key in self.data:
+            if key not in allowed:
+                raise InvalidRequest(
+                    f"Received unknown parameter: {self._name(key)}", param=self._name(key)
+                )
+        return self
+
     def str(
         self,
         key: str,

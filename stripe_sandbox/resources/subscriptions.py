@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import billing, cycle
+from .. import billing, cycle, discounting, prorations
 from ..api import LIST_PARAMS, Ctx, route
 from ..errors import CardError, InvalidRequest, StateConflict
 from ..render import paginate
@@ -18,6 +18,16 @@ PAYMENT_BEHAVIORS = (
     "pending_if_incomplete",
 )
 PRORATION = ("create_prorations", "none", "always_invoice")
+FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
 
 end_subscription = cycle.end_subscription
 
@@ -86,55 +96,6 @@ def _attached_pm(ctx: Ctx, customer_id: str, param: str) -> str | None:
     return pm_id
 
 
-def _discounts(ctx: Ctx, sub: dict[str, Any], at: int) -> list[str] | None:
-    """``discounts[0][coupon]`` (or the older ``coupon``); an empty value clears them."""
-    p = ctx.params
-    coupons: list[tuple[str, str]] = []
-    if "coupon" in p:
-        if p.raw("coupon") == "":
-            return []
-        coupons.append((p.str("coupon") or "", "coupon"))
-    if "discounts" in p:
-        if p.raw("discounts") == "":
-            return []
-        for entry in p.dicts("discounts"):
-            coupon_id = entry.str("coupon")
-            if coupon_id is None:
-                raise InvalidRequest(
-                    "The sandbox supports discounts[][coupon] only.",
-                    param=f"{entry.prefix}[coupon]",
-                )
-            coupons.append((coupon_id, f"{entry.prefix}[coupon]"))
-    if not coupons:
-        return None
-    ids = []
-    for coupon_id, param in coupons:
-        coupon = ctx.load("coupon", coupon_id, param=param)
-        end = None
-        if coupon["duration"] == "repeating":
-            end = cycle.add_interval(at, "month", coupon["duration_in_months"])
-        discount = {
-            "id": new_id("di"),
-            "object": "discount",
-            "checkout_session": None,
-            "customer": sub["customer"],
-            "customer_account": None,
-            "end": end,
-            "invoice": None,
-            "invoice_item": None,
-            "promotion_code": None,
-            "source": {"type": "coupon", "coupon": coupon},
-            "start": at,
-            "subscription": sub["id"],
-            "subscription_item": None,
-        }
-        coupon["times_redeemed"] += 1
-        ctx.acct.put(discount)
-        ctx.emit("customer.discount.created", discount, created=at)
-        ids.append(discount["id"])
-    return ids
-
-
 def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | bool | None:
     """The new ``pause_collection`` (None clears it), or False when not given."""
     if "pause_collection" not in ctx.params:
@@ -143,6 +104,7 @@ def _pause(ctx: Ctx, sub: dict[str, Any], at: int) -> dict[str, Any] | bool | No
         return None
     pause = ctx.params.dict("pause_collection")
     assert pause is not None
+    pause.only("behavior", "resumes_at")
     behavior = pause.str(
         "behavior", required=True, choices=("keep_as_draft", "mark_uncollectible", "void")
     )
@@ -263,11 +225,13 @@ def create(ctx: Ctx) -> dict[str, Any]:
         ]
     else:
         cycle.new_period(sub, at)
-    ctx.acct.put(sub)
-    sub["discounts"] = _discounts(ctx, sub, at) or []
+    # Everything that can refuse the request is checked before anything is stored.
+    wanted = discounting.requested(ctx, sub, at)
     pause = _pause(ctx, sub, at)
     if pause is not False:
         sub["pause_collection"] = pause
+    ctx.acct.put(sub)
+    discounting.apply(ctx, sub, wanted, at)
     if sub["cancel_at"]:
         cycle.schedule(ctx, sub, sub["cancel_at"], "cancel_at")
     inv = cycle.start(ctx, sub, at, payment_behavior)
@@ -354,10 +318,32 @@ def list_(ctx: Ctx) -> dict[str, Any]:
     )
 
 
+def cancellation_details(ctx: Ctx) -> dict[str, Any] | None:
+    """``cancellation_details[comment|feedback]`` as given (an empty value clears one)."""
+    details = ctx.params.dict("cancellation_details")
+    if details is None:
+        return None
+    details.only("comment", "feedback")
+    given: dict[str, Any] = {}
+    if "comment" in details:
+        given["comment"] = details.nullable_str("comment")
+    if "feedback" in details:
+        feedback = details.nullable_str("feedback")
+        if feedback is not None and feedback not in FEEDBACK:
+            raise InvalidRequest(
+                f"Invalid cancellation_details[feedback]: must be one of {', '.join(FEEDBACK)}",
+                param="cancellation_details[feedback]",
+            )
+        given["feedback"] = feedback
+    return given
+
+
 @route(
     "DELETE", "/v1/subscriptions/<oid>", params=("invoice_now", "prorate", "cancellation_details")
 )
 def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
+    """Cancel now. ``prorate`` credits the unused time; ``invoice_now`` bills what is
+    pending at once; with neither, pending prorations are dropped, as on Stripe."""
     sub = ctx.load("subscription", oid)
     if sub["status"] in ENDED:
         raise StateConflict(
@@ -366,16 +352,21 @@ def cancel(ctx: Ctx, oid: str) -> dict[str, Any]:
             code="resource_missing",
         )
     at = ctx.now(sub["test_clock"])
-    details = ctx.params.dict("cancellation_details")
-    if ctx.params.bool("invoice_now", False):
+    details = cancellation_details(ctx)
+    prorate = ctx.params.bool("prorate", False)
+    invoice_now = ctx.params.bool("invoice_now", False)
+    if prorate:
+        discounts = discounting.active(ctx, sub, at)
+        credits = [
+            prorations.for_item(ctx, sub, item, at, discounts, credit=True)
+            for item in sub["items"]["data"]
+        ]
+        prorations.record(ctx, sub, [c for c in credits if c], at)
+    if invoice_now and prorations.pending(ctx, sub["id"]):
         cycle.bill_now(ctx, sub, at)
-    end_subscription(
-        ctx.state,
-        ctx.acct,
-        sub,
-        reason="cancellation_requested",
-        at=at,
-        comment=details.str("comment") if details else None,
-        feedback=details.str("feedback") if details else None,
-    )
+    elif not invoice_now and not prorate:
+        prorations.drop_pending(ctx, sub, at)
+    sub["cancellation_details"] = {**sub["cancellation_details"], **(details or {})}
+    sub["canceled_at"] = at
+    end_subscription(ctx.state, ctx.acct, sub, reason="cancellation_requested", at=at)
     return sub
