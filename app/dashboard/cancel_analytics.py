@@ -44,13 +44,14 @@ def show():
 @bp.get("/cancel-flows/results.csv")
 def export() -> Response:
     workspace = current_workspace()
+    workspace_id = workspace.id  # the stream runs after the request's session is done
     _period, since = _since()
 
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(analytics.CSV_COLUMNS)
-        for row in analytics.export_rows(db.session, workspace.id, since=since):
+        for row in analytics.export_rows(db.session, workspace_id, since=since):
             writer.writerow(row)
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()

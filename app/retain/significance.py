@@ -20,7 +20,10 @@ def wilson(saved: int, total: int, z: float = Z95) -> tuple[float, float]:
     denominator = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denominator
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 % and 100 % the bound is exactly the rate; rounding must not move it.
+    low = 0.0 if saved == 0 else max(0.0, centre - half)
+    high = 1.0 if saved == total else min(1.0, centre + half)
+    return low, high
 
 
 def two_proportion_p(saved_a: int, total_a: int, saved_b: int, total_b: int) -> float:

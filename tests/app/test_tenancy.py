@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from app.accounts.models import Membership
 from app.extensions import db
 from app.recovery.models import Campaign
+from app.retain import flows
+from app.retain.models import RetainFlow
 from app.stripe import mirror
 
 from . import factories as f
@@ -32,6 +34,8 @@ NOT_TENANT_IDS = {
     "hosted.pause",
     "hosted.unsubscribe_page",
     "hosted.unsubscribe",
+    "hosted.cancel_page",
+    "hosted.cancel_action",
 }
 
 
@@ -49,6 +53,9 @@ def two_shops(web, ctx):
         db.session, shop_a.id, {"id": "cus_a", "object": "customer", "email": "mine@a.example"}, 1
     )
     theirs = _campaign(shop_b, "cus_b", "in_secret_b")
+    their_flow = flows.create_from_template(
+        db.session, shop_b.id, "saas_standard", actor_id=None, actor_label="b", support_email=None
+    )
     _campaign(shop_a, "cus_a", "in_mine_a")
     db.session.commit()
     member_b = db.session.execute(
@@ -61,6 +68,8 @@ def two_shops(web, ctx):
         "slug": shop_b.slug,
         "export_type": "csv",
         "campaign_id": theirs.id,
+        "flow_id": their_flow.id,
+        "step_id": "survey",
     }
 
 
@@ -99,6 +108,8 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert db.session.execute(select(func.count()).select_from(Membership)).scalar_one() == 3
     campaign = db.session.get(Campaign, two_shops["campaign_id"])
     assert campaign is not None and campaign.state == "in_flight"
+    flow = db.session.get(RetainFlow, two_shops["flow_id"])
+    assert flow.status == "active" and flow.draft_revision == 1 and flow.is_default
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
