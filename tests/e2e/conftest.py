@@ -97,4 +97,6 @@ def serve_dashboard(
 
 
 # The multi-process stack's fixtures (see stack.py), for every e2e test module.
+# The served app the cancel-flow browser tests share (see cancel_site.py).
+from .cancel_site import cancel_site, chromium_browser  # noqa: E402, F401
 from .stack import broker_url, database_url, db_view, stack  # noqa: E402, F401
