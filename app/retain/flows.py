@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import services as audit
@@ -90,18 +90,25 @@ def versions_of(session: Session, flow: RetainFlow) -> list[RetainFlowVersion]:
     )
 
 
+def reaches_anyone(flow: RetainFlow) -> bool:
+    return policy.targets_anyone(
+        policy.FlowTarget(flow.id, flow.is_default, tuple(flow.price_ids or ()), flow.share_percent)
+    )
+
+
 def has_published_flow(session: Session, workspace_id: int) -> bool:
-    found = session.execute(
-        select(func.count())
-        .select_from(RetainFlowVersion)
-        .join(RetainFlow, RetainFlow.id == RetainFlowVersion.flow_id)
+    """Whether some customer asking to cancel would get a flow: an active flow with a
+    version taking traffic, the default or targeting someone."""
+    live = session.execute(
+        select(RetainFlow)
+        .join(RetainFlowVersion, RetainFlowVersion.flow_id == RetainFlow.id)
         .where(
-            RetainFlowVersion.workspace_id == workspace_id,
+            RetainFlow.workspace_id == workspace_id,
             RetainFlow.status == "active",
             RetainFlowVersion.weight > 0,
         )
-    ).scalar_one()
-    return found > 0
+    ).scalars()
+    return any(reaches_anyone(flow) for flow in live)
 
 
 def create_from_template(
@@ -294,9 +301,14 @@ def archive(
     """No customer starts this flow any more (sessions under way finish on their version)."""
     if flow.status == "archived":
         return
+    was_default = flow.is_default
     flow.status = "archived"
     flow.archived_at = now
     flow.is_default = False
+    if was_default:  # the oldest flow left takes over, so nobody loses their flow
+        successor = next(iter(flows_of(session, flow.workspace_id)), None)
+        if successor is not None:
+            successor.is_default = True
     session.flush()
     audit.record(
         session,

@@ -65,11 +65,17 @@ class FlowTarget:
     share: int  # percent of customers (1-100)
 
 
+def targets_anyone(flow: FlowTarget) -> bool:
+    """A flow other than the default reaches customers only once it targets some: plans,
+    or a share of customers (a new flow never takes the default's traffic by itself)."""
+    return flow.is_default or bool(flow.price_ids) or flow.share < 100
+
+
 def choose_flow(flows: list[FlowTarget], *, price_ids: set[str], customer_id: str) -> int | None:
     """The flow for a customer on ``price_ids``: the oldest targeted flow whose plans and
     share include them, else the workspace's default flow."""
     for flow in sorted(flows, key=lambda f: f.flow_id):
-        if flow.is_default:
+        if flow.is_default or not targets_anyone(flow):
             continue
         if flow.price_ids and not price_ids & set(flow.price_ids):
             continue

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import utcnow
-from app.retain import flows
+from app.retain import drafts, flows
 from app.retain.models import CancelSession, OutsideCancel
 from workers.sweeper import sweep_once
 
@@ -319,3 +319,67 @@ def test_a_save_is_checked_against_stripe_30_days_on(web, cancel_shop) -> None:
     cancel_shop.advance(days=2)
     cs = only_session()
     assert cs.still_paying is True and cs.checked_at is not None
+
+
+# -- a plan switch: Stripe's preview first, then the switch; a refused offer ----------------
+
+
+def switch_flow(shop, price: str) -> None:
+    flow = flows.create_from_template(
+        db.session,
+        shop.workspace.id,
+        "downgrade_first",
+        actor_id=None,
+        actor_label="t",
+        support_email=None,
+    )
+    step = copy.deepcopy(next(s for s in flow.draft["steps"] if s["id"] == "offer_downgrade"))
+    step["offer"]["price"] = price
+    drafts.update_step(db.session, flow, step)
+    flows.publish(db.session, flow, actor_id=None, actor_label="t")
+    flows.set_targeting(db.session, flow, is_default=True, price_ids=[], share_percent=100)
+    db.session.commit()
+
+
+def test_a_plan_switch_shows_stripes_preview_then_switches(web, cancel_shop) -> None:
+    lite = cancel_shop.client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 1900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Studio Lite"},
+        }
+    ).id
+    switch_flow(cancel_shop, lite)
+    sub = cancel_shop.subscribe("pm_card_visa")
+    cancel_shop.advance(days=10)
+    path = start(web, cancel_shop, sub)
+    web.get(path)
+    web.post(path, data={"action": "answer", "step": "survey", "reason": "too_expensive"})
+    page = web.get(path).get_data(as_text=True)
+    assert "Switch to Studio Lite" in page and "19.00 USD / month" in page
+    assert "Adjustment for the rest of this period: -" in page, page
+    assert "You save 10.00 USD" in page
+    web.post(path, data={"action": "accept", "step": "offer_downgrade"})
+    switched = cancel_shop.client.v1.subscriptions.retrieve(sub.id)
+    assert switched["items"]["data"][0]["price"]["id"] == lite
+    assert only_session().outcome == "saved"
+
+
+def test_an_offer_stripe_refuses_changes_nothing_and_cancel_still_works(web, cancel_shop) -> None:
+    switch_flow(cancel_shop, "price_gone")
+    sub = cancel_shop.subscribe("pm_card_visa")
+    path = start(web, cancel_shop, sub)
+    web.get(path)
+    web.post(path, data={"action": "answer", "step": "survey", "reason": "too_expensive"})
+    page = web.get(path).get_data(as_text=True)
+    assert "This plan can&#39;t be offered right now." in page and "Cancel anyway" in page
+    refused = web.post(path, data={"action": "accept", "step": "offer_downgrade"})
+    assert refused.status_code == 409
+    assert "Nothing has changed; you can still cancel" in refused.get_data(as_text=True)
+    cs = only_session()
+    assert cs.outcome is None and cs.offer_error
+    unchanged = cancel_shop.client.v1.subscriptions.retrieve(sub.id)
+    assert unchanged["items"]["data"][0]["price"]["id"] == cancel_shop.price
+    web.post(path, data={"action": "cancel"})
+    assert cancel_shop.client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True

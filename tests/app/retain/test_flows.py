@@ -154,3 +154,25 @@ def test_flows_are_scoped_to_their_workspace(ws) -> None:
     other = f.workspace()
     assert flows.get(db.session, other.id, flow.id) is None
     assert flows.route(db.session, other.id, price_ids=set(), customer_id="c") is None
+
+
+def test_a_second_flow_reaches_nobody_until_it_is_targeted(ws) -> None:
+    default, second = make(ws), make(ws, "pause_instead")
+    routed = {
+        flows.route(db.session, ws.id, price_ids=set(), customer_id=f"c{i}").flow_id
+        for i in range(50)
+    }
+    assert routed == {default.id}
+    flows.set_targeting(db.session, second, is_default=False, price_ids=[], share_percent=50)
+    routed = {
+        flows.route(db.session, ws.id, price_ids=set(), customer_id=f"c{i}").flow_id
+        for i in range(50)
+    }
+    assert routed == {default.id, second.id}
+
+
+def test_archiving_the_default_hands_it_to_the_oldest_flow_left(ws) -> None:
+    owner = f.member(ws, "owner")
+    default, second = make(ws), make(ws, "pause_instead")
+    flows.archive(db.session, default, actor_id=owner.id, actor_label="o", now=NOW)
+    assert second.is_default and flows.has_published_flow(db.session, ws.id)

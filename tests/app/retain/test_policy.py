@@ -148,3 +148,9 @@ def test_one_coupon_per_offer_shape() -> None:
 )
 def test_customers_go_back_only_to_the_merchants_own_origins(url, allowed) -> None:
     assert p.return_url_allowed(url, ["https://shop.example"]) is allowed
+
+
+def test_a_flow_that_targets_nobody_never_takes_the_defaults_customers() -> None:
+    flows = [p.FlowTarget(1, True, (), 100), p.FlowTarget(2, False, (), 100)]
+    assert not p.targets_anyone(flows[1])
+    assert all(p.choose_flow(flows, price_ids=set(), customer_id=f"c{i}") == 1 for i in range(200))
