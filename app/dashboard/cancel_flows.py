@@ -17,8 +17,8 @@ from ..dunning import config as dunning_config
 from ..errors import Refusal
 from ..extensions import db
 from ..money import format_money
+from ..retain import analytics, drafts, flows, graph, pages, policy, sessions, step_forms
 from ..retain import definition as flow_definition
-from ..retain import drafts, flows, graph, pages, policy, sessions, step_forms
 from ..retain.models import RetainFlow
 from ..retain.templates import TEMPLATES
 from ..stripe import connection as stripe_connection
@@ -72,6 +72,9 @@ def index():
         "dashboard/cancel_flows/index.html",
         rows=rows,
         archived=flows.flows_of(db.session, workspace.id, archived=True),
+        outside=len(
+            analytics.outside_cancels(db.session, workspace.id, now=dt.datetime.now(dt.UTC))
+        ),
     )
 
 

@@ -259,9 +259,9 @@ def outside_cancels(
             select(OutsideCancel)
             .where(
                 OutsideCancel.workspace_id == workspace_id,
-                OutsideCancel.cancelled_at >= now - dt.timedelta(days=days),
+                OutsideCancel.recorded_at >= now - dt.timedelta(days=days),
             )
-            .order_by(OutsideCancel.cancelled_at.desc())
+            .order_by(OutsideCancel.recorded_at.desc())
             .limit(200)
         ).scalars()
     )

@@ -252,7 +252,7 @@ class OutsideCancel(Base):
     __tablename__ = "retain_outside_cancel"
     __table_args__ = (
         UniqueConstraint("workspace_id", "subscription_stripe_id"),
-        Index("ix_retain_outside_cancel_ws_at", "workspace_id", "cancelled_at"),
+        Index("ix_retain_outside_cancel_ws_at", "workspace_id", "recorded_at"),
     )
 
     id: Mapped[intpk]
@@ -263,7 +263,10 @@ class OutsideCancel(Base):
     mrr_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     cancelled_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime(), comment="when Stripe recorded it"
+        UTCDateTime(), comment="when Stripe recorded it (a test clock's time on a clock)"
+    )
+    recorded_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, comment="when Backstop heard of it"
     )
     reason: Mapped[str | None] = mapped_column(
         String(64), comment="Stripe's cancellation_details.reason"

@@ -135,7 +135,13 @@ def upgrade():
             "cancelled_at",
             sa.DateTime(timezone=True),
             nullable=False,
-            comment="when Stripe recorded it",
+            comment="when Stripe recorded it (a test clock's time on a clock)",
+        ),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            comment="when Backstop heard of it",
         ),
         sa.Column(
             "reason",
@@ -161,7 +167,7 @@ def upgrade():
             batch_op.f("ix_retain_outside_cancel_workspace_id"), ["workspace_id"], unique=False
         )
         batch_op.create_index(
-            "ix_retain_outside_cancel_ws_at", ["workspace_id", "cancelled_at"], unique=False
+            "ix_retain_outside_cancel_ws_at", ["workspace_id", "recorded_at"], unique=False
         )
 
     op.create_table(

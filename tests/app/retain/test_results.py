@@ -94,3 +94,17 @@ def test_results_are_the_workspaces_own(web, cancel_shop) -> None:
     results = analytics.results(db.session, other.id, since=utcnow().date())
     assert results.total.sessions == 0 and results.flows == [] and results.offers == []
     assert analytics.comments(db.session, other.id, since=utcnow().date()) == []
+
+
+def test_the_flows_list_flags_cancels_outside_backstop(web, cancel_shop) -> None:
+    workspace_id = cancel_shop.workspace.id
+    sub = cancel_shop.subscribe("pm_card_visa")
+    cancel_shop.client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
+    cancel_shop.catch_up()
+    owner = f.member(db.session.get(Workspace, workspace_id), "owner")
+    db.session.commit()
+    f.login(web, owner)
+    page = web.get("/cancel-flows").get_data(as_text=True)
+    assert "1 customer cancelled outside Backstop in the last 30 days" in page
+    results = web.get("/cancel-flows/results").get_data(as_text=True)
+    assert sub.customer in results
