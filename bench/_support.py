@@ -4,13 +4,16 @@ Stripe sandbox as a subprocess. Not a benchmark itself (``make bench`` runs
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,3 +75,45 @@ def sandbox(cpu: int | None = None) -> Iterator[str]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def account_events(sandbox_url: str, platform_key: str, account: str) -> list[dict[str, Any]]:
+    """Every event of a connected account as Stripe's JSON, oldest first, carrying
+    ``account`` as Stripe's Connect webhooks do."""
+    found: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        request = urllib.request.Request(
+            f"{sandbox_url}/v1/events?limit=100{after}",
+            headers={"Authorization": f"Bearer {platform_key}", "Stripe-Account": account},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            page = json.loads(response.read())
+        found += page["data"]
+        if not page["has_more"]:
+            break
+        after = f"&starting_after={page['data'][-1]['id']}"
+    for event in found:
+        event["account"] = account
+    return list(reversed(found))
+
+
+def connect(session: Any, workspace_id: int, account: str) -> None:
+    """Connect the workspace to ``account`` through OAuth, its import already done (the
+    caller commits)."""
+    from app.crypto import encrypt
+    from app.stripe.models import StripeConnection
+
+    session.add(
+        StripeConnection(
+            workspace_id=workspace_id,
+            mode="oauth",
+            stripe_account_id=account,
+            livemode=False,
+            secret_enc=encrypt("sk_test_unused"),
+            scope="read_write",
+            status="connected",
+            import_status="done",
+            import_progress={},
+        )
+    )

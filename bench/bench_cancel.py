@@ -37,11 +37,10 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _support import fresh_database, reachable, sandbox
+from _support import account_events, connect, fresh_database, reachable, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -96,11 +95,9 @@ def failed_renewals(flask_app: Any, sandbox_url: str, customers: int) -> dict[st
 
     from app.accounts import services as accounts
     from app.api import embed_secrets
-    from app.crypto import encrypt
     from app.extensions import db
     from app.retain import flows
     from app.stripe import intake
-    from app.stripe.models import StripeConnection
     from workers import stripe_tasks
 
     def client(**kw: Any) -> stripe.StripeClient:
@@ -146,18 +143,7 @@ def failed_renewals(flask_app: Any, sandbox_url: str, customers: int) -> dict[st
     with flask_app.app_context():
         owner = accounts.create_user(db.session, "owner@bench.example", secrets.token_urlsafe(16))
         workspace = accounts.create_workspace(db.session, owner, "Bench shop")
-        db.session.add(
-            StripeConnection(
-                workspace_id=workspace.id,
-                mode="oauth",
-                stripe_account_id=account,
-                livemode=False,
-                secret_enc=encrypt("sk_test_unused"),
-                status="connected",
-                import_status="done",
-                import_progress={},
-            )
-        )
+        connect(db.session, workspace.id, account)
         secret = embed_secrets.ensure(db.session, workspace)
         flows.create_from_template(
             db.session,
@@ -168,30 +154,12 @@ def failed_renewals(flask_app: Any, sandbox_url: str, customers: int) -> dict[st
             support_email=None,
         )
         db.session.commit()
-        events = list(reversed(_events(sandbox_url, account)))
         with db.engine.begin() as conn:
-            for body in events:
-                body["account"] = account
+            for body in account_events(sandbox_url, PLATFORM_KEY, account):
                 intake.store(conn, body, json.dumps(body).encode(), workspace_id=workspace.id)
         stripe_tasks.process_pending.run()
         slug = workspace.slug
     return {"slug": slug, "secret": secret, "subs": [(s.customer, s.id) for s in subs]}
-
-
-def _events(sandbox_url: str, account: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        request = urllib.request.Request(
-            f"{sandbox_url}/v1/events?limit=100{after}",
-            headers={"Authorization": f"Bearer {PLATFORM_KEY}", "Stripe-Account": account},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            page = json.loads(response.read())
-        found += page["data"]
-        if not page["has_more"]:
-            return found
-        after = f"&starting_after={page['data'][-1]['id']}"
 
 
 def click_to_page(flask_app: Any, shop: dict[str, Any], rounds: int) -> dict[str, list[float]]:

@@ -52,7 +52,6 @@ import re
 import secrets
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,8 +61,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from _support import account_events, connect, reachable, sandbox
 from _support import fresh_database as _fresh_database
-from _support import reachable, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -143,25 +142,7 @@ class Merchant:
 
     def events(self) -> list[dict[str, Any]]:
         """Every event of the account as Stripe's JSON, oldest first."""
-        found: list[dict[str, Any]] = []
-        after = ""
-        while True:
-            request = urllib.request.Request(
-                f"{self.url}/v1/events?limit=100{after}",
-                headers={
-                    "Authorization": f"Bearer {PLATFORM_KEY}",
-                    "Stripe-Account": self.account,
-                },
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:
-                page = json.loads(response.read())
-            found += page["data"]
-            if not page["has_more"]:
-                break
-            after = f"&starting_after={page['data'][-1]['id']}"
-        for event in found:
-            event["account"] = self.account  # as Stripe's Connect webhooks carry it
-        return list(reversed(found))
+        return account_events(self.url, PLATFORM_KEY, self.account)
 
 
 # -- Backstop -----------------------------------------------------------------------------------
@@ -193,25 +174,11 @@ def make_app(sandbox_url: str) -> Any:
 def connect_workspace(account: str) -> int:
     """A merchant's workspace, OAuth-connected to ``account``; returns its id."""
     from app.accounts import services as accounts
-    from app.crypto import encrypt
     from app.extensions import db
-    from app.stripe.models import StripeConnection
 
     owner = accounts.create_user(db.session, "owner@example.com", secrets.token_urlsafe(16))
     workspace = accounts.create_workspace(db.session, owner, "Bench shop")
-    db.session.add(
-        StripeConnection(
-            workspace_id=workspace.id,
-            mode="oauth",
-            stripe_account_id=account,
-            livemode=False,
-            secret_enc=encrypt("sk_test_unused"),
-            scope="read_write",
-            status="connected",
-            import_status="done",
-            import_progress={},
-        )
-    )
+    connect(db.session, workspace.id, account)
     db.session.commit()
     return workspace.id
 

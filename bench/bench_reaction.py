@@ -90,7 +90,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from _support import reachable, sandbox
+from _support import connect, reachable, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -456,9 +456,7 @@ def seed(env: dict[str, str], account: str) -> None:
     from app import create_app
     from app.accounts import services
     from app.accounts.models import Workspace
-    from app.crypto import encrypt
     from app.extensions import db
-    from app.stripe.models import StripeConnection
 
     flask_app = create_app()
     with flask_app.app_context():
@@ -467,19 +465,7 @@ def seed(env: dict[str, str], account: str) -> None:
         )
         workspace = db.session.get(Workspace, user.memberships[0].workspace_id)
         workspace.timezone = "UTC"
-        db.session.add(
-            StripeConnection(
-                workspace_id=workspace.id,
-                mode="oauth",
-                stripe_account_id=account,
-                livemode=False,
-                secret_enc=encrypt("sk_test_unused"),
-                scope="read_write",
-                status="connected",
-                import_status="done",
-                import_progress={},
-            )
-        )
+        connect(db.session, workspace.id, account)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

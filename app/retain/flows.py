@@ -199,14 +199,12 @@ def approve(
     flow.approved_by_id = actor_id
     flow.approved_at = now
     session.flush()
-    audit.record(
+    _audit(
         session,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action="retain.flow.approve",
-        target_type="retain_flow",
-        target_id=str(flow.id),
-        workspace_id=flow.workspace_id,
+        flow,
+        "approve",
+        actor_id,
+        actor_label,
         revision=flow.draft_revision,
         reasons=reasons,
     )
@@ -240,16 +238,15 @@ def publish(
     )
     session.add(version)
     session.flush()
-    audit.record(
+    approved_by = flow.approved_by_id if reasons else None
+    _audit(
         session,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action="retain.flow.publish",
-        target_type="retain_flow",
-        target_id=str(flow.id),
-        workspace_id=flow.workspace_id,
+        flow,
+        "publish",
+        actor_id,
+        actor_label,
         version=version.number,
-        approved_by=flow.approved_by_id if reasons else None,
+        approved_by=approved_by,
     )
     log.info(
         "retain.flow_published workspace=%s flow=%s version=%s",
@@ -310,14 +307,26 @@ def archive(
         if successor is not None:
             successor.is_default = True
     session.flush()
+    _audit(session, flow, "archive", actor_id, actor_label)
+
+
+def _audit(
+    session: Session,
+    flow: RetainFlow,
+    verb: str,
+    actor_id: int | None,
+    actor_label: str,
+    **details: Any,
+) -> None:
     audit.record(
         session,
         actor_id=actor_id,
         actor_label=actor_label,
-        action="retain.flow.archive",
+        action=f"retain.flow.{verb}",
         target_type="retain_flow",
         target_id=str(flow.id),
         workspace_id=flow.workspace_id,
+        **details,
     )
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .billing import _epoch, _get
 from .client import InvalidRequestError, client_for
 from .models import StripeConnection
 from .names import plan_name
@@ -58,18 +59,6 @@ class PriceFacts:
     currency: str
     interval: str
     interval_count: int
-
-
-def _get(obj: Any, *path: str) -> Any:
-    for name in path:
-        if obj is None:
-            return None
-        obj = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-    return obj
-
-
-def _epoch(value: Any) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(int(value), dt.UTC) if value else None
 
 
 def _plain(obj: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -26,8 +25,8 @@ import pytest
 from sqlalchemy import select
 
 from ..app.factories import PASSWORD
-from ..conftest import serve_html, service_unavailable
-from .conftest import CHROMIUM, CHROMIUM_ARGS, serve
+from ..conftest import serve_html
+from .conftest import serve
 
 pytestmark = pytest.mark.browser
 
@@ -200,17 +199,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sandbox_url: str) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture
