@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import csrf, db
 from ..models import utcnow
 from ..retain import sessions as cancel_sessions
+from ..stripe.client import StripeError
 from . import cancel, embed_secrets, wall
 from .signing import EmbedSignatureError
 
@@ -153,6 +154,12 @@ def _no_flow(exc: cancel_sessions.NotFound) -> tuple[Response, int]:
 def _decided(exc: cancel_sessions.AlreadyDecided) -> tuple[Response, int]:
     db.session.rollback()
     return jsonify(error=str(exc)), 410
+
+
+@bp.errorhandler(StripeError)
+def _stripe_down(exc: StripeError) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify(error="Stripe could not be reached; try again in a moment"), 503
 
 
 @bp.errorhandler(HTTPException)

@@ -383,3 +383,16 @@ def test_an_offer_stripe_refuses_changes_nothing_and_cancel_still_works(web, can
     assert unchanged["items"]["data"][0]["price"]["id"] == cancel_shop.price
     web.post(path, data={"action": "cancel"})
     assert cancel_shop.client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True
+
+
+def test_stripe_unreachable_is_503_and_opens_nothing(web, cancel_shop, app) -> None:
+    sub = cancel_shop.subscribe("pm_card_visa")
+    settings = app.config["BACKSTOP"]
+    real = settings.stripe_api_base
+    object.__setattr__(settings, "stripe_api_base", "http://127.0.0.1:9")
+    try:
+        response = web.post(URL, json=cancel_shop.signed(sub.customer, sub.id))
+    finally:
+        object.__setattr__(settings, "stripe_api_base", real)
+    assert response.status_code == 503 and "Stripe could not be reached" in response.json["error"]
+    assert sessions_count() == 0
