@@ -90,7 +90,8 @@ def _render(
     at = clocks.now_for(db.session, workspace.id, cancel_session.test_clock, now)
     view = pages.step_view(connection, cancel_session, step, at=at)
     confirm = pages.filled(sessions.confirm_of(definition), view.values)
-    context.update(view=view, step=view.step, confirm=confirm)
+    keep_url = cancel_session.return_url or context["brand"].get("website_url")
+    context.update(view=view, step=view.step, confirm=confirm, keep_url=keep_url)
     db.session.commit()
     return render_template("hosted/cancel_step.html", **context), status
 

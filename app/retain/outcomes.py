@@ -77,7 +77,10 @@ def accept(
         if connection is None or not connection.is_connected:
             raise OfferFailed("This offer can't be applied right now.")
         try:
-            _apply(session, connection, cancel_session, step_id, offer, now=now)
+            offer = {
+                **offer,
+                **_apply(session, connection, cancel_session, step_id, offer, now=now),
+            }
         except StripeError as exc:
             cancel_session.offer_error = (getattr(exc, "user_message", None) or str(exc))[:500]
             session.flush()
@@ -106,7 +109,9 @@ def _apply(
     offer: dict[str, Any],
     *,
     now: dt.datetime,
-) -> None:
+) -> dict[str, Any]:
+    """Apply ``offer`` on Stripe; returns what the customer should be told of it (when a
+    pause ends)."""
     key = _key(cancel_session, step_id)
     subscription_id = cancel_session.subscription_stripe_id
     if offer["type"] in ("discount", "free_months"):
@@ -116,16 +121,14 @@ def _apply(
         stripe_subs.apply_coupon(connection, subscription_id, coupon, idempotency_key=key)
     elif offer["type"] == "pause":
         at = clocks.now_for(session, cancel_session.workspace_id, cancel_session.test_clock, now)
-        stripe_subs.pause(
-            connection,
-            subscription_id,
-            resumes_at=add_months(at, offer["months"]),
-            idempotency_key=key,
-        )
+        resumes_at = add_months(at, offer["months"])
+        stripe_subs.pause(connection, subscription_id, resumes_at=resumes_at, idempotency_key=key)
+        return {"resumes_at": resumes_at.isoformat()}
     elif offer["type"] == "plan_switch":
         sub = stripe_subs.read_subscription(connection, subscription_id)
         at = clocks.now_for(session, cancel_session.workspace_id, cancel_session.test_clock, now)
         stripe_subs.switch_price(connection, sub, offer["price"], at=at, idempotency_key=key)
+    return {}
 
 
 def cancel(

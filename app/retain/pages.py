@@ -145,8 +145,12 @@ def outcome_copy(definition: dict[str, Any], cancel_session: CancelSession) -> t
             body = "Your subscription stays as it is. Use the button below to reach us."
         elif offer.get("type") == "pause":
             title = success.get("saved_title") or "You're all set"
+            until = offer.get("resumes_at")
             body = (
-                "Your subscription is paused: nothing is charged until it picks up again by itself."
+                f"Your subscription is paused until {date_text(dt.datetime.fromisoformat(until))}: "
+                "nothing is charged until then, and it picks up again by itself."
+                if until
+                else "Your subscription is paused: nothing is charged until it picks up again."
             )
         else:
             title = success.get("saved_title") or "You're all set"
