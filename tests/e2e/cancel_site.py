@@ -47,7 +47,9 @@ class CancelSite:
             return json.loads(response.read())["url"]
 
 
-def build_app(database: Any, sandbox_url: str) -> Any:
+def build_app(database: Any, sandbox_url: str, **settings: Any) -> Any:
+    """Build the app, knowing its served URL, on its own SQLite file against the
+    sandbox through the tests' platform key; ``settings`` add to or override these."""
     from app import create_app
     from app.extensions import db
     from workers.celery_app import init_celery
@@ -66,7 +68,8 @@ def build_app(database: Any, sandbox_url: str) -> Any:
                 "stripe_connect_base": sandbox_url,
                 "stripe_secret_key": PLATFORM_KEY,
                 "stripe_client_id": "ca_backstop_tests",
-                "stripe_webhook_secret": "whsec_e2e_cancel_unused",
+                "stripe_webhook_secret": "whsec_e2e_unused",
+                **settings,
             }
         )
         init_celery(flask_app)

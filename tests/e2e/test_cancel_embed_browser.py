@@ -148,7 +148,9 @@ def test_not_using_it_pauses_and_nothing_is_paid_until_the_pause_ends(
     expect(frame.locator(".offer-name")).to_have_text("Pause for 2 months")
     frame.get_by_role("button", name="Pause for 2 months").click()
     expect(frame.locator("#outcome")).to_have_attribute("data-state", "saved")
-    expect(frame.locator(".lede")).to_contain_text("Your subscription is paused until August 1, 2026")
+    expect(frame.locator(".lede")).to_contain_text(
+        "Your subscription is paused until August 1, 2026"
+    )
     page.close()
 
     paused = shop.client.v1.subscriptions.retrieve(sub.id)

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from ..app.factories import PASSWORD
 from ..conftest import serve_html
+from .cancel_site import build_app
 from .conftest import serve
 
 pytestmark = pytest.mark.browser
@@ -157,36 +158,17 @@ def _failed_renewals(sandbox_url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, sandbox_url: str) -> Iterator[Site]:
-    from app import create_app
     from app.extensions import db
-    from workers.celery_app import init_celery
 
     from ..app.recovery.shop import PLATFORM_KEY
 
     database = tmp_path_factory.mktemp("wall") / "backstop.sqlite"
-
-    def build(base_url: str) -> Any:
-        flask_app = create_app(
-            {
-                "env": "test",
-                "database_url": f"sqlite:///{database}",
-                "broker_url": "memory://",
-                "task_always_eager": True,
-                "base_url": base_url,
-                "stripe_api_base": sandbox_url,
-                "stripe_connect_base": sandbox_url,
-                "stripe_secret_key": PLATFORM_KEY,
-                # Stripe.js in the wall acts on the merchant's account through our platform.
-                "stripe_publishable_key": "pk_test_" + PLATFORM_KEY.removeprefix("sk_test_"),
-                "stripe_client_id": "ca_backstop_tests",
-                "stripe_webhook_secret": "whsec_e2e_wall_unused",
-            }
-        )
-        init_celery(flask_app)
-        with flask_app.app_context():
-            db.create_all()
-        return flask_app
-
+    # Stripe.js in the wall acts on the merchant's account through our platform.
+    build = build_app(
+        database,
+        sandbox_url,
+        stripe_publishable_key="pk_test_" + PLATFORM_KEY.removeprefix("sk_test_"),
+    )
     with serve(build) as (app_url, flask_app), merchant_site(app_url) as merchant_url:
         try:
             with flask_app.app_context():
