@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # every process; migrations themselves still log.
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    from . import i18n
     from .extensions import csrf, db, login_manager, migrate
     from .queue import init_queue
     from .sessions import SessionInterface
@@ -46,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
     init_queue(app)
     if settings.sqlalchemy_url.startswith("sqlite"):
         with app.app_context():

@@ -27,6 +27,7 @@ from app.accounts.models import Workspace
 from app.dunning import card_update, links
 from app.dunning.models import CardUpdateLink
 from app.extensions import csrf, db
+from app.i18n import customer_facing
 from app.models import utcnow
 from app.outbox import services as outbox
 from app.recovery.models import Campaign
@@ -43,6 +44,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/hosted/static",
 )
+customer_facing(bp)  # every page here is a customer's: in their language
 
 
 @bp.app_context_processor
