@@ -62,8 +62,19 @@ def emit(
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """``previous_attributes``: the old values of every top-level field that changed."""
-    return {k: before.get(k) for k in after if before.get(k) != after.get(k)}
+    """``previous_attributes``: the old values of what changed. As on Stripe, a hash that
+    was and still is a hash shows only its changed keys (``{"address": {"city": "Paris"}}``,
+    ``{"metadata": {"added": null}}``); any other value, an array included, shows whole."""
+    previous: dict[str, Any] = {}
+    for key in dict.fromkeys([*after, *before]):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            previous[key] = changed(old, new)
+        else:
+            previous[key] = old
+    return previous
 
 
 def endpoints_for(state: State, acct: Account, event_type: str) -> list[dict[str, Any]]:
