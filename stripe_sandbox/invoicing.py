@@ -8,11 +8,40 @@ finalizes, pays and closes what is built here.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from . import discounting, prorations
 from .api import Ctx
-from .store import new_id
+from .store import Account, new_id
+
+# -- the customer on the invoice ------------------------------------------------------------
+
+
+def customer_details(acct: Account, customer: dict[str, Any]) -> dict[str, Any]:
+    """The invoice's copy of the customer: it follows the customer while the invoice is a
+    draft and stays as it was once the invoice is finalized."""
+    tax_ids = [t for t in acct.all("tax_id") if t["customer"] == customer.get("id")]
+    return {
+        "customer_address": copy.deepcopy(customer.get("address")),
+        "customer_email": customer.get("email"),
+        "customer_name": customer.get("name"),
+        "customer_phone": customer.get("phone"),
+        "customer_tax_exempt": customer.get("tax_exempt", "none"),
+        "customer_tax_ids": [{"type": t["type"], "value": t["value"]} for t in reversed(tax_ids)],
+    }
+
+
+def refresh_drafts(ctx: Ctx, customer_id: str) -> None:
+    """The customer changed: its draft invoices show the change (no event, as on Stripe)."""
+    customer = ctx.acct.get(customer_id, "customer")
+    if customer is None:
+        return
+    details = customer_details(ctx.acct, customer)
+    for inv in ctx.acct.all("invoice"):
+        if inv["customer"] == customer_id and inv["status"] == "draft":
+            inv.update(copy.deepcopy(details))
+
 
 # -- building -------------------------------------------------------------------------------
 
@@ -172,13 +201,8 @@ def compose(
         "custom_fields": None,
         "customer": sub["customer"],
         "customer_account": None,
-        "customer_address": customer.get("address"),
-        "customer_email": customer.get("email"),
-        "customer_name": customer.get("name"),
-        "customer_phone": customer.get("phone"),
+        **customer_details(ctx.acct, customer),
         "customer_shipping": None,
-        "customer_tax_exempt": customer.get("tax_exempt", "none"),
-        "customer_tax_ids": [],
         "default_payment_method": None,
         "default_source": None,
         "default_tax_rates": [],

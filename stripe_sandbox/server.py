@@ -34,6 +34,7 @@ from .wire import Params, decode
 
 RESOURCE_MODULES = (
     "customers",
+    "tax_ids",
     "payment_methods",
     "setup_intents",
     "catalog",

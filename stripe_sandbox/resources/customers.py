@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from .. import invoicing
 from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest
 from ..events import changed
 from ..render import paginate
 from ..store import new_id, snapshot
+from . import tax_ids
 from .payment_methods import attach_to, check_attachable, resolve
 
 #: What an update may change (a create also takes the first payment method and a clock).
@@ -25,6 +28,14 @@ UPDATABLE = (
     "tax_exempt",
 )
 _ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+# What Stripe refuses: spaces, no "@", or a domain without a dot ("ada@localhost").
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _check_email(ctx: Ctx) -> None:
+    email = ctx.params.str("email")
+    if email and not _EMAIL.fullmatch(email):
+        raise InvalidRequest(f"Invalid email address: {email}", code="email_invalid", param="email")
 
 
 def _address(ctx: Ctx, current: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -62,12 +73,14 @@ def _default_pm(ctx: Ctx, customer_id: str | None, current: str | None) -> str |
     return pm_id
 
 
-@route("POST", "/v1/customers", params=(*UPDATABLE, "payment_method", "test_clock"))
+@route("POST", "/v1/customers", params=(*UPDATABLE, "payment_method", "tax_id_data", "test_clock"))
 def create(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     clock_id = p.str("test_clock")
     if clock_id:
         ctx.load("test_helpers.test_clock", clock_id, label="test clock", param="test_clock")
+    _check_email(ctx)
+    tax_id_data = [tax_ids.parse(entry.only("type", "value")) for entry in p.dicts("tax_id_data")]
     customer_id = new_id("cus", 14)
     customer: dict[str, Any] = {
         "id": customer_id,
@@ -105,6 +118,8 @@ def create(ctx: Ctx) -> dict[str, Any]:
         check_attachable(ctx, pm)
     ctx.acct.put(customer)
     ctx.emit("customer.created", customer)
+    for kind, value, country in tax_id_data:
+        tax_ids.add(ctx, customer, kind, value, country)
     if pm is not None:
         attach_to(ctx, pm["id"], customer)
     default_pm = _default_pm(ctx, customer_id, None)
@@ -131,6 +146,7 @@ def update(ctx: Ctx, cid: str) -> dict[str, Any]:
     customer = ctx.load("customer", cid)
     before = snapshot(customer)
     p = ctx.params
+    _check_email(ctx)
     ctx.apply(customer, strings=("email", "name", "description", "phone"))
     if "balance" in p:
         customer["balance"] = p.int("balance")
@@ -143,7 +159,8 @@ def update(ctx: Ctx, cid: str) -> dict[str, Any]:
             **customer["invoice_settings"],
             "default_payment_method": default_pm,
         }
-    ctx.emit_changes("customer.updated", customer, before)
+    if ctx.emit_changes("customer.updated", customer, before):
+        invoicing.refresh_drafts(ctx, cid)
     return customer
 
 
@@ -162,6 +179,7 @@ def delete(ctx: Ctx, cid: str) -> dict[str, Any]:
                 at=ctx.now_for_customer(cid),
             )
     ctx.emit("customer.deleted", customer)
+    tax_ids.forget(ctx.acct, cid)
     ctx.acct.remove(cid)
     ctx.acct.priv(cid)["deleted"] = True
     return {"id": cid, "object": "customer", "deleted": True}
