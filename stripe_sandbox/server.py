@@ -44,6 +44,7 @@ RESOURCE_MODULES = (
     "charges",
     "invoice_previews",
     "invoices",
+    "invoice_pages",
     "invoiceitems",
     "payments",
     "payment_confirm",

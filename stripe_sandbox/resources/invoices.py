@@ -1,18 +1,16 @@
 """Invoices: ``/v1/invoices`` (made by the subscription cycle), ``pay``, ``void``,
-``mark_uncollectible``, ``finalize``; ``/v1/invoice_payments``; the hosted invoice page."""
+``mark_uncollectible``, ``finalize``; ``/v1/invoice_payments``. The hosted invoice page
+and the PDF are in ``invoice_pages.py``."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
-
-from werkzeug.wrappers import Request, Response
 
 from .. import billing
 from ..api import LIST_PARAMS, Ctx, route
 from ..errors import InvalidRequest, StateConflict
 from ..render import includable, paginate
-from ..store import Account, State, snapshot
+from ..store import Account, snapshot
 from .payment_methods import resolve
 from .payments import decline_error
 
@@ -181,37 +179,3 @@ def list_payments(ctx: Ctx) -> dict[str, Any]:
         "/v1/invoice_payments",
         filters={"invoice": ctx.params.str("invoice")},
     )
-
-
-@route("GET", "/invoice/<account_id>/<oid>", auth="none")
-def hosted_page(state: State, request: Request, account_id: str, oid: str) -> Response:
-    """Stripe's hosted invoice page, reduced to what a customer needs to see."""
-    with state.lock:
-        acct = state.accounts.get(account_id)
-        inv = acct.get(oid, "invoice") if acct else None
-        if inv is None or inv["status"] == "draft":
-            return Response("Invoice not found", status=404, mimetype="text/plain")
-        inv = snapshot(inv)
-    esc = html.escape
-    rows = "".join(
-        f"<tr><td>{esc(line['description'] or '')}</td>"
-        f"<td class=n>{line['amount'] / 100:.2f}</td></tr>"
-        for line in inv["lines"]["data"]
-    )
-    cur = inv["currency"].upper()
-    body = f"""<!doctype html><html lang=en><head><meta charset=utf-8>
-<meta name=viewport content="width=device-width, initial-scale=1">
-<title>Invoice {esc(inv["number"] or inv["id"])}</title>
-<style>body{{font:15px/1.5 system-ui,sans-serif;background:#f6f8fa;color:#1a1f36;margin:0}}
-main{{max-width:480px;margin:40px auto;background:#fff;border-radius:8px;padding:28px;
-box-shadow:0 1px 3px rgba(0,0,0,.1)}}h1{{font-size:20px;margin:0 0 4px}}.muted{{color:#697386}}
-table{{width:100%;border-collapse:collapse;margin:18px 0}}td{{padding:8px 0;
-border-bottom:1px solid #e3e8ee}}.n{{text-align:right}}.status{{display:inline-block;
-padding:2px 8px;border-radius:4px;background:#e3e8ee;font-size:13px}}</style></head>
-<body><main><h1>{cur} {inv["amount_due"] / 100:.2f}</h1>
-<p class=muted>Invoice {esc(inv["number"] or "")} · <span class=status>{esc(inv["status"])}
-</span></p><table>{rows}<tr><td><b>Amount remaining</b></td>
-<td class=n><b>{inv["amount_remaining"] / 100:.2f}</b></td></tr></table>
-<p class=muted>Stripe sandbox: payments on this page are made by the API
-(<code>POST /v1/invoices/{esc(oid)}/pay</code>).</p></main></body></html>"""
-    return Response(body, mimetype="text/html")
