@@ -103,6 +103,7 @@ def _register_models() -> None:
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
+    from .portal import models as _portal  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
     from .retain import models as _retain  # noqa: F401
     from .stripe import models as _stripe  # noqa: F401

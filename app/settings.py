@@ -52,6 +52,13 @@ class Settings:
         default="http://127.0.0.1:5000",
         metadata={"env": "BACKSTOP_BASE_URL", "help": "public URL of the web process"},
     )
+    custom_domain_target: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_CUSTOM_DOMAIN_TARGET",
+            "help": "the host merchants' custom domains CNAME to (default: BACKSTOP_BASE_URL's)",
+        },
+    )
     stripe_api_base: str = field(
         default="http://127.0.0.1:12111",
         metadata={"env": "STRIPE_API_BASE", "help": "https://api.stripe.com in production"},

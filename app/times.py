@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 def aware(moment: dt.datetime) -> dt.datetime:
     """``moment`` with its zone: a naive one (SQLite forgets zones) is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -27,6 +27,7 @@ from app.stripe import connection as stripe_connection
 from app.stripe.client import StripeError
 
 from .dead_ends import DeadEnd
+from .hosts import serves
 from .merchant import page_brand
 from .views import DeadEndReached, bp
 
@@ -37,7 +38,7 @@ def _load(token: str, *, for_update: bool = False) -> tuple[CancelSession, Works
     g.hosted_framable = True  # it opens in the merchant's page (embed.js)
     found = sessions.find(db.session, token, for_update=for_update)
     workspace = db.session.get(Workspace, found.workspace_id) if found is not None else None
-    if found is None or workspace is None:
+    if found is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
     return found, workspace
 

@@ -4,12 +4,11 @@ to write for help (the dunning emails' reply-to) and a way back to their own sit
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.branding import brand
+from app.accounts.branding import brand, web_address
 from app.accounts.models import Workspace
 from app.dunning.models import DunningSettings
 
@@ -23,23 +22,6 @@ BACKSTOP = {
     "website_url": None,
     "is_backstop": True,
 }
-
-
-def web_address(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) address we may link to, else None (a
-    ``javascript:`` or relative value never becomes a link)."""
-    if not url:
-        return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return None
-    return url
 
 
 def page_brand(session: Session, workspace: Workspace) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from app.stripe.client import StripeError
 
 from .csp import nonce
 from .dead_ends import DeadEnd, LinkFacts, for_fresh_link, for_page, for_pause, offers_fresh_link
+from .hosts import serves
 from .merchant import BACKSTOP, page_brand
 
 bp = Blueprint(
@@ -97,7 +98,7 @@ def _dead_end(exc: DeadEndReached):
 def _load(token: str) -> tuple[CardUpdateLink, Workspace]:
     link = links.find(db.session, token)
     workspace = db.session.get(Workspace, link.workspace_id) if link is not None else None
-    if link is None or workspace is None:
+    if link is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
     return link, workspace
 
@@ -281,7 +282,7 @@ def pause(token: str):
 def _unsubscriber(token: str) -> tuple[Workspace, str]:
     found = outbox.read_unsubscribe_token(token)
     workspace = db.session.get(Workspace, found[0]) if found else None
-    if found is None or workspace is None:
+    if found is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
     return workspace, found[1]
 

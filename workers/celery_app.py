@@ -22,6 +22,7 @@ TASK_MODULES = [
     "workers.dunning_tasks",
     "workers.event_tasks",
     "workers.retain_tasks",
+    "workers.portal_tasks",
 ]
 
 

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..models import Base, BigId, created_at, intpk, workspace_fk
+from ..models import Base, BigId, UTCDateTime, created_at, intpk, workspace_fk
 
 ROLES = ("owner", "admin", "viewer")
 STAFF_ROLES = ("support", "admin")
@@ -113,3 +113,25 @@ class Invitation(Base):
     created_at: Mapped[created_at]
     expires_at: Mapped[dt.datetime]
     accepted_at: Mapped[dt.datetime | None]
+
+
+class CustomDomain(Base):
+    """The merchant's own host for hosted pages (``billing.example.com``): served only
+    once DNS shows the CNAME to us."""
+
+    __tablename__ = "custom_domain"
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk(unique=True)
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", comment="pending | verified | failed"
+    )
+    created_at: Mapped[created_at]
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"

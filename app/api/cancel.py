@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..accounts.hosts import hosted_base_url
 from ..accounts.models import Workspace
 from ..retain import flows, policy, sessions
 from ..stripe import connection as stripe_connection
@@ -33,8 +33,8 @@ def allowed_origins(session: Session, workspace: Workspace) -> list[str]:
     return origins
 
 
-def session_url(token: str) -> str:
-    return f"{current_app.config['BACKSTOP'].base_url.rstrip('/')}/cancel/{token}"
+def session_url(session: Session, workspace_id: int, token: str) -> str:
+    return f"{hosted_base_url(session, workspace_id)}/cancel/{token}"
 
 
 def start(
@@ -77,4 +77,4 @@ def start(
         return_url=return_url,
         now=now,
     )
-    return Started(session_url(opened.token), opened.cancel_session.id)
+    return Started(session_url(session, workspace.id, opened.token), opened.cancel_session.id)

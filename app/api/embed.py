@@ -18,6 +18,7 @@ from ..models import utcnow
 from ..retain import sessions as cancel_sessions
 from ..stripe.client import StripeError
 from . import cancel, embed_secrets, wall
+from . import portal as portal_api
 from .signing import EmbedSignatureError
 
 bp = Blueprint("api", __name__)
@@ -119,6 +120,27 @@ def cancel_flow() -> Response:
     )
     db.session.commit()
     return jsonify(url=started.url)
+
+
+@bp.post(EMBED_PREFIX + "portal")
+@csrf.exempt
+def portal() -> Response:
+    """The customer's 90-day portal link (the same one while it is valid)."""
+    body = _body()
+    slug = _identifier(body, "workspace", 63)
+    customer = _identifier(body, "customer", 255)
+    timestamp, signature = _auth(body)
+    workspace = wall.workspace_by_slug(db.session, slug)
+    url = portal_api.start(
+        db.session,
+        workspace,
+        customer=customer,
+        timestamp=timestamp,
+        signature=signature,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return jsonify(url=url)
 
 
 # -- errors and CORS --------------------------------------------------------------------------

@@ -79,4 +79,4 @@ def payment_wall(
         link.id,
         dismissible,
     )
-    return Wall(url=links.url_for_token(token, "wall"))
+    return Wall(url=links.url_for_token(session, workspace.id, token, "wall"))

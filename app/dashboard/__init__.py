@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         embed_settings,
         filters,
         overview,
+        portal_settings,
         recovery,
         retry_policy,
         send_domain,
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
         send_domain,
         stripe_settings,
         embed_settings,
+        portal_settings,
         team,
         workspace,
     ):

@@ -39,6 +39,7 @@ SETTINGS_NAV = [
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
+    ("portal_settings.show", "Portal"),
     ("team.show", "Team"),
 ]
 #: Pages that light up another page's tab.

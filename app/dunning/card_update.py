@@ -274,7 +274,7 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
         to=link.email,
         context={
             "brand": brand(workspace),
-            "button_url": links.url_for_token(token),
+            "button_url": links.url_for_token(session, workspace.id, token),
             "link_days": links.LINK_TTL.days,
         },
         customer_id=link.customer_stripe_id,

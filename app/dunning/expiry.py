@@ -134,7 +134,7 @@ def send(
             exp_month=notice.exp_month,
             exp_year=notice.exp_year,
             days_before=notice.days_before,
-            link_url=links.url_for_token(token),
+            link_url=links.url_for_token(session, workspace.id, token),
         ),
         customer_id=notice.customer_stripe_id,
     )

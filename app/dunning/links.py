@@ -7,10 +7,10 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.hosts import hosted_base_url
 from .models import CardUpdateLink
 
 LINK_TTL = dt.timedelta(days=21)
@@ -64,8 +64,11 @@ def find(session: Session, token: str) -> CardUpdateLink | None:
     ).scalar_one_or_none()
 
 
-def url_for_token(token: str, path: str = "update-card") -> str:
-    return f"{current_app.config['BACKSTOP'].base_url.rstrip('/')}/{path}/{token}"
+def url_for_token(
+    session: Session, workspace_id: int, token: str, path: str = "update-card"
+) -> str:
+    """The link on the workspace's hosted address (its custom domain once verified)."""
+    return f"{hosted_base_url(session, workspace_id)}/{path}/{token}"
 
 
 def is_expired(link: CardUpdateLink, now: dt.datetime) -> bool:

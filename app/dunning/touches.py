@@ -131,7 +131,7 @@ def send_touch(
         sequence=settings.sequence,
         overrides=settings.copy or {},
         customer_name=contact.name,
-        link_url=links.url_for_token(token),
+        link_url=links.url_for_token(session, workspace.id, token),
         at=at,
         pause_days=settings.pause_days,
         paused_until=paused_until,

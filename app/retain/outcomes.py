@@ -8,7 +8,6 @@ webhooks and insights. Simulated sessions change nothing on Stripe and emit noth
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 from typing import Any
@@ -21,6 +20,7 @@ from ..stripe import clocks
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
+from ..times import add_months
 from . import definition as flow_definition
 from . import policy, stats
 from .flows import settings_of
@@ -31,15 +31,6 @@ log = logging.getLogger("backstop.retain")
 
 #: Statuses in which a saved customer counts as still paying.
 PAYING = ("active", "trialing", "past_due")
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    return moment.replace(
-        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def _key(cancel_session: CancelSession, what: str) -> str:

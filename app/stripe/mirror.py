@@ -54,8 +54,11 @@ def upsert(
     source_created: int,
     *,
     deleted: bool = False,
+    latest: bool = False,
 ) -> bool:
-    """Mirror one Stripe object; returns False when an older source was ignored."""
+    """Mirror one Stripe object; returns False when an older source was ignored.
+    ``latest``: Stripe just answered with this object (a change of ours), so it is
+    the newest state whatever the stamp; an event about a later change still wins."""
     kind = obj.get("object")
     model = {
         "customer": MirrorCustomer,
@@ -79,7 +82,9 @@ def upsert(
             return True
         except IntegrityError:
             row = session.execute(query).scalar_one()
-    if source_created < row.source_created:
+    if latest:
+        values["source_created"] = max(source_created, row.source_created)
+    elif source_created < row.source_created:
         return False
     for name, value in values.items():
         setattr(row, name, value)

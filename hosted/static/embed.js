@@ -5,16 +5,20 @@
  *                         onUpdated, onClose, onCurrent, onError});
  *   Backstop.cancel({workspace, customer, subscription, timestamp, signature,
  *                    onSaved, onCancelled, onClose, onError});
+ *   Backstop.portal({workspace, customer, timestamp, signature, mode,
+ *                    onUpdated, onClose, onError});
  *
  * The call goes to the Backstop this script was loaded from. A customer with a failed
  * payment gets the wall in a full-screen overlay; the page in it tells us how it ended
  * with postMessage({type: "backstop:close", outcome}). With no callbacks at all the
  * page reloads once the overlay closes. The cancel flow calls onSaved or onCancelled for
  * its outcome, then onClose(outcome) whatever it was ("saved", "cancelled", "closed").
+ * The portal opens in a wider overlay (or, with mode: "tab", a new tab); when the
+ * customer changed anything there, closing it calls onUpdated, then onClose("updated").
  * Plain ES5, no build step. */
 (function (window, document) {
   "use strict";
-  if (window.Backstop && window.Backstop.cancel) return;  // loaded twice
+  if (window.Backstop && window.Backstop.portal) return;  // loaded twice
 
   // currentScript is null once this file has run (and in some loaders): read it now.
   var script = document.currentScript ||
@@ -59,7 +63,7 @@
 
   /* The overlay: one at a time, the page behind it does not scroll, and it goes away
    * only when the framed page says so (a hard wall has no close button of its own). */
-  function overlay(url, title, onEnd) {
+  function overlay(url, title, onEnd, width) {
     var frameUrl = withModal(url);
     var frameOrigin = new URL(frameUrl, window.location.href).origin;
     var shade = document.createElement("div");
@@ -79,7 +83,7 @@
     var small = window.innerWidth < 520;
     style(frame, {
       border: "0", background: "#fff", display: "block",
-      width: small ? "100%" : "460px", maxWidth: "100%",
+      width: small ? "100%" : (width || 460) + "px", maxWidth: "100%",
       height: small ? "100%" : "min(720px, 100%)",
       borderRadius: small ? "0" : "14px",
       boxShadow: "0 20px 50px rgba(0, 0, 0, 0.3)"
@@ -93,9 +97,14 @@
     body.appendChild(shade);
     frame.focus();
 
+    var changed = false;
     function onMessage(event) {
       if (event.source !== frame.contentWindow || event.origin !== frameOrigin) return;
       var data = event.data;
+      if (data && data.type === "backstop:changed") {
+        changed = true;  // the portal changed something: closing it is an update
+        return;
+      }
       if (data && data.type === "backstop:resize" && !small && data.height > 0) {
         // Fit the page in the frame, within the window: no blank band under short states.
         frame.style.height = Math.min(Math.ceil(data.height), window.innerHeight - 32) + "px";
@@ -105,17 +114,27 @@
       window.removeEventListener("message", onMessage);
       if (shade.parentNode) shade.parentNode.removeChild(shade);
       body.style.overflow = overflow;
-      onEnd(data.outcome);
+      onEnd(changed && data.outcome === "closed" ? "updated" : data.outcome);
     }
     window.addEventListener("message", onMessage);
   }
 
   /* Everything the embeds share: ask Backstop, then open what it answers or tell the
    * merchant's page why not. ``fields`` are what the endpoint signs and reads. */
-  function open(endpoint, fields, opts, title, closeAlways) {
+  function open(endpoint, fields, opts, title, closeAlways, width) {
     opts = opts || {};
     var reloadAfter = !hasCallbacks(opts);
+    // A new tab must open in the click itself (popup blockers): open it blank now and
+    // send it on once Backstop answers.
+    var tab = opts.mode === "tab" ? window.open("", "_blank") : null;
     post(endpoint, fields, function (status, answer) {
+      if (tab) {
+        if (status === 200 && answer.url) {
+          tab.location.href = answer.url;
+          return;
+        }
+        tab.close();
+      }
       if (status === 200 && answer.url) {
         overlay(answer.url, title, function (outcome) {
           if (reloadAfter) {
@@ -125,7 +144,7 @@
           var named = OUTCOMES[outcome] || "onClose";
           call(opts, named, outcome);
           if (closeAlways && named !== "onClose") call(opts, "onClose", outcome);
-        });
+        }, width);
       } else if (status === 200 && answer.status === "current") {
         call(opts, "onCurrent");
       } else {
@@ -155,6 +174,10 @@
       var fields = auth(opts);
       fields.subscription = opts.subscription;
       open("cancel", fields, opts, "Cancel your subscription", true);
+    },
+    portal: function (opts) {
+      opts = opts || {};
+      open("portal", auth(opts), opts, "Billing", true, 720);
     }
   };
 })(window, document);

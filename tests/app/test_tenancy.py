@@ -36,6 +36,14 @@ NOT_TENANT_IDS = {
     "hosted.unsubscribe",
     "hosted.cancel_page",
     "hosted.cancel_action",
+    "hosted.portal_page",
+    "hosted.portal_switch_preview",
+    "hosted.portal_subscription_action",
+    "hosted.portal_details",
+    "hosted.portal_details_save",
+    "hosted.portal_tax_id_add",
+    "hosted.portal_tax_id_remove",
+    "hosted.portal_card",
 }
 
 

@@ -1,0 +1,172 @@
+"""The portal's billing details, tax ids and card, and the hosted redirect that opens
+the portal for merchants without JavaScript (``POST /portal/start``)."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
+
+from app.api import portal as portal_api
+from app.api import wall
+from app.api.signing import EmbedSignatureError
+from app.extensions import csrf, db
+from app.models import utcnow
+from app.portal import actions, details, page, policy
+from app.portal.settings import config_of
+
+from .dead_ends import DeadEnd
+from .merchant import page_brand
+from .portal_views import _args, _refused, back, base_context, connection_of, form_guard, load
+from .views import DeadEndReached, bp
+
+
+def _details_page(token: str, link, workspace, *, problem=None, typed=None, status: int = 200):
+    now = utcnow()
+    connection = connection_of(workspace)
+    config = config_of(db.session, workspace.id)
+    view = page.build(
+        db.session, connection, workspace.id, link.customer_stripe_id, config, now=now
+    )
+    context = base_context(link, workspace, config)
+    context.update(
+        view=view,
+        customer=view.customer,
+        problem=problem,
+        typed=typed or {},
+        tax_id_types=policy.TAX_ID_TYPES,
+        back_url=url_for("hosted.portal_page", token=token, **_args()),
+    )
+    db.session.commit()
+    return render_template("hosted/portal_details.html", **context), status
+
+
+@bp.get("/portal/<token>/details")
+def portal_details(token: str):
+    link, workspace = load(token)
+    return _details_page(token, link, workspace)
+
+
+@bp.post("/portal/<token>/details")
+@csrf.exempt  # the form token stands in for the session's (no cookie in the modal)
+def portal_details_save(token: str):
+    link, workspace = load(token)
+    nonce = form_guard(link)
+    connection = connection_of(workspace)
+    config = config_of(db.session, workspace.id)
+    try:
+        details.update_details(
+            db.session,
+            connection,
+            link,
+            request.form.to_dict(),
+            config,
+            nonce=nonce,
+            now=utcnow(),
+        )
+    except policy.DetailsProblem as exc:
+        db.session.rollback()
+        return _details_page(
+            token, link, workspace, problem=exc, typed=request.form.to_dict(), status=400
+        )
+    except actions.NotAllowed as exc:
+        return _refused(token, link, workspace, str(exc))
+    db.session.commit()
+    return back(token, "details")
+
+
+@bp.post("/portal/<token>/tax-ids")
+@csrf.exempt
+def portal_tax_id_add(token: str):
+    link, workspace = load(token)
+    nonce = form_guard(link)
+    connection = connection_of(workspace)
+    config = config_of(db.session, workspace.id)
+    try:
+        details.add_tax_id(
+            db.session,
+            connection,
+            link,
+            request.form.get("tax_id_type"),
+            request.form.get("tax_id_value"),
+            config,
+            nonce=nonce,
+        )
+    except policy.DetailsProblem as exc:
+        db.session.rollback()
+        return _details_page(
+            token, link, workspace, problem=exc, typed=request.form.to_dict(), status=400
+        )
+    except actions.NotAllowed as exc:
+        return _refused(token, link, workspace, str(exc))
+    db.session.commit()
+    return redirect(url_for("hosted.portal_details", token=token, **_args()), 303)
+
+
+@bp.post("/portal/<token>/tax-ids/<tax_id>/delete")
+@csrf.exempt
+def portal_tax_id_remove(token: str, tax_id: str):
+    link, workspace = load(token)
+    form_guard(link)
+    connection = connection_of(workspace)
+    config = config_of(db.session, workspace.id)
+    view = page.build(
+        db.session, connection, workspace.id, link.customer_stripe_id, config, now=utcnow()
+    )
+    try:
+        details.remove_tax_id(db.session, connection, link, tax_id, config, view.tax_ids)
+    except actions.NotAllowed as exc:
+        return _refused(token, link, workspace, str(exc))
+    db.session.commit()
+    return redirect(url_for("hosted.portal_details", token=token, **_args()), 303)
+
+
+@bp.post("/portal/<token>/card")
+@csrf.exempt
+def portal_card(token: str):
+    """Off to the card-update page (Stripe Elements, 3-D Secure, paying what failed)."""
+    link, _workspace = load(token)
+    form_guard(link)
+    card_token = details.card_link(db.session, link, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("hosted.update_card", token=card_token, **_args()), 303)
+
+
+@bp.post("/portal/start")
+@csrf.exempt  # a merchant's own form posts here; the signature is the authority
+def portal_start():
+    """The hosted redirect: a merchant's form (or server) posts the signed request and
+    the customer lands on their portal."""
+    g.hosted_framable = False
+    slug = (request.form.get("workspace") or "").strip()
+    customer = (request.form.get("customer") or "").strip()
+    if not slug or not customer or len(customer) > 255:
+        raise BadRequest(_("workspace and customer are required."))
+    try:
+        timestamp = int(request.form["timestamp"]) if request.form.get("timestamp") else None
+    except ValueError:
+        raise BadRequest(_("timestamp must be an integer (epoch seconds)."))
+    try:
+        workspace = wall.workspace_by_slug(db.session, slug)
+    except wall.NotFound:
+        raise DeadEndReached(DeadEnd.UNKNOWN)
+    try:
+        url = portal_api.start(
+            db.session,
+            workspace,
+            customer=customer,
+            timestamp=timestamp,
+            signature=request.form.get("signature") or None,
+            now=utcnow(),
+        )
+    except (EmbedSignatureError, wall.NotFound) as exc:
+        db.session.rollback()
+        status = 401 if isinstance(exc, EmbedSignatureError) else 404
+        return render_template(
+            "hosted/message.html",
+            brand=page_brand(db.session, workspace),
+            title=_("This billing link isn't valid"),
+            text=_("Please go back and try again."),
+        ), status
+    db.session.commit()
+    return redirect(url, 303)

@@ -1,0 +1,229 @@
+"""The portal over HTTP against the sandbox: the embed request, the page, and every
+action a customer takes there, each checked on Stripe itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.portal.models import PortalChange, PortalLink
+from app.retain import flows
+
+from .conftest import PORTAL, form_of
+
+
+def test_the_embed_request_gives_one_link_per_customer(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    first = portal_shop.open_portal(web, sub.customer)
+    again = portal_shop.open_portal(web, sub.customer)
+    assert first == again and first.startswith("/portal/")
+    links = db.session.execute(select(PortalLink)).scalars().all()
+    assert len(links) == 1 and links[0].token_hash not in first  # stored hashed
+    assert (links[0].expires_at - links[0].created_at) == dt.timedelta(days=90)
+
+
+def test_the_embed_request_refuses_what_it_must(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    body = portal_shop.signed(sub.customer)
+    assert web.post(PORTAL, json={**body, "signature": "0" * 64}).status_code == 401
+    stale = portal_shop.signed(sub.customer, at=int(dt.datetime.now(dt.UTC).timestamp()) - 900)
+    assert web.post(PORTAL, json=stale).status_code == 401
+    assert web.post(PORTAL, json=portal_shop.signed("cus_nobody")).status_code == 404
+    assert web.post(PORTAL, json={**body, "workspace": "nope"}).status_code == 404
+    assert web.post(PORTAL, data="not json").status_code == 400
+    assert db.session.execute(select(PortalLink)).first() is None
+
+
+def test_the_page_shows_the_subscription_and_its_invoices(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa", email="ann@example.com")
+    path = portal_shop.open_portal(web, sub.customer)
+    page = web.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    assert "Studio" in html and "$29.00" in html and "ann@example.com" in html
+    assert "Next invoice $29.00 on July 1, 2026" in html
+    assert "Visa ···· 4242" in html
+    invoice = portal_shop.client.v1.invoices.list(params={"customer": sub.customer}).data[0]
+    assert invoice.id in html and invoice.hosted_invoice_url in html
+    assert "Billing by Backstop" in html
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_an_upgrade_shows_the_proration_and_applies_now(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    portal_shop.advance(days=15)
+    html = web.get(path).get_data(as_text=True)
+    assert "Studio Plus" in html and "Studio EUR" not in html  # another currency
+    preview_url = f"{path}/subscriptions/{sub.id}/switch?price={portal_shop.plus}"
+    preview = web.get(preview_url).get_data(as_text=True)
+    assert "Adjustment for the rest of this period" in preview, preview
+    assert "right away" in preview
+    action = f"{path}/subscriptions/{sub.id}/switch"
+    done = web.post(action, data={**form_of(preview, action), "price": portal_shop.plus})
+    assert done.status_code == 303 and "notice=switched" in done.location
+    stripe_sub = portal_shop.client.v1.subscriptions.retrieve(sub.id)
+    assert stripe_sub["items"].data[0].price.id == portal_shop.plus
+    assert "Studio Plus" in web.get(path).get_data(as_text=True)
+
+
+def test_a_downgrade_waits_for_the_renewal(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    action = f"{path}/subscriptions/{sub.id}/switch"
+    preview = web.get(f"{action}?price={portal_shop.lite}").get_data(as_text=True)
+    assert "You keep your current plan until July 1, 2026" in preview
+    done = web.post(action, data={**form_of(preview, action), "price": portal_shop.lite})
+    assert "notice=switch_scheduled" in done.location
+    assert portal_shop.client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id == (
+        portal_shop.price
+    )
+    assert "Changes to Lite at your next renewal" in web.get(path).get_data(as_text=True)
+    portal_shop.advance(dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC))  # an hour before
+    portal_shop.advance(dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC))
+    renewed = portal_shop.client.v1.subscriptions.retrieve(sub.id)
+    assert renewed["items"].data[0].price.id == portal_shop.lite
+    latest = portal_shop.client.v1.invoices.list(params={"subscription": sub.id}).data[0]
+    assert latest.amount_due == 1500  # the renewal bills the new plan, nothing prorated
+    change = db.session.execute(select(PortalChange)).scalar_one()
+    assert change.outcome == "applied"
+
+
+def test_keeping_the_plan_drops_the_scheduled_downgrade(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    action = f"{path}/subscriptions/{sub.id}/switch"
+    preview = web.get(f"{action}?price={portal_shop.lite}").get_data(as_text=True)
+    web.post(action, data={**form_of(preview, action), "price": portal_shop.lite})
+    html = web.get(path).get_data(as_text=True)
+    keep = f"{path}/subscriptions/{sub.id}/keep-plan"
+    assert "notice=kept_plan" in web.post(keep, data=form_of(html, keep)).location
+    portal_shop.advance(dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC))
+    assert portal_shop.client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id == (
+        portal_shop.price
+    )
+
+
+def test_pause_and_resume(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    pause = f"{path}/subscriptions/{sub.id}/pause"
+    done = web.post(pause, data={**form_of(html, pause), "months": "2"})
+    assert "notice=paused" in done.location
+    paused = portal_shop.client.v1.subscriptions.retrieve(sub.id).pause_collection
+    assert paused.behavior == "void"
+    assert paused.resumes_at == int(dt.datetime(2026, 8, 1, 9, 0, tzinfo=dt.UTC).timestamp())
+    html = web.get(path).get_data(as_text=True)
+    assert "Paused until August 1, 2026" in html
+    resume = f"{path}/subscriptions/{sub.id}/resume"
+    assert "notice=resumed" in web.post(resume, data=form_of(html, resume)).location
+    assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).pause_collection
+
+
+def test_a_double_tap_pauses_once_and_a_pause_not_offered_is_refused(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    pause = f"{path}/subscriptions/{sub.id}/pause"
+    fields = form_of(html, pause)
+    refused = web.post(pause, data={**fields, "months": "7"})
+    assert refused.status_code == 409
+    assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).pause_collection
+    web.post(pause, data={**fields, "months": "1"})
+    again = web.post(pause, data={**fields, "months": "1"})  # the same form, tapped twice
+    assert again.status_code == 409  # already paused: nothing sent to Stripe twice
+
+
+def test_cancel_runs_the_cancel_flow_when_one_is_published(web, portal_shop) -> None:
+    flows.create_from_template(
+        db.session,
+        portal_shop.workspace.id,
+        "saas_standard",
+        actor_id=None,
+        actor_label="test",
+        support_email="help@shop.example",
+    )
+    db.session.commit()
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    cancel = f"{path}/subscriptions/{sub.id}/cancel"
+    started = web.post(cancel, data=form_of(html, cancel))
+    assert started.status_code == 303 and "/cancel/" in started.location
+    flow = web.get(started.location.removeprefix("http://localhost")).get_data(as_text=True)
+    assert "Cancel anyway" in flow
+    # Posting the plain confirmation anyway is refused: the flow comes first.
+    refused = web.post(cancel, data={**form_of(html, cancel), "confirm": "yes"})
+    assert refused.status_code == 409
+    assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end
+
+
+def test_without_a_flow_cancel_confirms_then_ends_at_period_end(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    cancel = f"{path}/subscriptions/{sub.id}/cancel"
+    confirm = web.post(cancel, data=form_of(html, cancel))
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "stays active until July 1, 2026" in page
+    done = web.post(cancel, data={**form_of(page, cancel), "confirm": "yes"})
+    assert "notice=cancelled" in done.location
+    assert portal_shop.client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end
+    html = web.get(path).get_data(as_text=True)
+    assert "Ends July 1, 2026" in html and "Don't cancel" in html
+    renew = f"{path}/subscriptions/{sub.id}/renew"
+    assert "notice=renewed" in web.post(renew, data=form_of(html, renew)).location
+    assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end
+
+
+def test_billing_details_are_saved_on_stripe_and_bad_ones_change_nothing(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa", email="old@example.com")
+    path = portal_shop.open_portal(web, sub.customer)
+    form_page = web.get(f"{path}/details").get_data(as_text=True)
+    action = f"{path}/details"
+    fields = form_of(form_page, action)
+    bad = web.post(action, data={**fields, "email": "not-an-email", "name": "Ann"})
+    assert bad.status_code == 400 and "Enter an email address" in bad.get_data(as_text=True)
+    assert portal_shop.client.v1.customers.retrieve(sub.customer).email == "old@example.com"
+    good = {
+        **fields,
+        "email": "ann@example.com",
+        "name": "Ann Smith",
+        "address_line1": "1 Main St",
+        "address_city": "Berlin",
+        "address_postal_code": "10115",
+        "address_country": "de",
+    }
+    assert "notice=details" in web.post(action, data=good).location
+    customer = portal_shop.client.v1.customers.retrieve(sub.customer)
+    assert (customer.email, customer.name, customer.address.country) == (
+        "ann@example.com",
+        "Ann Smith",
+        "DE",
+    )
+    assert "Ann Smith" in web.get(path).get_data(as_text=True)  # mirrored at once
+
+
+def test_update_card_goes_to_the_card_page(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    action = f"{path}/card"
+    moved = web.post(action, data=form_of(html, action))
+    assert moved.status_code == 303 and "/update-card/" in moved.location
+    card_page = web.get(moved.location.removeprefix("http://localhost"))
+    assert card_page.status_code == 200
+
+
+def test_forms_need_the_links_form_token(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    pause = f"{path}/subscriptions/{sub.id}/pause"
+    missing = web.post(pause, data={"months": "1", "nonce": "abcdefghij"})
+    assert missing.status_code == 400
+    forged = web.post(pause, data={"months": "1", "nonce": "abcdefghij", "form_token": "0" * 64})
+    assert forged.status_code == 400
+    assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).pause_collection
