@@ -27,6 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure or settings.is_production,
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
         TESTING=settings.env == "test",
     )
     if settings.env != "test":
@@ -38,7 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from . import i18n
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from .queue import init_queue
     from .sessions import SessionInterface
 
@@ -47,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     init_queue(app)
     if settings.sqlalchemy_url.startswith("sqlite"):

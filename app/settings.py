@@ -59,6 +59,13 @@ class Settings:
             "help": "the host merchants' custom domains CNAME to (default: BACKSTOP_BASE_URL's)",
         },
     )
+    redis_url: str = field(
+        default="",
+        metadata={
+            "env": "REDIS_URL",
+            "help": "shares rate limits between web processes (in-process limits without it)",
+        },
+    )
     stripe_api_base: str = field(
         default="http://127.0.0.1:12111",
         metadata={"env": "STRIPE_API_BASE", "help": "https://api.stripe.com in production"},

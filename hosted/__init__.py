@@ -6,10 +6,21 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.extensions import limiter
+
 from . import cancel_views, formatting, portal_details, portal_views  # noqa: F401  (routes join the blueprint)
 from .csp import apply_csp
 from .hosts import route_host
 from .views import bp
+
+#: Customer pages are opened by a secret token in the link: guessing tokens means many
+#: unknown (404) or spent (410) links from one address, so those are what is counted.
+GUESS_LIMIT = "30 per minute"
+limiter.shared_limit(
+    GUESS_LIMIT,
+    scope="hosted-links",
+    deduct_when=lambda response: response.status_code in (404, 410),
+)(bp)
 
 
 def init_app(app: Flask) -> None:

@@ -219,7 +219,10 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     flask_app = request.getfixturevalue("app")
-    from app.extensions import db
+    from app.extensions import db, limiter
+
+    with flask_app.app_context():
+        limiter.reset()  # each test starts with fresh rate limits
 
     with flask_app.app_context():
         db.session.rollback()

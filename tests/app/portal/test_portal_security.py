@@ -101,3 +101,14 @@ def test_a_change_made_elsewhere_refreshes_what_the_page_shows(web, portal_shop)
     assert "Studio Plus" in html and "Next invoice $49.00" in html, html[
         html.find("subs-heading") :
     ][:1500]
+
+
+def test_guessing_tokens_is_throttled_across_every_customer_page(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    for _ in range(5):
+        assert web.get(path).status_code == 200  # a real link's views count for nothing
+    statuses = [web.get(f"/portal/guess{i:040d}").status_code for i in range(31)]
+    assert statuses[:30] == [404] * 30 and statuses[30] == 429
+    throttled = web.get("/update-card/another-guess")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
