@@ -20,7 +20,7 @@ from app.accounts.models import Workspace
 from app.extensions import csrf, db
 from app.i18n import use_customer
 from app.models import utcnow
-from app.portal import actions, leaving, links, page, policy
+from app.portal import actions, leaving, links, page, policy, sync
 from app.portal.models import PortalLink
 from app.portal.settings import PortalConfig, config_of
 from app.stripe import connection as stripe_connection
@@ -180,6 +180,13 @@ def portal_page(token: str):
     link, workspace = load(token)
     connection = connection_of(workspace)
     config = config_of(db.session, workspace.id)
+    back_from_flow = request.args.get("backstop_outcome")
+    if back_from_flow in ("saved", "cancelled"):
+        # Back from the cancel flow, which changed the subscription on Stripe: read it
+        # again rather than wait for the webhook.
+        sync.refresh_customer(
+            db.session, connection, workspace.id, link.customer_stripe_id, now=now
+        )
     view = page.build(
         db.session,
         connection,
@@ -191,7 +198,7 @@ def portal_page(token: str):
     )
     link.last_opened_at = now
     context = base_context(link, workspace, config)
-    notice = request.args.get("notice")
+    notice = request.args.get("notice") or {"cancelled": "cancelled"}.get(back_from_flow or "")
     if notice in NOTICES:
         context["config"]["changed"] = True  # closing the modal now counts as an update
     context.update(

@@ -130,12 +130,18 @@ def complete(
             return Result(DECLINED, "We could not confirm that card. Please try again.")
         if intent.status != "succeeded":
             return Result(DECLINED, intent.error or "Your bank did not confirm the card.")
-        where = cards.set_default_card(
-            connection,
-            link.customer_stripe_id,
-            link.subscription_stripe_id,
-            intent.payment_method_id,
-        )
+        if link.purpose == "portal":  # the customer's card for everything, not one payment
+            cards.set_default_card_everywhere(
+                connection, link.customer_stripe_id, intent.payment_method_id
+            )
+            where = "everywhere"
+        else:
+            where = cards.set_default_card(
+                connection,
+                link.customer_stripe_id,
+                link.subscription_stripe_id,
+                intent.payment_method_id,
+            )
         log.info(
             "dunning.card_updated workspace=%s link=%s on=%s", link.workspace_id, link.id, where
         )

@@ -101,6 +101,25 @@ def set_default_card(
     return "customer"
 
 
+def set_default_card_everywhere(
+    connection: StripeConnection, customer_id: str, payment_method_id: str
+) -> int:
+    """Make the card the customer's default and the default of each of their live
+    subscriptions that has one of its own (the portal's "Update card": every renewal
+    charges the new card). Returns how many subscriptions changed."""
+    client = client_for(connection)
+    client.v1.customers.update(
+        customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
+    )
+    changed = 0
+    for sub in client.v1.subscriptions.list({"customer": customer_id, "limit": 100}).data:
+        own = _get(sub, "default_payment_method")
+        if own and own != payment_method_id and _get(sub, "status") != "canceled":
+            client.v1.subscriptions.update(sub.id, {"default_payment_method": payment_method_id})
+            changed += 1
+    return changed
+
+
 def payment_needing_action(connection: StripeConnection, invoice_id: str) -> str | None:
     """The client secret of the invoice's payment that waits for the customer's bank
     (3-D Secure), or None."""
