@@ -16,6 +16,13 @@ from . import settings as settings_module
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = settings_module.load(**(overrides or {}))
     app = Flask(__name__)
+    if settings.proxy_hops > 0:
+        # Behind a TLS proxy: the client's address (rate limits), scheme and host
+        # (custom domains) come from the proxy's X-Forwarded-* headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.config.update(
         BACKSTOP=settings,
         SECRET_KEY=settings.secret_key,

@@ -59,6 +59,13 @@ class Settings:
             "help": "the host merchants' custom domains CNAME to (default: BACKSTOP_BASE_URL's)",
         },
     )
+    proxy_hops: int = field(
+        default=0,
+        metadata={
+            "env": "BACKSTOP_PROXY_HOPS",
+            "help": "reverse proxies in front of the web process whose X-Forwarded-* to trust",
+        },
+    )
     redis_url: str = field(
         default="",
         metadata={

@@ -4,7 +4,7 @@ through the ``backstop.extensions`` entry point; ``app/`` never imports it."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from app.extensions import limiter
 
@@ -16,10 +16,13 @@ from .views import bp
 #: Customer pages are opened by a secret token in the link: guessing tokens means many
 #: unknown (404) or spent (410) links from one address, so those are what is counted.
 GUESS_LIMIT = "30 per minute"
+#: Not customers' links: a TLS proxy asking whether to get a certificate for a name.
+UNLIMITED = frozenset({"hosted.custom_domain_check"})
 limiter.shared_limit(
     GUESS_LIMIT,
     scope="hosted-links",
     deduct_when=lambda response: response.status_code in (404, 410),
+    exempt_when=lambda: request.endpoint in UNLIMITED,
 )(bp)
 
 

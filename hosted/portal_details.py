@@ -7,6 +7,7 @@ from flask import g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+from app.accounts import hosts
 from app.api import portal as portal_api
 from app.api import wall
 from app.api.signing import EmbedSignatureError
@@ -170,3 +171,13 @@ def portal_start():
         ), status
     db.session.commit()
     return redirect(url, 303)
+
+
+@bp.get("/custom-domains/check")
+def custom_domain_check():
+    """For a TLS proxy that issues certificates on demand (Caddy's ``ask``): 200 when
+    ``domain`` is a merchant's verified custom domain, 404 otherwise."""
+    domain = hosts.domain_for_host(db.session, request.args.get("domain", "")[:253])
+    if domain is None or not domain.is_verified:
+        return "unknown\n", 404, {"Content-Type": "text/plain"}
+    return "ok\n", 200, {"Content-Type": "text/plain"}

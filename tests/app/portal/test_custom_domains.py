@@ -114,3 +114,21 @@ def test_an_unverified_domain_is_refused(web, portal_shop) -> None:
     db.session.commit()
     response = web.get("/portal/whatever", base_url="http://billing.shop.example")
     assert response.status_code == 421
+
+
+def test_the_tls_ask_endpoint_answers_for_verified_domains_only(web, portal_shop) -> None:
+    domain = hosts.set_domain(db.session, portal_shop.workspace.id, "billing.shop.example")
+    db.session.commit()
+    assert web.get("/custom-domains/check?domain=billing.shop.example").status_code == 404
+    hosts.verify(db.session, domain, now=utcnow(), resolve=lambda host: ["localhost"])
+    db.session.commit()
+    assert web.get("/custom-domains/check?domain=billing.shop.example").status_code == 200
+    assert web.get("/custom-domains/check?domain=other.shop.example").status_code == 404
+    assert web.get("/custom-domains/check").status_code == 404
+
+
+def test_the_tls_ask_endpoint_is_not_throttled(web, portal_shop) -> None:
+    statuses = {
+        web.get(f"/custom-domains/check?domain=x{n}.shop.example").status_code for n in range(40)
+    }
+    assert statuses == {404}

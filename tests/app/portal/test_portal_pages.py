@@ -227,3 +227,16 @@ def test_forms_need_the_links_form_token(web, portal_shop) -> None:
     forged = web.post(pause, data={"months": "1", "nonce": "abcdefghij", "form_token": "0" * 64})
     assert forged.status_code == 400
     assert not portal_shop.client.v1.subscriptions.retrieve(sub.id).pause_collection
+
+
+def test_a_failed_payment_shows_and_leads_to_paying_it(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    portal_shop.advance(dt.datetime(2026, 7, 1, 11, 0, tzinfo=dt.UTC))  # the renewal fails
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    assert "Your last payment didn't go through." in html
+    assert 'class="primary" id="update-card"' in html
+    action = f"{path}/card"
+    moved = web.post(action, data=form_of(html, action))
+    card_page = web.get(moved.location.removeprefix("http://localhost"))
+    assert "29.00" in card_page.get_data(as_text=True)  # the amount the card will pay
