@@ -13,11 +13,12 @@ from flask import Blueprint, Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from app.accounts.models import User, Workspace
+from app.accounts.models import CustomDomain, User, Workspace
 from app.audit.models import AuditEntry
 from app.events.models import DomainEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage, SendDomain, Suppression
+from app.portal.models import PortalChange, PortalLink
 from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.retain.models import CancelSession, RetainFlow, RetainFlowVersion
 from app.stripe.models import StripeConnection, StripeEvent
@@ -28,6 +29,7 @@ from .connections import StripeConnectionView
 from .domain_events import DomainEventView
 from .events import StripeEventView
 from .mail import OutboxView, SendDomainView, SuppressionView
+from .portal import CustomDomainView, PortalChangeView, PortalLinkView
 from .records import AuditLogView
 from .recovery import ChargeAttemptView, StepView
 from .retain import CancelSessionView, RetainFlowView, RetainVersionView
@@ -75,6 +77,9 @@ def init_app(app: Flask) -> Admin:
         ("Retain", RetainFlowView, RetainFlow, "Cancel flows", "retain_flows"),
         ("Retain", RetainVersionView, RetainFlowVersion, "Flow versions", "retain_versions"),
         ("Retain", CancelSessionView, CancelSession, "Cancel sessions", "retain_sessions"),
+        ("Portal", PortalLinkView, PortalLink, "Portal links", "portal_links"),
+        ("Portal", PortalChangeView, PortalChange, "Plan changes", "portal_changes"),
+        ("Portal", CustomDomainView, CustomDomain, "Custom domains", "custom_domains"),
         ("Mail", OutboxView, OutboxMessage, "Outbox", "outbox"),
         ("Mail", SuppressionView, Suppression, "Suppressions", "email_suppressions"),
         ("Mail", SendDomainView, SendDomain, "Send domains", "send_domains"),
