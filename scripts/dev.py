@@ -248,7 +248,7 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
             "/v1/accounts",
             {"type": "standard", "email": DEMO_EMAIL, "business_profile[name]": "Demo Fitness Co"},
         )["id"]
-        _demo_stripe_data(ports.sandbox, account)
+        prices = _demo_stripe_data(ports.sandbox, account)
         connection = StripeConnection(
             workspace_id=workspace.id,
             mode="oauth",
@@ -275,11 +275,30 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
             actor_label=DEMO_EMAIL,
             support_email="help@demo-fitness.example",
         )
+        from app.portal import settings as portal_settings
+
+        portal_settings.save(
+            db.session,
+            workspace.id,
+            {
+                "switch_price_ids": prices,
+                "pause_months": ["1", "2", "3"],
+                "can_cancel": True,
+                "shows_invoices": True,
+                "detail_fields": ["email", "name", "address", "tax_id"],
+                "shows_powered_by": True,
+                "support_url": "https://demo-fitness.example/help",
+                "terms_url": "https://demo-fitness.example/terms",
+            },
+            known_price_ids=None,
+        )
         db.session.commit()
         assert db.session.execute(select(StripeConnection)).first()
 
 
-def _demo_stripe_data(sandbox_port: int, account: str) -> None:
+def _demo_stripe_data(sandbox_port: int, account: str) -> list[str]:
+    """Customers on a test clock a month in; returns the plans' prices."""
+
     def stripe(method: str, path: str, data: dict | None = None, account: str = account) -> dict:
         return stripe_call(sandbox_port, method, path, data, account)
 
@@ -327,6 +346,7 @@ def _demo_stripe_data(sandbox_port: int, account: str) -> None:
         f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
         {"frozen_time": str(now)},
     )
+    return prices
 
 
 def honcho_command(ports: Ports) -> list[str]:
