@@ -38,6 +38,7 @@ NOTICES = frozenset(
     {
         "switched",
         "switch_scheduled",
+        "quantity",
         "kept_plan",
         "paused",
         "resumed",
@@ -247,6 +248,25 @@ def portal_switch_preview(token: str, subscription_id: str):
     return render_template("hosted/portal_switch.html", **context)
 
 
+@bp.get("/portal/<token>/subscriptions/<subscription_id>/quantity")
+def portal_quantity_preview(token: str, subscription_id: str):
+    link, workspace = load(token)
+    connection = connection_of(workspace)
+    config = config_of(db.session, workspace.id)
+    quantity = request.args.get("quantity", "")
+    try:
+        if not quantity.isdigit():
+            raise actions.NotAllowed(_("Enter a number of seats."))
+        target = _target(link, subscription_id)
+        plan = actions.plan_quantity(connection, target, int(quantity), config)
+    except actions.NotAllowed as exc:
+        return _refused(token, link, workspace, str(exc))
+    context = base_context(link, workspace, config)
+    context.update(subscription=target.sub, plan=plan)
+    db.session.commit()
+    return render_template("hosted/portal_quantity.html", **context)
+
+
 def _prices(connection: StripeConnection, workspace: Workspace, config: PortalConfig) -> dict:
     return page.prices_for(
         db.session, connection, workspace.id, list(config.switch_price_ids), now=utcnow()
@@ -278,6 +298,14 @@ def portal_subscription_action(token: str, subscription_id: str, action: str):
                 now=now,
             )
             notice = "switched" if plan.now else "switch_scheduled"
+        elif action == "quantity":
+            quantity = request.form.get("quantity", "")
+            if not quantity.isdigit():
+                raise actions.NotAllowed(_("Enter a number of seats."))
+            actions.change_quantity(
+                session, connection, link, target, int(quantity), config, nonce=nonce, now=now
+            )
+            notice = "quantity"
         elif action == "keep-plan":
             actions.keep_current_plan(session, link, target)
             notice = "kept_plan"

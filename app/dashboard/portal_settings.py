@@ -79,6 +79,7 @@ def _form_values() -> dict:
         "switch_price_ids": form.getlist("switch_price_ids"),
         "downgrade_timing": form.get("downgrade_timing", "period_end"),
         "pause_months": form.getlist("pause_months"),
+        "max_quantity": form.get("max_quantity", "0"),
         "can_cancel": form.get("can_cancel") == "1",
         "shows_invoices": form.get("shows_invoices") == "1",
         "detail_fields": form.getlist("detail_fields"),

@@ -207,6 +207,64 @@ def keep_current_plan(session: Session, link: PortalLink, target_: Target) -> bo
     return found
 
 
+# -- seats ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuantityPlan:
+    quantity: int
+    preview: stripe_subs.SwitchPreview
+
+
+def _check_quantity(target_: Target, quantity: int, config: PortalConfig) -> None:
+    sub = target_.sub
+    if sub.status not in ("active", "trialing") or sub.is_paused or sub.cancel_at_period_end:
+        raise NotAllowed("This subscription's seats can't change right now.")
+    if sub.price_id is None or sub.item_id is None:
+        raise NotAllowed("This subscription's seats can't change here.")
+    problem = policy.quantity_problem(
+        quantity, current=sub.quantity, max_quantity=config.max_quantity
+    )
+    if problem:
+        raise NotAllowed(problem)
+
+
+def plan_quantity(
+    connection: StripeConnection, target_: Target, quantity: int, config: PortalConfig
+) -> QuantityPlan:
+    """Stripe's preview of ``quantity`` seats, now, with prorations."""
+    _check_quantity(target_, quantity, config)
+    sub = target_.sub
+    preview = stripe_subs.preview_switch(
+        connection, sub, sub.price_id or "", at=target_.at, quantity=quantity
+    )
+    return QuantityPlan(quantity, preview)
+
+
+def change_quantity(
+    session: Session,
+    connection: StripeConnection,
+    link: PortalLink,
+    target_: Target,
+    quantity: int,
+    config: PortalConfig,
+    *,
+    nonce: str,
+    now: dt.datetime,
+) -> None:
+    _check_quantity(target_, quantity, config)
+    sub = target_.sub
+    obj = stripe_portal.switch_now(
+        connection,
+        sub,
+        sub.price_id or "",
+        at=target_.at,
+        key=_key(link, "quantity", sub.id, nonce),
+        quantity=quantity,
+    )
+    _changed(session, link, obj, "quantity_changed", now=now, quantity=quantity)
+
+
 # -- pause, resume, renew -----------------------------------------------------------------------
 
 

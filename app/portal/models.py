@@ -33,6 +33,9 @@ class PortalSettings(Base):
     pause_months: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: [1, 2, 3], comment="pause lengths offered (none: no pausing)"
     )
+    max_quantity: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="seats a customer may set (0: no quantity changes)"
+    )
     can_cancel: Mapped[bool] = mapped_column(default=True)
     shows_invoices: Mapped[bool] = mapped_column(default=True)
     detail_fields: Mapped[list[str]] = mapped_column(

@@ -64,6 +64,8 @@ class SubscriptionView:
     switch_options: list[PriceOption] = field(default_factory=list)
     pause_choices: list[int] = field(default_factory=list)
     can_cancel: bool = False
+    max_quantity: int = 0
+    """Seats the customer may choose up to (0: no seat changes here)."""
 
     @property
     def is_live(self) -> bool:
@@ -353,6 +355,9 @@ def _subscription(
         if live and not facts.is_paused
         else [],
         can_cancel=config.can_cancel and facts.status in LIVE and not facts.cancel_at_period_end,
+        max_quantity=config.max_quantity
+        if live and not facts.is_paused and len((data.get("items") or {}).get("data") or []) == 1
+        else 0,
     )
 
 

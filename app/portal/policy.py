@@ -22,6 +22,7 @@ REUSE_MIN_LEFT = dt.timedelta(days=7)
 #: renewal invoice already bills the new plan.
 CHANGE_LEAD = dt.timedelta(hours=1)
 MAX_PAUSE_MONTHS = 12
+MAX_QUANTITY = 10_000
 
 
 def hash_token(token: str) -> str:
@@ -104,6 +105,17 @@ def takes_effect_now(current: PriceShape, target: PriceShape, *, downgrade_timin
 
 def change_due_at(period_end: dt.datetime) -> dt.datetime:
     return period_end - CHANGE_LEAD
+
+
+def quantity_problem(quantity: int, *, current: int, max_quantity: int) -> str | None:
+    """Why ``quantity`` seats can't be chosen, or None."""
+    if max_quantity < 1:
+        return "The number of seats can't be changed here."
+    if not 1 <= quantity <= max_quantity:
+        return f"Choose from 1 to {max_quantity}."
+    if quantity == current:
+        return "That's the number you have."
+    return None
 
 
 # -- pauses ------------------------------------------------------------------------------------

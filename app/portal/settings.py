@@ -24,6 +24,7 @@ class PortalConfig:
     switch_price_ids: list[str] = field(default_factory=list)
     downgrade_timing: str = "period_end"
     pause_months: list[int] = field(default_factory=lambda: [1, 2, 3])
+    max_quantity: int = 0
     can_cancel: bool = True
     shows_invoices: bool = True
     detail_fields: list[str] = field(default_factory=lambda: ["email", "name", "address"])
@@ -77,6 +78,11 @@ def validate(values: dict[str, Any], *, known_price_ids: set[str] | None) -> dic
     style = values.get("button_style", "rounded")
     if style not in BUTTON_STYLES:
         raise SettingsProblem("button_style", "Choose a button style.")
+    quantity = str(values.get("max_quantity") or "0").strip()
+    if not quantity.isdigit() or int(quantity) > policy.MAX_QUANTITY:
+        raise SettingsProblem(
+            "max_quantity", f"Enter a number of seats from 0 to {policy.MAX_QUANTITY}."
+        )
     email = (values.get("support_email") or "").strip() or None
     if email and not _EMAIL.match(email):
         raise SettingsProblem("support_email", "Enter an email address like help@example.com.")
@@ -86,6 +92,7 @@ def validate(values: dict[str, Any], *, known_price_ids: set[str] | None) -> dic
         "pause_months": policy.pause_choices(
             [int(m) for m in values.get("pause_months") or [] if str(m).isdigit()]
         ),
+        "max_quantity": int(quantity),
         "can_cancel": bool(values.get("can_cancel")),
         "shows_invoices": bool(values.get("shows_invoices")),
         "detail_fields": fields,

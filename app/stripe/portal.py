@@ -150,13 +150,17 @@ def switch_now(
     *,
     at: dt.datetime,
     key: str,
+    quantity: int | None = None,
 ) -> dict[str, Any]:
-    """Change plans now; the prorated difference goes on the next invoice."""
+    """Change plans (or seats) now; the prorated difference goes on the next invoice."""
+    item: dict[str, Any] = {"id": sub.item_id, "price": price_id}
+    if quantity is not None:
+        item["quantity"] = quantity
     return _update(
         connection,
         sub.id,
         {
-            "items": [{"id": sub.item_id, "price": price_id}],
+            "items": [item],
             "proration_behavior": "create_prorations",
             "proration_date": int(at.timestamp()),
         },

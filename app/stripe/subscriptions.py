@@ -45,6 +45,8 @@ class SubscriptionFacts:
     cancel_at_period_end: bool
     is_paused: bool
     test_clock: str | None
+    quantity: int = 1
+    """Of the first item (the one plan switches and seat changes act on)."""
 
     @property
     def is_cancelled(self) -> bool:
@@ -90,6 +92,7 @@ def subscription_facts(sub: dict[str, Any]) -> SubscriptionFacts:
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
         is_paused=bool(sub.get("pause_collection")) or sub.get("status") == "paused",
         test_clock=sub.get("test_clock") if isinstance(sub.get("test_clock"), str) else None,
+        quantity=int(first.get("quantity") or 1),
     )
 
 
@@ -173,15 +176,24 @@ class SwitchPreview:
 
 
 def preview_switch(
-    connection: StripeConnection, sub: SubscriptionFacts, price_id: str, *, at: dt.datetime
+    connection: StripeConnection,
+    sub: SubscriptionFacts,
+    price_id: str,
+    *,
+    at: dt.datetime,
+    quantity: int | None = None,
 ) -> SwitchPreview:
+    """Stripe's preview of moving ``sub`` to ``price_id`` (and ``quantity`` seats)."""
+    item: dict[str, Any] = {"id": sub.item_id, "price": price_id}
+    if quantity is not None:
+        item["quantity"] = quantity
     invoice = _plain(
         client_for(connection).v1.invoices.create_preview(
             {
                 "customer": sub.customer_id,
                 "subscription": sub.id,
                 "subscription_details": {
-                    "items": [{"id": sub.item_id, "price": price_id}],
+                    "items": [item],
                     "proration_behavior": "create_prorations",
                     "proration_date": int(at.timestamp()),
                 },

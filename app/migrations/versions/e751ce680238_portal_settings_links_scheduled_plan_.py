@@ -211,6 +211,13 @@ def upgrade():
             nullable=False,
             comment="pause lengths offered (none: no pausing)",
         ),
+        sa.Column(
+            "max_quantity",
+            sa.Integer(),
+            server_default="0",
+            nullable=False,
+            comment="seats a customer may set (0: no quantity changes)",
+        ),
         sa.Column("can_cancel", sa.Boolean(), nullable=False),
         sa.Column("shows_invoices", sa.Boolean(), nullable=False),
         sa.Column("detail_fields", sa.JSON(), nullable=False, comment="editable billing details"),

@@ -240,3 +240,34 @@ def test_a_failed_payment_shows_and_leads_to_paying_it(web, portal_shop) -> None
     moved = web.post(action, data=form_of(html, action))
     card_page = web.get(moved.location.removeprefix("http://localhost"))
     assert "29.00" in card_page.get_data(as_text=True)  # the amount the card will pay
+
+
+def test_seats_change_now_with_the_preview_within_the_merchants_limit(web, portal_shop) -> None:
+    from app.portal import settings as portal_settings
+
+    portal_settings.save(
+        db.session,
+        portal_shop.workspace.id,
+        {"max_quantity": "5", "switch_price_ids": [portal_shop.plus]},
+        known_price_ids=None,
+    )
+    db.session.commit()
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+    assert "Seats (up to 5)" in web.get(path).get_data(as_text=True)
+    base = f"{path}/subscriptions/{sub.id}/quantity"
+    assert web.get(f"{base}?quantity=6").status_code == 409
+    assert web.get(f"{base}?quantity=1").status_code == 409  # what they have
+    assert web.get(f"{base}?quantity=x").status_code == 409
+    preview = web.get(f"{base}?quantity=3")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "3 seats of Studio" in html
+    assert "Each seat is $29.00 / month." in html and "Next invoice" in html
+    action = f"{path}/subscriptions/{sub.id}/quantity"
+    tampered = web.post(action, data={**form_of(html, action), "quantity": "50"})
+    assert tampered.status_code == 409
+    done = web.post(action, data={**form_of(html, action), "quantity": "3"})
+    assert "notice=quantity" in done.location
+    assert portal_shop.client.v1.subscriptions.retrieve(sub.id)["items"].data[0].quantity == 3
+    page = web.get(path).get_data(as_text=True)
+    assert "Studio × 3" in page and "$87.00 / month" in page
