@@ -117,3 +117,31 @@ def connect(session: Any, workspace_id: int, account: str) -> None:
             import_progress={},
         )
     )
+
+
+def served_app(database_url: str, sandbox_url: str, platform_key: str) -> Any:
+    """The app on ``database_url`` (its tables made afresh) against the sandbox, tasks
+    in-process, as the benchmarks drive it through Flask's test client."""
+    from app import create_app
+    from app.extensions import db
+    from workers.celery_app import init_celery
+
+    flask_app = create_app(
+        {
+            "env": "test",
+            "log_level": "WARNING",
+            "database_url": database_url,
+            "broker_url": "memory://",
+            "task_always_eager": True,
+            "base_url": "http://localhost",
+            "stripe_api_base": sandbox_url,
+            "stripe_connect_base": sandbox_url,
+            "stripe_secret_key": platform_key,
+            "stripe_publishable_key": "pk_test_" + platform_key.removeprefix("sk_test_"),
+        }
+    )
+    init_celery(flask_app)
+    with flask_app.app_context():
+        db.drop_all()
+        db.create_all()
+    return flask_app

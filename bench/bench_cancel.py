@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _support import account_events, connect, fresh_database, reachable, sandbox
+from _support import account_events, connect, fresh_database, reachable, sandbox, served_app
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,32 +57,6 @@ AIM_MS = 100
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def make_app(database_url: str, sandbox_url: str) -> Any:
-    from app import create_app
-    from app.extensions import db
-    from workers.celery_app import init_celery
-
-    flask_app = create_app(
-        {
-            "env": "test",
-            "log_level": "WARNING",
-            "database_url": database_url,
-            "broker_url": "memory://",
-            "task_always_eager": True,
-            "base_url": "http://localhost",
-            "stripe_api_base": sandbox_url,
-            "stripe_connect_base": sandbox_url,
-            "stripe_secret_key": PLATFORM_KEY,
-            "stripe_publishable_key": "pk_test_" + PLATFORM_KEY.removeprefix("sk_test_"),
-        }
-    )
-    init_celery(flask_app)
-    with flask_app.app_context():
-        db.drop_all()
-        db.create_all()
-    return flask_app
 
 
 # -- (a) the click on Cancel, against the payment wall ---------------------------------------------
@@ -321,7 +295,7 @@ def main() -> int:
     else:
         database = f"sqlite:///{tempfile.mkdtemp(prefix='bench-cancel-')}/bench.sqlite"
     with sandbox() as sandbox_url:
-        flask_app = make_app(database, sandbox_url)
+        flask_app = served_app(database, sandbox_url, PLATFORM_KEY)
         shop = failed_renewals(flask_app, sandbox_url, args.customers)
         with flask_app.app_context():
             times = click_to_page(flask_app, shop, args.rounds)

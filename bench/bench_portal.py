@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _support import connect, sandbox
+from _support import connect, sandbox, served_app
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,31 +40,6 @@ ROUNDS = 200
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def make_app(database_url: str, sandbox_url: str) -> Any:
-    from app import create_app
-    from app.extensions import db
-    from workers.celery_app import init_celery
-
-    flask_app = create_app(
-        {
-            "env": "test",
-            "log_level": "WARNING",
-            "database_url": database_url,
-            "broker_url": "memory://",
-            "task_always_eager": True,
-            "base_url": "http://localhost",
-            "stripe_api_base": sandbox_url,
-            "stripe_connect_base": sandbox_url,
-            "stripe_secret_key": PLATFORM_KEY,
-            "stripe_publishable_key": "pk_test_" + PLATFORM_KEY.removeprefix("sk_test_"),
-        }
-    )
-    init_celery(flask_app)
-    with flask_app.app_context():
-        db.create_all()
-    return flask_app
 
 
 def shop(flask_app: Any, sandbox_url: str) -> tuple[list[str], list[str]]:
@@ -179,7 +154,7 @@ class Counter:
 
 def main() -> None:
     with sandbox() as sandbox_url, tempfile.TemporaryDirectory() as tmp:
-        flask_app = make_app(f"sqlite:///{tmp}/bench.sqlite", sandbox_url)
+        flask_app = served_app(f"sqlite:///{tmp}/bench.sqlite", sandbox_url, PLATFORM_KEY)
         portal_paths, card_paths = shop(flask_app, sandbox_url)
         web = flask_app.test_client()
         counter = Counter()

@@ -48,23 +48,15 @@ def portal_details(token: str):
     return _details_page(token, link, workspace)
 
 
-@bp.post("/portal/<token>/details")
-@csrf.exempt  # the form token stands in for the session's (no cookie in the modal)
-def portal_details_save(token: str):
+def _change_details(token: str, change, done):
+    """Run ``change(link, connection, config, nonce)`` for a details form; a field the
+    customer got wrong shows the form again with why, and changes nothing."""
     link, workspace = load(token)
     nonce = form_guard(link)
     connection = connection_of(workspace)
     config = config_of(db.session, workspace.id)
     try:
-        details.update_details(
-            db.session,
-            connection,
-            link,
-            request.form.to_dict(),
-            config,
-            nonce=nonce,
-            now=utcnow(),
-        )
+        change(link, connection, config, nonce)
     except policy.DetailsProblem as exc:
         db.session.rollback()
         return _details_page(
@@ -73,35 +65,33 @@ def portal_details_save(token: str):
     except actions.NotAllowed as exc:
         return _refused(token, link, workspace, str(exc))
     db.session.commit()
-    return back(token, "details")
+    return done()
+
+
+@bp.post("/portal/<token>/details")
+@csrf.exempt  # the form token stands in for the session's (no cookie in the modal)
+def portal_details_save(token: str):
+    def change(link, connection, config, nonce) -> None:
+        form = request.form.to_dict()
+        details.update_details(
+            db.session, connection, link, form, config, nonce=nonce, now=utcnow()
+        )
+
+    return _change_details(token, change, lambda: back(token, "details"))
 
 
 @bp.post("/portal/<token>/tax-ids")
 @csrf.exempt
 def portal_tax_id_add(token: str):
-    link, workspace = load(token)
-    nonce = form_guard(link)
-    connection = connection_of(workspace)
-    config = config_of(db.session, workspace.id)
-    try:
-        details.add_tax_id(
-            db.session,
-            connection,
-            link,
-            request.form.get("tax_id_type"),
-            request.form.get("tax_id_value"),
-            config,
-            nonce=nonce,
-        )
-    except policy.DetailsProblem as exc:
-        db.session.rollback()
-        return _details_page(
-            token, link, workspace, problem=exc, typed=request.form.to_dict(), status=400
-        )
-    except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
-    db.session.commit()
-    return redirect(url_for("hosted.portal_details", token=token, **_args()), 303)
+    def change(link, connection, config, nonce) -> None:
+        kind, value = request.form.get("tax_id_type"), request.form.get("tax_id_value")
+        details.add_tax_id(db.session, connection, link, kind, value, config, nonce=nonce)
+
+    return _change_details(
+        token,
+        change,
+        lambda: redirect(url_for("hosted.portal_details", token=token, **_args()), 303),
+    )
 
 
 @bp.post("/portal/<token>/tax-ids/<tax_id>/delete")

@@ -333,7 +333,15 @@ def portal_subscription_action(token: str, subscription_id: str, action: str):
     return back(token, notice)
 
 
-def _cancel(token, link, workspace, connection, target, config, nonce):
+def _cancel(
+    token: str,
+    link: PortalLink,
+    workspace: Workspace,
+    connection: StripeConnection,
+    target: actions.Target,
+    config: PortalConfig,
+    nonce: str,
+):
     """Cancel: into the cancel flow when one is published, else the plain cancel."""
     now = utcnow()
     if request.form.get("confirm") != "yes":

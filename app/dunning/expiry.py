@@ -14,6 +14,7 @@ from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..outbox.models import OutboxMessage
 from ..recovery.cadence import pick_timezone
+from ..schedule import claims
 from ..stripe import cards, clocks
 from ..stripe import connection as stripe_connection
 from ..stripe.models import StripeConnection
@@ -87,12 +88,7 @@ def _add(
 
 
 def finish(notice: ExpiryNotice, outcome: str, detail: str, *, at: dt.datetime) -> str:
-    notice.status = "done"
-    notice.outcome = outcome
-    notice.outcome_detail = detail[:500]
-    notice.executed_at = at
-    notice.lease_until = None
-    return outcome
+    return claims.finish(notice, outcome, detail, at=at)
 
 
 def send(

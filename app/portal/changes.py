@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from ..events import services as events
+from ..schedule import claims
 from ..stripe import portal as stripe_portal
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.client import InvalidRequestError
@@ -18,12 +19,7 @@ from .models import PortalChange
 
 
 def finish(change: PortalChange, outcome: str, detail: str, *, at: dt.datetime) -> str:
-    change.status = "done"
-    change.outcome = outcome
-    change.outcome_detail = detail[:500]
-    change.executed_at = at
-    change.lease_until = None
-    return outcome
+    return claims.finish(change, outcome, detail, at=at)
 
 
 def run(

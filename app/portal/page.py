@@ -19,15 +19,15 @@ from ..stripe import clocks
 from ..stripe import portal as stripe_portal
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.billing import _epoch
-from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription, StripeConnection
+from ..stripe.models import MirrorCustomer, MirrorSubscription, StripeConnection
 from ..tenancy import scoped
 from . import cache, policy
+from .invoices import InvoiceView, invoice_history
 from .models import PortalChange
 from .settings import PortalConfig
 
 #: Subscriptions shown: everything not ended, and what ended in the last 90 days.
 ENDED_SHOWN_FOR = dt.timedelta(days=90)
-INVOICES_SHOWN = 24
 LIVE = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
 
 
@@ -70,18 +70,6 @@ class SubscriptionView:
     @property
     def is_live(self) -> bool:
         return self.status in LIVE
-
-
-@dataclass(frozen=True)
-class InvoiceView:
-    id: str
-    number: str | None
-    created: dt.datetime | None
-    amount_minor: int
-    currency: str
-    status: str
-    hosted_url: str | None
-    pdf_url: str | None
 
 
 @dataclass(frozen=True)
@@ -208,7 +196,7 @@ def build(
         is not None
     ]
     subscriptions.sort(key=lambda s: (not s.is_live, s.plan_name))
-    invoices, more = _invoices(session, workspace_id, customer_id, all_invoices)
+    invoices, more = invoice_history(session, workspace_id, customer_id, all_invoices=all_invoices)
     live_ids = [s.id for s in subscriptions if s.is_live]
 
     def fetch_card() -> tuple[dict[str, Any], None]:
@@ -359,37 +347,6 @@ def _subscription(
         if live and not facts.is_paused and len((data.get("items") or {}).get("data") or []) == 1
         else 0,
     )
-
-
-def _invoices(
-    session: Session, workspace_id: int, customer_id: str, all_invoices: bool
-) -> tuple[list[InvoiceView], bool]:
-    limit = 100 if all_invoices else INVOICES_SHOWN
-    rows = list(
-        session.execute(
-            scoped(MirrorInvoice, workspace_id)
-            .where(
-                MirrorInvoice.customer_stripe_id == customer_id,
-                MirrorInvoice.status.in_(("open", "paid", "uncollectible", "void")),
-            )
-            .order_by(MirrorInvoice.stripe_created.desc(), MirrorInvoice.id.desc())
-            .limit(limit + 1)
-        ).scalars()
-    )
-    views = [
-        InvoiceView(
-            id=row.stripe_id,
-            number=row.data.get("number"),
-            created=_epoch(row.stripe_created),
-            amount_minor=int(row.data.get("total") or row.amount_due_minor or 0),
-            currency=row.currency,
-            status=row.status,
-            hosted_url=row.data.get("hosted_invoice_url"),
-            pdf_url=row.data.get("invoice_pdf"),
-        )
-        for row in rows[:limit]
-    ]
-    return views, len(rows) > limit
 
 
 def subscription_of(

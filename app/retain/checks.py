@@ -7,18 +7,14 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from ..schedule import claims
 from ..stripe.models import StripeConnection
 from .models import CancelSession, RetainCheck
 from .outcomes import abandon, record_still_paying
 
 
 def finish(check: RetainCheck, outcome: str, detail: str, *, at: dt.datetime) -> str:
-    check.status = "done"
-    check.outcome = outcome
-    check.outcome_detail = detail[:500]
-    check.executed_at = at
-    check.lease_until = None
-    return outcome
+    return claims.finish(check, outcome, detail, at=at)
 
 
 def run(

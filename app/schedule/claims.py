@@ -137,3 +137,14 @@ def hand_over(
                 claimed.append(row_id)
                 enqueue(session, task_name, row_id)
     return claimed
+
+
+def finish(row: Any, outcome: str, detail: str, *, at: dt.datetime) -> str:
+    """Mark a claimed row of a schedule done with what came of it (in words, at most
+    500 characters) and release its lease; returns ``outcome``."""
+    row.status = "done"
+    row.outcome = outcome
+    row.outcome_detail = detail[:500]
+    row.executed_at = at
+    row.lease_until = None
+    return outcome
