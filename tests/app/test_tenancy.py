@@ -38,6 +38,7 @@ NOT_TENANT_IDS = {
     "hosted.cancel_action",
     "hosted.portal_page",
     "hosted.portal_switch_preview",
+    "hosted.portal_quantity_preview",
     "hosted.portal_subscription_action",
     "hosted.portal_details",
     "hosted.portal_details_save",
