@@ -14,7 +14,7 @@ from app.stripe import client as stripe_client
 
 from .conftest import form_of
 
-ACTIONS = ("pause", "resume", "renew", "cancel", "switch", "keep-plan")
+ACTIONS = ("pause", "resume", "renew", "cancel", "switch", "keep-plan", "quantity")
 
 
 def test_another_customers_subscription_is_out_of_reach(web, portal_shop) -> None:
@@ -32,6 +32,7 @@ def test_another_customers_subscription_is_out_of_reach(web, portal_shop) -> Non
         assert response.status_code == 409, (action, response.status_code)
     preview = web.get(f"{path}/subscriptions/{theirs.id}/switch?price={portal_shop.plus}")
     assert preview.status_code == 409
+    assert web.get(f"{path}/subscriptions/{theirs.id}/quantity?quantity=2").status_code == 409
     stripe_sub = portal_shop.client.v1.subscriptions.retrieve(theirs.id)
     assert not stripe_sub.pause_collection and not stripe_sub.cancel_at_period_end
     assert stripe_sub["items"].data[0].price.id == portal_shop.price
