@@ -112,6 +112,7 @@ def _register_models() -> None:
     from .audit import models as _audit  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
+    from .i18n import models as _i18n  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .portal import models as _portal  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401

@@ -19,6 +19,8 @@ from app.api import wall
 from app.api.signing import EmbedSignatureError
 from app.errors import Refusal
 from app.extensions import csrf, db
+from app.i18n import gettext, translated
+from app.i18n import use_customer_id as use_customer_language
 from app.models import utcnow
 from app.retain import outcomes, pages, sessions
 from app.retain.models import CancelSession
@@ -40,6 +42,7 @@ def _load(token: str, *, for_update: bool = False) -> tuple[CancelSession, Works
     workspace = db.session.get(Workspace, found.workspace_id) if found is not None else None
     if found is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    use_customer_language(workspace, found.customer_stripe_id)
     return found, workspace
 
 
@@ -145,17 +148,18 @@ def cancel_action(token: str):
     except sessions.OfferFailed as exc:
         db.session.commit()  # keeps why on the session; nothing was applied
         cancel_session, workspace = _load(token)
-        return _render(token, cancel_session, workspace, error=str(exc), status=409)
+        return _render(token, cancel_session, workspace, error=translated(str(exc)), status=409)
     except Refusal as exc:
         db.session.rollback()
         cancel_session, workspace = _load(token)
-        return _render(
-            token, cancel_session, workspace, error="; ".join(exc.errors), status=exc.status
-        )
+        error = "; ".join(translated(e) for e in exc.errors)
+        return _render(token, cancel_session, workspace, error=error, status=exc.status)
     except StripeError:
         db.session.rollback()
         cancel_session, workspace = _load(token)
-        message = "We couldn't reach the payment processor. Nothing has changed; please try again."
+        message = gettext(
+            "We couldn't reach the payment processor. Nothing has changed; please try again."
+        )
         return _render(token, cancel_session, workspace, error=message, status=503)
     db.session.commit()
     return _here(token)
@@ -181,6 +185,7 @@ def cancel_start():
         workspace = wall.workspace_by_slug(db.session, fields["workspace"])
     except wall.NotFound:
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    use_customer_language(workspace, fields["customer"])
     try:
         started = cancel_api.start(
             db.session,
@@ -196,22 +201,24 @@ def cancel_start():
         db.session.rollback()
         return _refused(
             workspace,
-            "This cancel link isn't valid",
+            gettext("This cancel link isn't valid"),
             str(exc),
             401 if isinstance(exc, EmbedSignatureError) else 400,
         )
     except sessions.NotFound as exc:
         db.session.rollback()
-        return _refused(workspace, "We couldn't find this subscription", str(exc), 404)
+        return _refused(workspace, gettext("We couldn't find this subscription"), str(exc), 404)
     except sessions.AlreadyDecided as exc:
         db.session.rollback()
-        return _refused(workspace, "This cancel link was already used", str(exc), 410)
+        return _refused(workspace, gettext("This cancel link was already used"), str(exc), 410)
     db.session.commit()
     return redirect(started.url, 303)
 
 
 def _refused(workspace: Workspace, title: str, reason: str, status: int):
-    text = f"Please go back and try again. ({reason[:1].upper()}{reason[1:]}.)"
+    # The reason is for the merchant's developers (a signature, a parameter): as written.
+    reason = f"{reason[:1].upper()}{reason[1:]}"
+    text = gettext("Please go back and try again. (%(reason)s.)", reason=reason)
     return render_template(
         "hosted/message.html", brand=page_brand(db.session, workspace), title=title, text=text
     ), status

@@ -27,7 +27,17 @@ from app.accounts.models import Workspace
 from app.dunning import card_update, links
 from app.dunning.models import CardUpdateLink
 from app.extensions import csrf, db
-from app.i18n import customer_facing
+from app.i18n import (
+    N_,
+    customer_facing,
+    format_date,
+    format_money,
+    gettext,
+    ngettext,
+    translated,
+    uses_customer,
+)
+from app.i18n import use_customer_id as use_customer_language
 from app.models import utcnow
 from app.outbox import services as outbox
 from app.recovery.models import Campaign
@@ -54,6 +64,13 @@ def _hosted_globals() -> dict:
 
 
 FAVICON = "favicon.svg"
+#: What card_update.js may have to say, handed to it translated in the page's config.
+JS_MESSAGES = {
+    "offline": N_("We couldn't reach the server. Check your connection and try again."),
+    "bankRefused": N_("Your bank did not confirm the payment."),
+    "declined": N_("Your card was declined."),
+    "failed": N_("Something went wrong. Please try again."),
+}
 #: Endpoints the page calls with fetch: their dead ends are answered in JSON.
 JSON_ENDPOINTS = frozenset({"hosted.complete"})
 
@@ -75,11 +92,13 @@ class DeadEndReached(Exception):
 def _dead_end(exc: DeadEndReached):
     db.session.rollback()  # a dead end changes nothing
     dead_end = exc.dead_end
+    if exc.workspace is not None and not uses_customer():
+        use_customer_language(exc.workspace, None)
     if request.endpoint in JSON_ENDPOINTS:
         message = (
-            "We couldn't find this link."
+            gettext("We couldn't find this link.")
             if dead_end is DeadEnd.UNKNOWN
-            else "This link can no longer be used."
+            else gettext("This link can no longer be used.")
         )
         return jsonify(state=dead_end.value, message=message), dead_end.status
     modal = request.args.get("embed") == "modal"
@@ -100,6 +119,7 @@ def _load(token: str) -> tuple[CardUpdateLink, Workspace]:
     workspace = db.session.get(Workspace, link.workspace_id) if link is not None else None
     if link is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    use_customer_language(workspace, link.customer_stripe_id)
     return link, workspace
 
 
@@ -141,6 +161,7 @@ def _page(token: str, *, wall: bool):
     modal = request.args.get("embed") == "modal"
     connection = card_update.connection_of(db.session, workspace.id)
     state = card_update.page_state(db.session, connection, link, now=now)
+    due = card_update.amount_due(db.session, link)
     context = {
         "brand": page_brand(db.session, workspace),
         "token": token,
@@ -148,10 +169,14 @@ def _page(token: str, *, wall: bool):
         "wall": wall,
         "modal": modal,
         "dismissible": wall and link.is_dismissible,
-        "amount": card_update.amount_due(db.session, link),
+        "amount": format_money(*due) if due else None,
         "pause_days": None,
         "confirm": False,
-        "config": {"modal": modal, "complete": url_for("hosted.complete", token=token)},
+        "config": {
+            "modal": modal,
+            "complete": url_for("hosted.complete", token=token),
+            "messages": {key: gettext(text) for key, text in JS_MESSAGES.items()},
+        },
     }
     status = 200
     if state == card_update.FORM:
@@ -201,7 +226,7 @@ def complete(token: str):
     connection = card_update.connection_of(db.session, workspace.id)
     if connection is None:
         return jsonify(
-            state="unavailable", message="Card updates are not available right now."
+            state="unavailable", message=gettext("Card updates are not available right now.")
         ), 503
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -221,12 +246,12 @@ def complete(token: str):
         db.session.rollback()
         return jsonify(
             state="unavailable",
-            message="We couldn't reach the payment processor. Try again in a moment.",
+            message=gettext("We couldn't reach the payment processor. Try again in a moment."),
         ), 503
     db.session.commit()
     status = 410 if result.state in (card_update.USED, card_update.EXPIRED) else 200
     return jsonify(
-        state=result.state, message=result.message, client_secret=result.client_secret
+        state=result.state, message=translated(result.message), client_secret=result.client_secret
     ), status
 
 
@@ -245,9 +270,12 @@ def fresh_link(token: str):
     return render_template(
         "hosted/message.html",
         brand=page_brand(db.session, workspace),
-        title="Check your inbox",
-        text="We've emailed you a fresh link to update your card. It works for "
-        f"{links.LINK_TTL.days} days.",
+        title=gettext("Check your inbox"),
+        text=ngettext(
+            "We've emailed you a fresh link to update your card. It works for %(num)d day.",
+            "We've emailed you a fresh link to update your card. It works for %(num)d days.",
+            links.LINK_TTL.days,
+        ),
     )
 
 
@@ -270,9 +298,12 @@ def pause(token: str):
     return render_template(
         "hosted/message.html",
         brand=page_brand(db.session, workspace),
-        title="Your subscription is paused",
-        text=f"Nothing will be charged until {paused_until:%B %-d, %Y}. "
-        "It picks up again by itself then; update your card any time before.",
+        title=gettext("Your subscription is paused"),
+        text=gettext(
+            "Nothing will be charged until %(date)s. It picks up again by itself then; "
+            "update your card any time before.",
+            date=format_date(paused_until),
+        ),
     )
 
 
@@ -284,6 +315,7 @@ def _unsubscriber(token: str) -> tuple[Workspace, str]:
     workspace = db.session.get(Workspace, found[0]) if found else None
     if found is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    use_customer_language(workspace, None)  # an address, not a Stripe customer
     return workspace, found[1]
 
 

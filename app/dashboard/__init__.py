@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         email_settings,
         embed_settings,
         filters,
+        languages,
         overview,
         portal_settings,
         recovery,
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
         stripe_settings,
         embed_settings,
         portal_settings,
+        languages,
         team,
         workspace,
     ):

@@ -40,6 +40,7 @@ SETTINGS_NAV = [
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
     ("portal_settings.show", "Portal"),
+    ("languages.show", "Languages"),
     ("team.show", "Team"),
 ]
 #: Pages that light up another page's tab.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
-from ..money import format_money
+from ..i18n import N_
 from ..recovery import campaigns, closing, operations
 from ..recovery.models import RETRY, Campaign, Step
 from ..stripe import billing, cards, clocks
@@ -74,9 +74,10 @@ def page_state(
     return FORM
 
 
-def amount_due(session: Session, link: CardUpdateLink) -> str | None:
+def amount_due(session: Session, link: CardUpdateLink) -> tuple[int, str] | None:
+    """What the link's campaign is collecting: (minor units, currency), or None."""
     campaign = session.get(Campaign, link.campaign_id) if link.campaign_id else None
-    return format_money(campaign.amount_minor, campaign.currency) if campaign else None
+    return (campaign.amount_minor, campaign.currency) if campaign else None
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,13 @@ def complete(
     """After Stripe.js confirmed the SetupIntent (or the bank confirmed the payment,
     ``setup_intent_id`` None): make the card the default and pay what is due."""
     if not links.is_usable(link, now):
-        return Result(USED if link.used_at else EXPIRED, "This link can no longer be used.")
+        return Result(USED if link.used_at else EXPIRED, N_("This link can no longer be used."))
     if setup_intent_id is not None:
         intent = cards.read_setup_intent(connection, setup_intent_id)
         if intent.customer_id != link.customer_stripe_id or intent.payment_method_id is None:
-            return Result(DECLINED, "We could not confirm that card. Please try again.")
+            return Result(DECLINED, N_("We could not confirm that card. Please try again."))
         if intent.status != "succeeded":
-            return Result(DECLINED, intent.error or "Your bank did not confirm the card.")
+            return Result(DECLINED, intent.error or N_("Your bank did not confirm the card."))
         if link.purpose == "portal":  # the customer's card for everything, not one payment
             cards.set_default_card_everywhere(
                 connection, link.customer_stripe_id, intent.payment_method_id
@@ -146,21 +147,21 @@ def complete(
             "dunning.card_updated workspace=%s link=%s on=%s", link.workspace_id, link.id, where
         )
     if not link.invoice_stripe_id:
-        return _used(session, link, UPDATED, "Your new card is saved. Thank you!", now)
+        return _used(session, link, UPDATED, N_("Your new card is saved. Thank you!"), now)
     invoice = billing.read_invoice(connection, link.invoice_stripe_id)
     campaign = session.get(Campaign, link.campaign_id) if link.campaign_id else None
     if invoice.status == "paid":
         if campaign is not None:
             _settle_paid(session, connection, campaign, invoice, now)
         if setup_intent_id is None:  # the bank just confirmed the payment our page made
-            return _used(session, link, PAID, "Thank you! Your payment went through.", now)
-        return _used(session, link, ALREADY_PAID, "Your payment has already gone through.", now)
+            return _used(session, link, PAID, N_("Thank you! Your payment went through."), now)
+        return _used(session, link, ALREADY_PAID, N_("Your payment has already gone through."), now)
     if invoice.status != "open":
-        return _used(session, link, UPDATED, "Your new card is saved; nothing is due now.", now)
+        return _used(session, link, UPDATED, N_("Your new card is saved; nothing is due now."), now)
     if setup_intent_id is None:
         # Back from the bank's confirmation without the invoice paid: it was refused.
         return Result(
-            DECLINED, "Your bank did not confirm the payment. Try again or use another card."
+            DECLINED, N_("Your bank did not confirm the payment. Try again or use another card.")
         )
     return _pay(session, connection, link, campaign, setup_intent_id, now)
 
@@ -187,11 +188,12 @@ def _pay(
         if result.paid and link.subscription_stripe_id:
             _resume(connection, link.subscription_stripe_id)
     if outcome == "paid":
-        return _used(session, link, PAID, "Thank you! Your payment went through.", now)
+        return _used(session, link, PAID, N_("Thank you! Your payment went through."), now)
     if outcome == "declined":
         secret = cards.payment_needing_action(connection, link.invoice_stripe_id or "")
         if secret:
-            return Result(REQUIRES_ACTION, "Your bank wants you to confirm this payment.", secret)
+            message = N_("Your bank wants you to confirm this payment.")
+            return Result(REQUIRES_ACTION, message, secret)
         code = detail.removeprefix("declined: ") if detail.startswith("declined: ") else None
         link.outcome = DECLINED
         # The confirmed SetupIntent is spent: the next card needs a fresh one.
@@ -203,7 +205,7 @@ def _pay(
         return Result(DECLINED, decline_message(code), fresh.client_secret)
     # Refused by a cap or closed meanwhile: the card is saved, nothing was charged now.
     return _used(
-        session, link, UPDATED, "Your new card is saved. We'll take the payment shortly.", now
+        session, link, UPDATED, N_("Your new card is saved. We'll take the payment shortly."), now
     )
 
 
@@ -273,7 +275,7 @@ def send_fresh_link(session: Session, link: CardUpdateLink, *, now: dt.datetime)
         subscription_id=link.subscription_stripe_id,
         now=now,
     )
-    send_to_customer(
+    send_to_customer(  # in the customer's language: Stripe's preferred_locales, else ours
         session,
         workspace,
         template="card_update_link",

@@ -3,13 +3,18 @@ merchant may rewrite each touch's subject and message (DESIGN §7). Pure rules.
 
 Merchant copy is plain text with a few ``{placeholders}``; it is never a template (no
 Jinja, no attribute access), so it cannot reach anything but the values listed here.
+Our own copy is marked with ``N_`` for the catalogue and translated, placeholders and
+all, into the customer's language by the caller (``translate``); the merchant's is theirs
+and is never translated.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from ..i18n import N_
 
 PLACEHOLDERS = {
     "name": "the customer's name (or 'there')",
@@ -55,34 +60,44 @@ class Explanation:
 
 EXPLANATIONS: Mapping[str, Explanation] = {
     "insufficient_funds": Explanation(
-        "Your payment didn't go through",
-        "Your bank declined the payment of {amount} for lack of funds. We'll try again in "
-        "a few days; if you'd rather use another card, you can change it in one tap.",
-        "Update payment method",
+        N_("Your payment didn't go through"),
+        N_(
+            "Your bank declined the payment of {amount} for lack of funds. We'll try again in "
+            "a few days; if you'd rather use another card, you can change it in one tap."
+        ),
+        N_("Update payment method"),
     ),
     "expired_card": Explanation(
-        "Your card has expired",
-        "The card on file for your {merchant} subscription has expired, so the payment of "
-        "{amount} couldn't be made. Add your new card to keep your subscription.",
-        "Add your new card",
+        N_("Your card has expired"),
+        N_(
+            "The card on file for your {merchant} subscription has expired, so the payment of "
+            "{amount} couldn't be made. Add your new card to keep your subscription."
+        ),
+        N_("Add your new card"),
     ),
     "authentication_required": Explanation(
-        "Your bank needs you to confirm this payment",
-        "Your bank asked for a quick confirmation (3-D Secure) before it lets the payment "
-        "of {amount} through. Confirm it with your bank below.",
-        "Confirm the payment",
+        N_("Your bank needs you to confirm this payment"),
+        N_(
+            "Your bank asked for a quick confirmation (3-D Secure) before it lets the payment "
+            "of {amount} through. Confirm it with your bank below."
+        ),
+        N_("Confirm the payment"),
     ),
     "no_recovery": Explanation(
-        "Please use another card",
-        "The payment of {amount} for your {merchant} subscription couldn't be made with "
-        "the card on file. Please add another card to keep your subscription.",
-        "Use another card",
+        N_("Please use another card"),
+        N_(
+            "The payment of {amount} for your {merchant} subscription couldn't be made with "
+            "the card on file. Please add another card to keep your subscription."
+        ),
+        N_("Use another card"),
     ),
     "generic": Explanation(
-        "Your payment didn't go through",
-        "The payment of {amount} for your {merchant} subscription was declined. We'll "
-        "try again soon; updating your card now is the quickest way to fix it.",
-        "Update payment method",
+        N_("Your payment didn't go through"),
+        N_(
+            "The payment of {amount} for your {merchant} subscription was declined. We'll "
+            "try again soon; updating your card now is the quickest way to fix it."
+        ),
+        N_("Update payment method"),
     ),
 }
 
@@ -98,24 +113,31 @@ def default_copy(position: int, count: int, *, paused: bool = False) -> TouchCop
     extended sequence's last touch may announce a pause instead of an end."""
     if position == 1:
         return TouchCopy(
-            "Your {merchant} payment didn't go through",
-            "Hi {name}, we couldn't take your latest payment for {merchant}. Nothing is lost yet.",
+            N_("Your {merchant} payment didn't go through"),
+            N_(
+                "Hi {name}, we couldn't take your latest payment for {merchant}. "
+                "Nothing is lost yet."
+            ),
         )
     if position == count and paused:
         return TouchCopy(
-            "Your {merchant} subscription is paused",
-            "Hi {name}, we still couldn't take your payment, so rather than end your "
-            "{merchant} subscription we've paused it.",
+            N_("Your {merchant} subscription is paused"),
+            N_(
+                "Hi {name}, we still couldn't take your payment, so rather than end your "
+                "{merchant} subscription we've paused it."
+            ),
         )
     if position == count:
         return TouchCopy(
-            "Last reminder: your {merchant} payment is still due",
-            "Hi {name}, this is our last reminder. If the payment isn't made by "
-            "{deadline}, your {merchant} subscription will end.",
+            N_("Last reminder: your {merchant} payment is still due"),
+            N_(
+                "Hi {name}, this is our last reminder. If the payment isn't made by "
+                "{deadline}, your {merchant} subscription will end."
+            ),
         )
     return TouchCopy(
-        "Reminder: your {merchant} payment is still due",
-        "Hi {name}, your {merchant} payment is still outstanding.",
+        N_("Reminder: your {merchant} payment is still due"),
+        N_("Hi {name}, your {merchant} payment is still outstanding."),
     )
 
 
@@ -126,13 +148,15 @@ def copy_for(
     count: int,
     *,
     paused: bool = False,
+    translate: Callable[[str], str] = str,
 ) -> TouchCopy:
-    """The merchant's copy for touch ``key`` where they wrote some, else the default."""
+    """The merchant's copy for touch ``key`` where they wrote some, else the default
+    (ours, put into the customer's language by ``translate``)."""
     default = default_copy(position, count, paused=paused)
     own = overrides.get(key) or {}
     return TouchCopy(
-        subject=(own.get("subject") or "").strip() or default.subject,
-        message=(own.get("message") or "").strip() or default.message,
+        subject=(own.get("subject") or "").strip() or translate(default.subject),
+        message=(own.get("message") or "").strip() or translate(default.message),
     )
 
 
@@ -160,17 +184,20 @@ def copy_errors(subject: str, message: str) -> list[str]:
 
 
 _DECLINES = {
-    "insufficient_funds": "Your bank declined the card for lack of funds. Try another card.",
-    "expired_card": "That card has expired. Please use another card.",
-    "incorrect_cvc": "The security code doesn't match. Check it, or use another card.",
-    "authentication_required": "Your bank needs to confirm this card. Please try again.",
-    "card_declined": "Your bank declined the card. Please use another card.",
-    "do_not_honor": "Your bank declined the card. Please contact your bank or use another card.",
+    "insufficient_funds": N_("Your bank declined the card for lack of funds. Try another card."),
+    "expired_card": N_("That card has expired. Please use another card."),
+    "incorrect_cvc": N_("The security code doesn't match. Check it, or use another card."),
+    "authentication_required": N_("Your bank needs to confirm this card. Please try again."),
+    "card_declined": N_("Your bank declined the card. Please use another card."),
+    "do_not_honor": N_(
+        "Your bank declined the card. Please contact your bank or use another card."
+    ),
 }
 
 
 def decline_message(code: str | None) -> str:
-    """What the card-update page tells a customer whose new card was declined."""
+    """What the card-update page tells a customer whose new card was declined (marked
+    for the catalogue; the page translates it)."""
     return _DECLINES.get(
-        (code or "").strip().lower(), "The card was declined. Please use another card."
+        (code or "").strip().lower(), N_("The card was declined. Please use another card.")
     )

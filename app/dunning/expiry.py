@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
+from ..i18n import services as i18n
 from ..outbox.models import OutboxMessage
 from ..recovery.cadence import pick_timezone
 from ..schedule import claims
@@ -117,6 +118,7 @@ def send(
         subscription_id=notice.subscription_stripe_id,
         now=now,
     )
+    language = i18n.for_customer(session, workspace.id, notice.customer_stripe_id)
     message = send_to_customer(
         session,
         workspace,
@@ -124,6 +126,7 @@ def send(
         to=contact.email,
         context=expiry_context(
             workspace,
+            language=language,
             name=contact.name,
             brand_name=notice.card_brand,
             last4=notice.card_last4,
@@ -133,6 +136,7 @@ def send(
             link_url=links.url_for_token(session, workspace.id, token),
         ),
         customer_id=notice.customer_stripe_id,
+        language=language,
     )
     notice.message_id = message.id
     if message.status == "blocked":
@@ -191,14 +195,21 @@ def expiry_context(
     exp_year: int,
     days_before: int,
     link_url: str,
+    language: i18n.Translator | None = None,
 ) -> dict:
-    label = (brand_name or "card").replace("_", " ").title()
-    month = dt.date(exp_year, exp_month, 1).strftime("%B %Y")
+    """The ``card_expiring`` email's values, in ``language`` (English when not given)."""
+    language = language or i18n.translator()
+    # A card network's name ("Visa", "American Express") is the same in every language.
+    label = (brand_name or "").replace("_", " ").title() or language.gettext("card")
     return {
         "brand": brand(workspace),
-        "name": (name or "").split(" ")[0] or "there",
-        "card_label": f"{label} ending in {last4}" if last4 else label,
-        "expiry": month,
+        "name": (name or "").split(" ")[0] or language.gettext("there"),
+        "card_label": (
+            language.gettext("%(card)s ending in %(last4)s", card=label, last4=last4)
+            if last4
+            else label
+        ),
+        "expiry": language.date(dt.date(exp_year, exp_month, 1), "month_year"),
         "days_before": days_before,
         "button_url": link_url,
         "link_days": links.LINK_TTL.days,

@@ -1,5 +1,6 @@
 """Writing to a merchant's customer: from the workspace's sender (its verified domain,
-else the shared one; an unverified domain blocks), with its from-name and reply-to."""
+else the shared one; an unverified domain blocks), with its from-name and reply-to, in
+the customer's language (their Stripe ``preferred_locales``, else the workspace's)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
+from ..i18n import services as i18n
 from ..outbox import services as outbox
 from ..outbox.models import OutboxMessage
 from .config import settings_for
@@ -23,7 +25,12 @@ def send_to_customer(
     customer_id: str,
     campaign_id: int | None = None,
     step_id: int | None = None,
+    language: i18n.Translator | None = None,
 ) -> OutboxMessage:
+    """``language``: the one ``context`` was written in (``i18n.for_customer``); looked
+    up from the customer when not given."""
+    if language is None:
+        language = i18n.for_customer(session, workspace.id, customer_id)
     settings = settings_for(session, workspace.id)
     sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
     return outbox.send(
@@ -38,4 +45,6 @@ def send_to_customer(
         campaign_id=campaign_id,
         step_id=step_id,
         blocked=sender.blocked,
+        locale=language.locale,
+        overrides=language.overrides,
     )

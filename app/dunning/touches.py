@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..events import services as events
-from ..money import format_money
+from ..i18n import services as i18n
 from ..outbox.models import OutboxMessage
 from ..recovery import config as recovery_config
 from ..recovery.models import EMAIL, Campaign, Step
@@ -45,26 +45,37 @@ def context_for(
     at: dt.datetime,
     pause_days: int | None = None,
     paused_until: dt.datetime | None = None,
+    language: i18n.Translator | None = None,
 ) -> dict[str, Any]:
-    """Everything the ``dunning`` template shows, as plain values (also the preview's)."""
+    """Everything the ``dunning`` template shows, as plain values (also the preview's),
+    in ``language`` (English when not given); the merchant's own copy stays as written."""
+    language = language or i18n.translator()
     position, count = find_touch(sequence, key) or (1, 1)
     variant = variant_for(campaign.decline_class, campaign.decline_code or campaign.failure_code)
     explanation = EXPLANATIONS[variant]
     deadline = campaign.window_ends_at.astimezone(zone(campaign.customer_tz))
     values = {
-        "name": (customer_name or "").split(" ")[0] or "there",
+        # Translators: stands for the customer's name when we don't know it ("Hi there").
+        "name": (customer_name or "").split(" ")[0] or language.gettext("there"),
         "merchant": workspace.name,
-        "amount": format_money(campaign.amount_minor, campaign.currency),
-        "deadline": f"{deadline:%B} {deadline.day}",
+        "amount": language.money(campaign.amount_minor, campaign.currency),
+        "deadline": language.date(deadline, "day_month"),
     }
-    text = copy_for(overrides, key, position, count, paused=paused_until is not None)
+    text = copy_for(
+        overrides,
+        key,
+        position,
+        count,
+        paused=paused_until is not None,
+        translate=language.translate,
+    )
     return {
         "brand": brand(workspace),
         "subject": fill(text.subject, values),
         "message": fill(text.message, values),
-        "headline": explanation.headline,
-        "explanation": fill(explanation.body, values),
-        "button_label": explanation.button,
+        "headline": language.translate(explanation.headline),
+        "explanation": fill(language.translate(explanation.body), values),
+        "button_label": language.translate(explanation.button),
         "button_url": link_url,
         "variant": variant,
         "amount": values["amount"],
@@ -76,7 +87,7 @@ def context_for(
         and int(key[1:]) >= PAUSE_OFFER_FROM_DAY
         and paused_until is None,
         "pause_days": pause_days,
-        "paused_until": paused_until.strftime("%B %-d, %Y") if paused_until else None,
+        "paused_until": language.date(paused_until) if paused_until else None,
         "link_days": links.LINK_TTL.days,
     }
 
@@ -124,6 +135,7 @@ def send_touch(
         step_id=step.id,
         now=now,
     )
+    language = i18n.for_customer(session, workspace.id, campaign.customer_stripe_id)
     context = context_for(
         workspace,
         campaign,
@@ -135,6 +147,7 @@ def send_touch(
         at=at,
         pause_days=settings.pause_days,
         paused_until=paused_until,
+        language=language,
     )
     message = send_to_customer(
         session,
@@ -145,6 +158,7 @@ def send_touch(
         customer_id=campaign.customer_stripe_id,
         campaign_id=campaign.id,
         step_id=step.id,
+        language=language,
     )
     log.info(
         "dunning.touch workspace=%s campaign=%s touch=%s message=%s status=%s",
@@ -156,7 +170,7 @@ def send_touch(
     )
     if message.status == "blocked":
         return kinds.Done("blocked", f"not sent: {message.error}")
-    paused = f"; subscription paused until {context['paused_until']}" if paused_until else ""
+    paused = f"; subscription paused until {paused_until:%B %-d, %Y}" if paused_until else ""
     return kinds.Done("sent", f"emailed {contact.email}{paused}")
 
 

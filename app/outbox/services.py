@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -172,8 +173,11 @@ def send(
     campaign_id: int | None = None,
     step_id: int | None = None,
     blocked: str | None = None,
+    locale: str = "en",
+    overrides: Mapping[str, str] | None = None,
 ) -> OutboxMessage:
     """Render and store a message; it is delivered after the commit unless blocked.
+    ``locale`` and ``overrides`` (the workspace's wording) are the recipient's language.
 
     Workspace mail (to the merchant's customers) carries ``List-Unsubscribe`` and its
     one-click POST (RFC 8058), and is never sent to a suppressed address."""
@@ -189,7 +193,7 @@ def send(
         suppressed = suppression_for(session, workspace_id, to)
         if suppressed is not None and blocked is None:
             blocked = f"the address is on the suppression list ({suppressed.reason})"
-    rendered = emails.render(template, context)
+    rendered = emails.render(template, context, locale=locale, overrides=overrides)
     return _store(
         session,
         OutboxMessage(

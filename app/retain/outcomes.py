@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Refusal
 from ..events import services as events
+from ..i18n import N_
 from ..stripe import clocks
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.client import StripeError
@@ -66,7 +67,7 @@ def accept(
     offer = step["offer"]
     if not cancel_session.is_simulation and offer["type"] in flow_definition.STRIPE_OFFERS:
         if connection is None or not connection.is_connected:
-            raise OfferFailed("This offer can't be applied right now.")
+            raise OfferFailed(N_("This offer can't be applied right now."))
         try:
             offer = {
                 **offer,
@@ -83,7 +84,7 @@ def accept(
                 cancel_session.offer_error,
             )
             raise OfferFailed(
-                "We couldn't apply this offer. Nothing has changed; you can still cancel."
+                N_("We couldn't apply this offer. Nothing has changed; you can still cancel.")
             ) from exc
     cancel_session.offer_step = step_id
     cancel_session.offer = offer
@@ -136,7 +137,7 @@ def cancel(
     ends_at = cancel_session.period_end if at_period_end else now
     if not cancel_session.is_simulation:
         if connection is None or not connection.is_connected:
-            raise Refusal("Cancelling isn't available right now. Please contact support.")
+            raise Refusal(N_("Cancelling isn't available right now. Please contact support."))
         sub = stripe_subs.cancel(
             connection,
             cancel_session.subscription_stripe_id,

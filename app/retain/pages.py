@@ -1,6 +1,10 @@
 """What a customer's cancel page shows: the step's copy with its merge fields filled,
 and what an offer means in money (for a plan switch, Stripe's own preview of the
-prorated invoice, so the customer sees it before accepting)."""
+prorated invoice, so the customer sees it before accepting).
+
+The step copy is the merchant's and stays as written; what we add (offer summaries,
+prices, dates, our default success copy) is in the request's language (``app.i18n``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..money import format_money
+from ..i18n import format_date, format_money, format_percent, gettext, ngettext
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
@@ -17,7 +21,6 @@ from . import policy
 from .models import CancelSession
 from .sessions import plan_of
 
-INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 TEXT_FIELDS = ("title", "body", "prompt", "accept_label")
 
 
@@ -40,22 +43,54 @@ class StepView:
 
 
 def price_text(amount_minor: int, currency: str, interval: str, interval_count: int = 1) -> str:
-    unit = INTERVALS.get(interval, interval)
-    every = f"{interval_count} {unit}s" if interval_count > 1 else unit
-    return f"{format_money(amount_minor, currency)} / {every}"
+    """ "$29.00 / month", "29,00 € / 3 Monate"."""
+    price = format_money(amount_minor, currency)
+    n = interval_count
+    if interval == "day":
+        return ngettext("%(price)s / day", "%(price)s / %(num)d days", n, price=price)
+    if interval == "week":
+        return ngettext("%(price)s / week", "%(price)s / %(num)d weeks", n, price=price)
+    if interval == "year":
+        return ngettext("%(price)s / year", "%(price)s / %(num)d years", n, price=price)
+    return ngettext("%(price)s / month", "%(price)s / %(num)d months", n, price=price)
 
 
 def date_text(moment: dt.datetime | None) -> str:
-    return (
-        f"{moment:%B} {moment.day}, {moment.year}" if moment else "the end of your billing period"
-    )
+    # Translators: follows "until" in our copy and merchants' ("You keep access until
+    # {period_end}"), where a date would stand; fit it to what your "until" needs.
+    return format_date(moment) if moment else gettext("the end of your billing period")
+
+
+def offer_summary(offer: dict[str, Any]) -> str:
+    """The offer as the customer reads it ("25% off for 3 months", "3 Gratismonate")."""
+    kind, months = offer.get("type"), int(offer.get("months") or 0)
+    if kind == "discount":
+        if offer.get("percent_off") is not None:
+            off = format_percent(offer["percent_off"])
+        else:
+            off = format_money(offer.get("amount_off", 0), offer.get("currency", "usd"))
+        return ngettext(
+            "%(off)s off for %(num)d month", "%(off)s off for %(num)d months", months, off=off
+        )
+    if kind == "pause":
+        return ngettext("Pause for %(num)d month", "Pause for %(num)d months", months)
+    if kind == "free_months":
+        return ngettext("%(num)d free month", "%(num)d free months", months)
+    if kind == "plan_switch":
+        return gettext("Switch plan")
+    if kind == "book_call":
+        return gettext("Book a call")
+    if kind == "contact_support":
+        return gettext("Contact support")
+    return gettext("Special offer")
 
 
 def merge_values(cancel_session: CancelSession, saving_minor: int | None = None) -> dict[str, str]:
     name = (cancel_session.customer_name or "").split()
     values = {
-        "customer_name": name[0] if name else "there",
-        "plan_name": cancel_session.plan_name or "your plan",
+        # Translators: stands for the customer's name when we don't know it ("Hi there").
+        "customer_name": name[0] if name else gettext("there"),
+        "plan_name": cancel_session.plan_name or gettext("your plan"),
         "price": price_text(
             cancel_session.amount_minor,
             cancel_session.currency,
@@ -102,7 +137,7 @@ def _offer_view(
     at: dt.datetime,
 ) -> tuple[OfferView, int | None]:
     plan = plan_of(cancel_session)
-    summary = policy.describe_offer(offer)
+    summary = offer_summary(offer)
     if offer["type"] != "plan_switch":
         saving = policy.saving_minor(offer, plan)
         text = format_money(saving, cancel_session.currency) if saving else None
@@ -114,20 +149,22 @@ def _offer_view(
         sub = stripe_subs.read_subscription(connection, cancel_session.subscription_stripe_id)
         preview = stripe_subs.preview_switch(connection, sub, price.id, at=at)
     except StripeError:
-        return OfferView(summary=summary, unavailable="This plan can't be offered right now."), None
+        unavailable = gettext("This plan can't be offered right now.")
+        return OfferView(summary=summary, unavailable=unavailable), None
     saving = policy.saving_minor(offer, plan, new_amount_minor=price.amount_minor)
     return (
         OfferView(
-            summary=f"Switch to {price.name or 'another plan'}",
+            summary=gettext("Switch to %(plan)s", plan=price.name or gettext("another plan")),
             saving=format_money(saving, price.currency) if saving else None,
             new_plan=price.name,
             new_price=price_text(
                 price.amount_minor, price.currency, price.interval, price.interval_count
             ),
             due_now=format_money(preview.due_now_minor, preview.currency),
-            next_invoice=(
-                f"{format_money(preview.next_invoice_minor, preview.currency)} on "
-                f"{date_text(preview.next_invoice_at)}"
+            next_invoice=gettext(
+                "%(amount)s on %(date)s",
+                amount=format_money(preview.next_invoice_minor, preview.currency),
+                date=date_text(preview.next_invoice_at),
             ),
         ),
         saving,
@@ -135,27 +172,33 @@ def _offer_view(
 
 
 def outcome_copy(definition: dict[str, Any], cancel_session: CancelSession) -> tuple[str, str]:
-    """The success page's title and text for the session's outcome."""
+    """The success page's title and text for the session's outcome: the merchant's
+    where they wrote it, else ours in the customer's language."""
     success = definition.get("success") or {}
     values = merge_values(cancel_session)
     if cancel_session.outcome == "saved":
         offer = cancel_session.offer or {}
         if offer.get("type") in flow_definition.LINK_OFFERS:
-            title = "Thanks, {customer_name}"
-            body = "Your subscription stays as it is. Use the button below to reach us."
+            title = gettext("Thanks, {customer_name}")
+            body = gettext("Your subscription stays as it is. Use the button below to reach us.")
         elif offer.get("type") == "pause":
-            title = success.get("saved_title") or "You're all set"
+            title = success.get("saved_title") or gettext("You're all set")
             until = offer.get("resumes_at")
             body = (
-                f"Your subscription is paused until {date_text(dt.datetime.fromisoformat(until))}: "
-                "nothing is charged until then, and it picks up again by itself."
+                gettext(
+                    "Your subscription is paused until %(date)s: nothing is charged until "
+                    "then, and it picks up again by itself.",
+                    date=date_text(dt.datetime.fromisoformat(until)),
+                )
                 if until
-                else "Your subscription is paused: nothing is charged until it picks up again."
+                else gettext(
+                    "Your subscription is paused: nothing is charged until it picks up again."
+                )
             )
         else:
-            title = success.get("saved_title") or "You're all set"
-            body = success.get("saved_body") or "Thanks for staying."
+            title = success.get("saved_title") or gettext("You're all set")
+            body = success.get("saved_body") or gettext("Thanks for staying.")
     else:
-        title = success.get("cancelled_title") or "Your subscription is cancelled"
-        body = success.get("cancelled_body") or "You keep access until {period_end}."
+        title = success.get("cancelled_title") or gettext("Your subscription is cancelled")
+        body = success.get("cancelled_body") or gettext("You keep access until {period_end}.")
     return flow_definition.fill(title, values), flow_definition.fill(body, values)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, Refusal
+from ..i18n import N_
 from ..stripe import clocks
 from ..stripe import subscriptions as stripe_subs
 from ..stripe.models import StripeConnection
@@ -275,9 +276,9 @@ def current(session: Session, cancel_session: CancelSession, *, now: dt.datetime
 
 def _undecided(cancel_session: CancelSession, now: dt.datetime) -> None:
     if cancel_session.outcome is not None:
-        raise AlreadyDecided("You've already made your choice.")
+        raise AlreadyDecided(N_("You've already made your choice."))
     if now >= cancel_session.expires_at:
-        raise AlreadyDecided("This link has run out.")
+        raise AlreadyDecided(N_("This link has run out."))
 
 
 def _expect(
@@ -287,7 +288,7 @@ def _expect(
     step = flow_definition.steps_by_id(definition).get(step_id)
     kinds = (kind,) if isinstance(kind, str) else kind
     if step is None or step["kind"] not in kinds or step_id != cancel_session.current_step:
-        raise Refusal("That page is out of date; here is where you are.")
+        raise Refusal(N_("That page is out of date; here is where you are."))
     return step
 
 
@@ -315,7 +316,7 @@ def answer(
     step = _expect(session, cancel_session, step_id, "survey")
     chosen = flow_definition.reason(step, reason_key)
     if chosen is None:
-        raise Refusal("Choose one of the reasons.")
+        raise Refusal(N_("Choose one of the reasons."))
     cancel_session.reason_key = chosen["key"]
     cancel_session.reason_label = chosen["label"][:120]
     cancel_session.reason_text = (

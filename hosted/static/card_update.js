@@ -1,11 +1,13 @@
 /* The hosted card-update page and payment wall: Stripe Elements collects the card
  * (Backstop never sees it), then Backstop makes it the default and pays what is due.
- * frame.js, loaded first, talks to the merchant's page when it opens in a modal. */
+ * frame.js, loaded first, talks to the merchant's page when it opens in a modal.
+ * Every sentence it shows comes translated from the page (cfg.messages) or the server. */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("frame-config").textContent);
   var inFrame = window.BackstopFrame.inFrame, tell = window.BackstopFrame.tell;
   if (!cfg.clientSecret) return;
+  var say = cfg.messages;
 
   var form = document.getElementById("card-form");
   var button = document.getElementById("submit");
@@ -51,7 +53,7 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify(body)
     }).then(function (r) { return r.json(); }).then(handle, function () {
-      fail("We couldn't reach the server. Check your connection and try again.");
+      fail(say.offline);
     });
   }
 
@@ -60,12 +62,12 @@
       done(res.message);
     } else if (res.state === "requires_action") {
       stripe.handleNextAction({clientSecret: res.client_secret}).then(function (r) {
-        if (r.error) fail(r.error.message || "Your bank did not confirm the payment.");
+        if (r.error) fail(r.error.message || say.bankRefused);
         else complete({payment_confirmed: true});
       });
     } else {
       if (res.client_secret) mount(res.client_secret);  // a fresh SetupIntent for the next card
-      fail(res.message || "Something went wrong. Please try again.");
+      fail(res.message || say.failed);
     }
   }
 
@@ -78,7 +80,7 @@
       stripe.handleNextAction({clientSecret: cfg.confirmSecret}).then(function (r) {
         confirm.disabled = false;
         if (r.error) {
-          box.textContent = r.error.message || "Your bank did not confirm the payment.";
+          box.textContent = r.error.message || say.bankRefused;
           box.hidden = false;
         } else {
           complete({payment_confirmed: true});
@@ -93,7 +95,7 @@
     errorBox.hidden = true;
     busy(true);
     stripe.confirmSetup({elements: elements, redirect: "if_required"}).then(function (res) {
-      if (res.error) fail(res.error.message || "Your card was declined.");
+      if (res.error) fail(res.error.message || say.declined);
       else complete({setup_intent: res.setupIntent.id});
     });
   });

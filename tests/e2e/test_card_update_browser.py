@@ -113,7 +113,7 @@ def test_dunning_email_to_card_update_page_to_recovered(
         page = page_of(browser)
         page.goto(links["good"])
         expect(page.get_by_role("heading", name="Update your card")).to_be_visible()
-        expect(page.get_by_text("15.00 USD", exact=True)).to_be_visible()
+        expect(page.get_by_text("$15.00", exact=True)).to_be_visible()
         page.screenshot(path=f"{SHOTS}/card_update_form.png", full_page=True)
         fill_card(page, "4242 4242 4242 4242")
         page.get_by_role("button", name=re.compile("Save card and pay")).click()

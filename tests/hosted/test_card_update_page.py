@@ -33,7 +33,7 @@ def test_the_form_carries_a_setup_intent_and_a_strict_csp(web, linked) -> None:
     response = web.get(linked["path"])
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '"clientSecret": "seti_' in html and "Save card and pay 29.00 USD" in html
+    assert '"clientSecret": "seti_' in html and "Save card and pay $29.00" in html
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     sandbox = linked["shop"].url

@@ -209,7 +209,7 @@ def test_the_short_sequence_and_the_extended_pause(shop) -> None:
     assert touches[-1].due_at < campaign.window_ends_at
     reach(shop, touches[0])
     [first] = messages()
-    assert first.subject == "Hey there, 29.00 USD is due"
+    assert first.subject == "Hey there, $29.00 is due"
     assert first.reply_to == "help@shop.example" and first.from_email.startswith("Shop Billing")
     reach(shop, touches[-1])
     last = messages()[-1]
