@@ -58,6 +58,19 @@ def translations_for(
     return CustomerTranslations(catalogue(str(TRANSLATIONS), locale), overrides)
 
 
+def translate_plain(translations: NullTranslations, message: str) -> str:
+    """``message`` as data (a string marked for the catalogue, or text from elsewhere):
+    translated, and %-formatted with nothing only where a catalogue or an override had
+    it (our strings spell a percent sign ``%%``); anything else comes back as it came."""
+    text = translations.gettext(message)
+    if text == message:
+        return message
+    try:
+        return text % {}
+    except (TypeError, ValueError, KeyError):
+        return text
+
+
 def _finish(context: Context, text: str, overridden: bool, variables: dict[str, Any]) -> Any:
     if context.eval_ctx.autoescape:
         # Our catalogue is trusted (and holds no markup); a merchant's text is escaped.

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, g
 from flask_babel import get_translations
 
-from emails.i18n import template_functions
+from emails.i18n import template_functions, translate_plain
 
 from . import formatting
 from .locales import SUPPORTED, choose_locale
@@ -89,13 +89,7 @@ def translated(message: str) -> str:
     """``message`` (marked with :func:`N_`, or text from elsewhere such as Stripe's own
     error message) in the request's language. Text we have no translation for comes back
     exactly as it came, never %-formatted."""
-    text = get_translations().gettext(message)
-    if text == message:
-        return message
-    try:
-        return text % {}
-    except (TypeError, ValueError, KeyError):
-        return text
+    return translate_plain(get_translations(), message)
 
 
 def format_money(minor: int, currency: str | None) -> str:

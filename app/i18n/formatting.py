@@ -26,8 +26,9 @@ _SKELETONS = {"day_month": "MMMMd", "month_year": "yMMMM"}
 
 def amount(minor: int, currency: str | None) -> Decimal:
     """``minor`` units as an exact decimal amount (12345 usd -> Decimal("123.45"))."""
-    digits = minor_digits(currency)
-    return Decimal(int(minor)).scaleb(-digits) if digits else Decimal(int(minor))
+    sign, figures, _ = Decimal(int(minor)).as_tuple()
+    # Built from its parts: exact at any size (arithmetic would round to 28 digits).
+    return Decimal((sign, figures, -minor_digits(currency)))
 
 
 def format_money(minor: int, currency: str | None, locale: str = DEFAULT) -> str:

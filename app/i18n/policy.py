@@ -12,7 +12,7 @@ import re
 
 MAX_OVERRIDE = 2000
 #: ``%(name)s`` / ``%(num)d``, ``%%``, or a lone ``%`` (the last is a mistake).
-_PERCENT = re.compile(r"%\((?P<name>\w+)\)[sd]|%%|%")
+_PERCENT = re.compile(r"%\((?P<name>\w+)\)(?P<kind>[sd])|%%|%")
 _BRACES = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -25,6 +25,11 @@ def percent_names(text: str) -> set[str] | None:
         if match.group("name"):
             names.add(match.group("name"))
     return names
+
+
+def numeric_names(text: str) -> set[str]:
+    """The placeholders ``text`` formats as numbers (``%(num)d``)."""
+    return {m.group("name") for m in _PERCENT.finditer(text) if m.group("kind") == "d"}
 
 
 def brace_names(text: str) -> set[str]:
@@ -44,6 +49,11 @@ def override_problems(msgid: str, text: str) -> list[str]:
         unknown = ", ".join(f"%({name})s" for name in sorted(used - allowed))
         known = ", ".join(f"%({name})s" for name in sorted(allowed)) or "none"
         problems.append(f"unknown placeholder {unknown}; this text can use {known}")
+    else:
+        wrong = numeric_names(text) - numeric_names(msgid)
+        if wrong:
+            fix = ", ".join(f"%({name})s" for name in sorted(wrong))
+            problems.append(f"{fix} is text, not a number: write {fix}")
     allowed_braces = brace_names(msgid)
     if allowed_braces and brace_names(text) - allowed_braces:
         unknown = ", ".join("{" + n + "}" for n in sorted(brace_names(text) - allowed_braces))

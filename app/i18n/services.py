@@ -13,7 +13,7 @@ from babel.support import NullTranslations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from emails.i18n import CustomerTranslations
+from emails.i18n import CustomerTranslations, translate_plain
 
 from ..audit import services as audit
 from ..errors import Refusal
@@ -175,8 +175,8 @@ class Translator:
         return self.translations.gettext(message) % variables
 
     def translate(self, message: str) -> str:
-        """A marked message (``N_``) that carries no placeholders of the % kind."""
-        return self.translations.gettext(message)
+        """A marked message (``N_``) that carries no ``%`` placeholders, as data."""
+        return translate_plain(self.translations, message)
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
         variables.setdefault("num", num)

@@ -22,3 +22,21 @@ def test_migrations_match_the_models(tmp_path, app_settings) -> None:
         engine.dispose()
         db.engine.dispose()
     assert diff == [], f"run `flask db migrate`: models and migrations differ: {diff}"
+
+
+def test_the_languages_migration_goes_down_and_up_again(tmp_path, app_settings) -> None:
+    from flask_migrate import downgrade
+    from sqlalchemy import inspect
+
+    url = "sqlite:///" + str(tmp_path / "languages.sqlite")
+    fresh = create_app({**app_settings, "database_url": url})
+    directory = fresh.extensions["migrate"].directory
+    with fresh.app_context():
+        upgrade(directory=directory)
+        downgrade(directory=directory, revision="-1")  # the head: ours
+        engine = create_engine(url)
+        assert not {"language_settings", "string_override"} & set(inspect(engine).get_table_names())
+        upgrade(directory=directory)
+        assert {"language_settings", "string_override"} <= set(inspect(engine).get_table_names())
+        engine.dispose()
+        db.engine.dispose()

@@ -129,3 +129,25 @@ def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
     assert "in_secret_b" not in web.get("/customers/cus_a").get_data(as_text=True)
     recovery = web.get("/recovery").get_data(as_text=True)
     assert "in_mine_a" in recovery and "in_secret_b" not in recovery
+
+
+def test_language_settings_stay_in_their_workspace(web, two_shops) -> None:
+    """Settings → Languages takes no id: it always reads and writes the signed-in
+    member's workspace, and one workspace's wording never reaches another's pages."""
+    from app.accounts.models import Workspace
+    from app.i18n import services as i18n
+
+    shop_b = db.session.execute(select(Workspace).where(Workspace.slug == two_shops["slug"]))
+    shop_b = shop_b.scalar_one()
+    i18n.set_override(
+        db.session, shop_b.id, "de", "Save card", "B-Wort", actor_id=None, actor_label="b"
+    )
+    db.session.commit()
+    page = web.get("/settings/languages?locale=de").get_data(as_text=True)
+    assert "B-Wort" not in page
+    token = csrf_token(web, "/settings/languages")
+    data = {"csrf_token": token, "locale": "de", "msgid": "Save card", "text": "A-Wort"}
+    assert web.post("/settings/languages/override", data=data).status_code == 302
+    assert i18n.overrides_for(db.session, shop_b.id, "de") == {"Save card": "B-Wort"}
+    web.post("/settings/languages/default", data={"csrf_token": token, "default_locale": "fr"})
+    assert i18n.default_locale(db.session, shop_b.id) == "en"

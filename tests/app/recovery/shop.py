@@ -58,14 +58,23 @@ class Shop:
 
     # -- Stripe side ---------------------------------------------------------------------
 
-    def subscribe(self, card: str, *, tz: str | None = None, email: str | None = None) -> Any:
-        """A customer on ``card`` (a ``pm_card_*`` id) with a monthly subscription."""
+    def subscribe(
+        self,
+        card: str,
+        *,
+        tz: str | None = None,
+        email: str | None = None,
+        locales: list[str] | None = None,
+    ) -> Any:
+        """A customer on ``card`` (a ``pm_card_*`` id) with a monthly subscription;
+        ``locales`` is their Stripe ``preferred_locales``."""
         customer = self.client.v1.customers.create(
             params={
                 "email": email or f"customer{next(_n)}@example.com",
                 "test_clock": self.clock.id,
                 "payment_method": card,
                 **({"metadata": {"timezone": tz}} if tz else {}),
+                **({"preferred_locales": locales} if locales else {}),
             }
         )
         pm = self.client.v1.payment_methods.list(params={"customer": customer.id}).data[0]
