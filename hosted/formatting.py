@@ -5,21 +5,20 @@ ISO currency: the Decimal is exact, never a float."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import get_locale, ngettext
 
-from app.money import minor_digits
+from app.i18n import current_locale
+from app.i18n.formatting import format_money
 
 
 def money(minor: int | None, currency: str | None) -> str:
     if minor is None or not currency:
         return ""
-    amount = Decimal(int(minor)).scaleb(-minor_digits(currency))
-    return format_currency(amount, currency.upper(), locale=get_locale())
+    # One money format for every customer page: every minor unit as Stripe counts them.
+    return format_money(int(minor), currency, current_locale())
 
 
 def day(moment: dt.datetime | str | None) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 MAX_OVERRIDE = 2000
-#: ``%(name)s`` / ``%(num)d``, ``%%``, or a lone ``%`` (the last is a mistake).
-_PERCENT = re.compile(r"%\((?P<name>\w+)\)(?P<kind>[sd])|%%|%")
+#: ``%(name)s`` / ``%(num)d`` / ``%(month)02d``, ``%%``, or a lone ``%`` (a mistake).
+_PERCENT = re.compile(r"%\((?P<name>\w+)\)[-#0 +]*\d*(?:\.\d+)?(?P<kind>[sdif])|%%|%")
 _BRACES = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -29,7 +29,7 @@ def percent_names(text: str) -> set[str] | None:
 
 def numeric_names(text: str) -> set[str]:
     """The placeholders ``text`` formats as numbers (``%(num)d``)."""
-    return {m.group("name") for m in _PERCENT.finditer(text) if m.group("kind") == "d"}
+    return {m.group("name") for m in _PERCENT.finditer(text) if m.group("kind") in ("d", "i", "f")}
 
 
 def brace_names(text: str) -> set[str]:

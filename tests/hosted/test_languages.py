@@ -178,3 +178,14 @@ def test_a_refusal_on_the_cancel_page_is_translated(web, cancel_shop) -> None:
     response = web.post(path, data={"action": "answer", "step": "survey", "reason": "nope"})
     assert response.status_code == 400
     assert "Bitte wählen Sie einen der Gründe." in response.get_data(as_text=True)
+
+
+def test_the_portal_speaks_the_customers_language_too(web, ctx, sandbox_url) -> None:
+    from ..app.portal.conftest import PortalShop
+
+    portal_shop = PortalShop(sandbox_url)
+    sub = portal_shop.subscribe("pm_card_visa", locales=["fr"])
+    portal_shop.catch_up()
+    html = web.get(portal_shop.open_portal(web, sub.customer)).get_data(as_text=True)
+    assert '<html lang="fr">' in html and '<h1 id="top">Facturation</h1>' in html
+    assert "29,00\xa0$US / mois" in html and "Historique des factures" in html

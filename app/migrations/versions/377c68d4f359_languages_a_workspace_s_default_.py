@@ -1,7 +1,7 @@
 """languages: a workspace's default language and its own wording of our strings
 
 Revision ID: 377c68d4f359
-Revises: 7355758c27f2
+Revises: e751ce680238
 Create Date: 2026-12-06 01:33:52.522845
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "377c68d4f359"
-down_revision = "7355758c27f2"
+down_revision = "e751ce680238"
 branch_labels = None
 depends_on = None
 
