@@ -51,6 +51,7 @@ __all__ = [
     "translated",
     "use_customer",
     "use_customer_id",
+    "uses_customer",
 ]
 
 
