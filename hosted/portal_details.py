@@ -12,6 +12,7 @@ from app.api import portal as portal_api
 from app.api import wall
 from app.api.signing import EmbedSignatureError
 from app.extensions import csrf, db
+from app.i18n import translated
 from app.models import utcnow
 from app.portal import actions, details, page, policy
 from app.portal.settings import config_of
@@ -33,7 +34,7 @@ def _details_page(token: str, link, workspace, *, problem=None, typed=None, stat
     context.update(
         view=view,
         customer=view.customer,
-        problem=problem,
+        problem={"field": problem.field, "text": translated(str(problem))} if problem else None,
         typed=typed or {},
         tax_id_types=policy.TAX_ID_TYPES,
         back_url=url_for("hosted.portal_page", token=token, **_args()),
@@ -63,7 +64,7 @@ def _change_details(token: str, change, done):
             token, link, workspace, problem=exc, typed=request.form.to_dict(), status=400
         )
     except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
+        return _refused(token, link, workspace, translated(str(exc)))
     db.session.commit()
     return done()
 
@@ -107,7 +108,7 @@ def portal_tax_id_remove(token: str, tax_id: str):
     try:
         details.remove_tax_id(db.session, connection, link, tax_id, config, view.tax_ids)
     except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
+        return _refused(token, link, workspace, translated(str(exc)))
     db.session.commit()
     return redirect(url_for("hosted.portal_details", token=token, **_args()), 303)
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.accounts.models import Workspace
 from app.extensions import csrf, db
-from app.i18n import use_customer
+from app.i18n import translated, use_customer
 from app.models import utcnow
 from app.portal import actions, leaving, links, page, policy, sync
 from app.portal.models import PortalLink
@@ -241,7 +241,7 @@ def portal_switch_preview(token: str, subscription_id: str):
         prices = _prices(connection, workspace, config)
         plan = actions.plan_switch(connection, target, price_id, config, prices)
     except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
+        return _refused(token, link, workspace, translated(str(exc)))
     context = base_context(link, workspace, config)
     context.update(subscription=target.sub, plan=plan, price_id=price_id)
     db.session.commit()
@@ -260,7 +260,7 @@ def portal_quantity_preview(token: str, subscription_id: str):
         target = _target(link, subscription_id)
         plan = actions.plan_quantity(connection, target, int(quantity), config)
     except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
+        return _refused(token, link, workspace, translated(str(exc)))
     context = base_context(link, workspace, config)
     context.update(subscription=target.sub, plan=plan)
     db.session.commit()
@@ -328,7 +328,7 @@ def portal_subscription_action(token: str, subscription_id: str, action: str):
         else:
             raise BadRequest(_("Unknown action."))
     except actions.NotAllowed as exc:
-        return _refused(token, link, workspace, str(exc))
+        return _refused(token, link, workspace, translated(str(exc)))
     session.commit()
     return back(token, notice)
 

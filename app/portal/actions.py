@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Refusal
 from ..events import services as events
+from ..i18n import N_
 from ..stripe import clocks
 from ..stripe import portal as stripe_portal
 from ..stripe import subscriptions as stripe_subs
@@ -45,7 +46,7 @@ def target(session: Session, link: PortalLink, subscription_id: str, *, now: dt.
     """The link's customer's own subscription, or :class:`NotAllowed`."""
     row = subscription_of(session, link.workspace_id, link.customer_stripe_id, subscription_id)
     if row is None:
-        raise NotAllowed("We couldn't find that subscription.")
+        raise NotAllowed(N_("We couldn't find that subscription."))
     sub = stripe_subs.subscription_facts(row.data)
     return Target(sub, row, clocks.now_for(session, link.workspace_id, sub.test_clock, now))
 
@@ -92,15 +93,15 @@ def _switch_price(
 ) -> tuple[policy.PriceShape, policy.PriceShape]:
     sub = target_.sub
     if sub.price_id is None or sub.item_id is None:
-        raise NotAllowed("This subscription can't change plans here.")
+        raise NotAllowed(N_("This subscription can't change plans here."))
     if sub.status not in ("active", "trialing") or sub.cancel_at_period_end or sub.is_paused:
-        raise NotAllowed("This subscription can't change plans right now.")
+        raise NotAllowed(N_("This subscription can't change plans right now."))
     current = policy.PriceShape(
         sub.price_id, sub.amount_minor, sub.currency, sub.interval, sub.interval_count
     )
     info = prices.get(price_id)
     if info is None or price_id not in config.switch_price_ids:
-        raise NotAllowed("That plan isn't available.")
+        raise NotAllowed(N_("That plan isn't available."))
     shape = policy.PriceShape(
         price_id,
         int(info["amount_minor"]),
@@ -109,7 +110,7 @@ def _switch_price(
         int(info["interval_count"]),
     )
     if shape not in policy.switch_targets(current, [shape], allowed_ids=config.switch_price_ids):
-        raise NotAllowed("That plan isn't available.")
+        raise NotAllowed(N_("That plan isn't available."))
     return current, shape
 
 
@@ -160,7 +161,7 @@ def switch(
         _changed(session, link, obj, "switched", now=now, price=price_id, upgrade=plan.is_upgrade)
         return plan
     if sub.period_end is None:
-        raise NotAllowed("This subscription has no renewal date to change plans at.")
+        raise NotAllowed(N_("This subscription has no renewal date to change plans at."))
     session.add(
         PortalChange(
             workspace_id=link.workspace_id,
@@ -219,9 +220,9 @@ class QuantityPlan:
 def _check_quantity(target_: Target, quantity: int, config: PortalConfig) -> None:
     sub = target_.sub
     if sub.status not in ("active", "trialing") or sub.is_paused or sub.cancel_at_period_end:
-        raise NotAllowed("This subscription's seats can't change right now.")
+        raise NotAllowed(N_("This subscription's seats can't change right now."))
     if sub.price_id is None or sub.item_id is None:
-        raise NotAllowed("This subscription's seats can't change here.")
+        raise NotAllowed(N_("This subscription's seats can't change here."))
     problem = policy.quantity_problem(
         quantity, current=sub.quantity, max_quantity=config.max_quantity
     )
@@ -281,9 +282,9 @@ def pause(
 ) -> dt.datetime:
     sub = target_.sub
     if months not in policy.pause_choices(config.pause_months):
-        raise NotAllowed("That pause isn't available.")
+        raise NotAllowed(N_("That pause isn't available."))
     if sub.status not in ("active", "trialing") or sub.is_paused or sub.cancel_at_period_end:
-        raise NotAllowed("This subscription can't be paused right now.")
+        raise NotAllowed(N_("This subscription can't be paused right now."))
     resumes_at = policy.resumes_at(target_.at, months)
     obj = stripe_portal.pause(
         connection, sub.id, resumes_at=resumes_at, key=_key(link, "pause", sub.id, nonce)
@@ -302,7 +303,7 @@ def resume(
     now: dt.datetime,
 ) -> None:
     if not target_.sub.is_paused:
-        raise NotAllowed("This subscription isn't paused.")
+        raise NotAllowed(N_("This subscription isn't paused."))
     obj = stripe_portal.resume(
         connection, target_.sub.id, key=_key(link, "resume", target_.sub.id, nonce)
     )
@@ -319,7 +320,7 @@ def renew(
     now: dt.datetime,
 ) -> None:
     if not target_.sub.cancel_at_period_end or target_.sub.is_cancelled:
-        raise NotAllowed("This subscription isn't set to end.")
+        raise NotAllowed(N_("This subscription isn't set to end."))
     obj = stripe_portal.renew(
         connection, target_.sub.id, key=_key(link, "renew", target_.sub.id, nonce)
     )

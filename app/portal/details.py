@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..dunning import links as card_links
 from ..events import services as events
+from ..i18n import N_
 from ..recovery.campaigns import open_campaigns
 from ..stripe import portal as stripe_portal
 from ..stripe.client import InvalidRequestError
@@ -47,7 +48,7 @@ def update_details(
     """Send what the customer typed to Stripe; raises ``policy.DetailsProblem``."""
     editable = [f for f in config.detail_fields if f != "tax_id"]
     if not editable:
-        raise NotAllowed("Billing details can't be changed here.")
+        raise NotAllowed(N_("Billing details can't be changed here."))
     update = policy.clean_details(form, editable)
     customer = stripe_portal.update_customer(
         connection,
@@ -77,7 +78,7 @@ def add_tax_id(
     nonce: str,
 ) -> None:
     if "tax_id" not in config.detail_fields:
-        raise NotAllowed("Tax ids can't be changed here.")
+        raise NotAllowed(N_("Tax ids can't be changed here."))
     kind, value = policy.clean_tax_id(kind, value)
     try:
         stripe_portal.add_tax_id(
@@ -90,7 +91,7 @@ def add_tax_id(
     except InvalidRequestError as exc:
         if getattr(exc, "code", None) == "tax_id_invalid" or getattr(exc, "param", None):
             raise policy.DetailsProblem(
-                "tax_id_value", "That number doesn't look right for this kind of tax id."
+                "tax_id_value", N_("That number doesn't look right for this kind of tax id.")
             ) from exc
         raise
     cache.forget(session, link.workspace_id, f"tax_ids:{link.customer_stripe_id}")
@@ -106,9 +107,9 @@ def remove_tax_id(
 ) -> None:
     """Remove one of the customer's own tax ids (``known``: theirs, as the page read them)."""
     if "tax_id" not in config.detail_fields:
-        raise NotAllowed("Tax ids can't be changed here.")
+        raise NotAllowed(N_("Tax ids can't be changed here."))
     if tax_id not in {t.get("id") for t in known}:
-        raise NotAllowed("We couldn't find that tax id.")
+        raise NotAllowed(N_("We couldn't find that tax id."))
     stripe_portal.remove_tax_id(connection, link.customer_stripe_id, tax_id)
     cache.forget(session, link.workspace_id, f"tax_ids:{link.customer_stripe_id}")
 

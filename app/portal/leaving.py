@@ -9,6 +9,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
 from ..retain import flows, sessions
 from ..stripe import portal as stripe_portal
 from ..stripe import subscriptions as stripe_subs
@@ -21,9 +22,9 @@ from .settings import PortalConfig
 def _check(target_: Target, config: PortalConfig) -> None:
     sub = target_.sub
     if not config.can_cancel:
-        raise NotAllowed("To cancel, please contact us.")
+        raise NotAllowed(N_("To cancel, please contact us."))
     if sub.is_cancelled or sub.cancel_at_period_end:
-        raise NotAllowed("This subscription is already set to end.")
+        raise NotAllowed(N_("This subscription is already set to end."))
 
 
 def has_flow(session: Session, link: PortalLink, target_: Target) -> bool:
@@ -83,7 +84,7 @@ def cancel(
     """A plain cancel (no flow is published for this customer)."""
     _check(target_, config)
     if has_flow(session, link, target_):
-        raise NotAllowed("Please tell us why you're leaving first.")
+        raise NotAllowed(N_("Please tell us why you're leaving first."))
     at_period_end = ends_at_period_end(session, link.workspace_id)
     facts = stripe_subs.cancel(
         connection,

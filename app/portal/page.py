@@ -281,7 +281,11 @@ def _subscription(
             ttl=cache.UPCOMING_TTL,
             fetch=fetch,
         )
-        upcoming = None if upcoming.get("none") else upcoming
+        if upcoming.get("none"):
+            upcoming = None
+        else:  # kept as JSON: the date comes back as text
+            at_text = upcoming.get("at")
+            upcoming = {**upcoming, "at": dt.datetime.fromisoformat(at_text) if at_text else None}
     current = (
         policy.PriceShape(
             facts.price_id,

@@ -14,6 +14,13 @@ from typing import Any
 
 from ..times import add_months
 
+
+def N_(message: str) -> str:
+    """Marks a customer-facing message for the catalogue (pybabel's ``N_``); it is
+    translated where it is shown. Kept here so these rules import no Flask."""
+    return message
+
+
 LINK_TTL = dt.timedelta(days=90)
 #: A link is handed out again while it has at least this long to run; after that a
 #: fresh one is made (the old one keeps working until it expires).
@@ -110,11 +117,11 @@ def change_due_at(period_end: dt.datetime) -> dt.datetime:
 def quantity_problem(quantity: int, *, current: int, max_quantity: int) -> str | None:
     """Why ``quantity`` seats can't be chosen, or None."""
     if max_quantity < 1:
-        return "The number of seats can't be changed here."
+        return N_("The number of seats can't be changed here.")
     if not 1 <= quantity <= max_quantity:
-        return f"Choose from 1 to {max_quantity}."
+        return N_("Choose a number of seats from 1 up to the limit shown.")
     if quantity == current:
-        return "That's the number you have."
+        return N_("That's the number you have.")
     return None
 
 
@@ -159,9 +166,9 @@ class DetailsProblem(ValueError):
 def _line(value: Any, field: str, limit: int) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if len(text) > limit:
-        raise DetailsProblem(field, f"Use at most {limit} characters.")
+        raise DetailsProblem(field, N_("That is longer than this field allows."))
     if any(not c.isprintable() for c in text):
-        raise DetailsProblem(field, "Use letters, numbers and punctuation only.")
+        raise DetailsProblem(field, N_("Use letters, numbers and punctuation only."))
     return text
 
 
@@ -172,14 +179,14 @@ def clean_details(form: dict[str, Any], editable: list[str]) -> dict[str, Any]:
     if "email" in editable:
         email = _line(form.get("email"), "email", 254)
         if not _EMAIL.match(email):
-            raise DetailsProblem("email", "Enter an email address like name@example.com.")
+            raise DetailsProblem("email", N_("Enter an email address like name@example.com."))
         update["email"] = email
     if "name" in editable:
         update["name"] = _line(form.get("name"), "name", 200)
     if "phone" in editable:
         phone = _line(form.get("phone"), "phone", 30)
         if phone and not re.fullmatch(r"\+?[0-9 ()./-]{5,30}", phone):
-            raise DetailsProblem("phone", "Enter a phone number, e.g. +44 20 7946 0000.")
+            raise DetailsProblem("phone", N_("Enter a phone number, e.g. +44 20 7946 0000."))
         update["phone"] = phone
     if "address" in editable:
         address = {
@@ -188,19 +195,19 @@ def clean_details(form: dict[str, Any], editable: list[str]) -> dict[str, Any]:
         }
         country = address["country"].upper()
         if country and not re.fullmatch(r"[A-Z]{2}", country):
-            raise DetailsProblem("address_country", "Choose a country.")
+            raise DetailsProblem("address_country", N_("Choose a country."))
         address["country"] = country
         if any(address.values()) and not (address["line1"] and country):
             field = "address_line1" if not address["line1"] else "address_country"
-            raise DetailsProblem(field, "An address needs at least a first line and a country.")
+            raise DetailsProblem(field, N_("An address needs at least a first line and a country."))
         update["address"] = address
     return update
 
 
 def clean_tax_id(kind: Any, value: Any) -> tuple[str, str]:
     if kind not in TAX_ID_TYPES:
-        raise DetailsProblem("tax_id_type", "Choose the kind of tax id.")
+        raise DetailsProblem("tax_id_type", N_("Choose the kind of tax id."))
     text = _line(value, "tax_id_value", 40).replace(" ", "")
     if not text:
-        raise DetailsProblem("tax_id_value", "Enter the number.")
+        raise DetailsProblem("tax_id_value", N_("Enter the number."))
     return kind, text

@@ -270,4 +270,19 @@ def test_seats_change_now_with_the_preview_within_the_merchants_limit(web, porta
     assert "notice=quantity" in done.location
     assert portal_shop.client.v1.subscriptions.retrieve(sub.id)["items"].data[0].quantity == 3
     page = web.get(path).get_data(as_text=True)
-    assert "Studio × 3" in page and "$87.00 / month" in page
+    assert "Studio × 3" in page and "$87.00 / month" in page  # noqa: RUF001 - the sign we show
+
+
+def test_the_portal_speaks_the_customers_language(web, portal_shop) -> None:
+    sub = portal_shop.subscribe("pm_card_visa")
+    portal_shop.client.v1.customers.update(sub.customer, params={"preferred_locales": ["de"]})
+    path = portal_shop.open_portal(web, sub.customer)
+    html = web.get(path).get_data(as_text=True)
+    assert '<html lang="de">' in html and "Abonnements" in html
+    assert "29,00" in html and "1. Juli 2026" in html
+    pause = f"{path}/subscriptions/{sub.id}/pause"
+    refused = web.post(pause, data={**form_of(html, pause), "months": "9"})
+    assert refused.status_code == 409
+    assert "Diese Pause ist nicht verfügbar." in refused.get_data(as_text=True)
+    french = web.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="de">' in french  # Stripe's preferred_locales come first
