@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import Workspace
 from ..i18n import services as i18n
+from ..models import utcnow
 from ..outbox import services as outbox
 from ..outbox.models import OutboxMessage
+from ..portal import links as portal_links
 from .config import settings_for
 
 
@@ -32,6 +34,9 @@ def send_to_customer(
     if language is None:
         language = i18n.for_customer(session, workspace.id, customer_id)
     settings = settings_for(session, workspace.id)
+    # Every customer email links to their billing portal (the same 90-day link each time).
+    portal_url = portal_links.url_for_customer(session, workspace.id, customer_id, now=utcnow())
+    context = {**context, "portal_url": portal_url}
     sender = outbox.sender_for(session, workspace.id, settings.from_name or workspace.name)
     return outbox.send(
         session,

@@ -286,3 +286,27 @@ def test_the_portal_speaks_the_customers_language(web, portal_shop) -> None:
     assert "Diese Pause ist nicht verfügbar." in refused.get_data(as_text=True)
     french = web.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="de">' in french  # Stripe's preferred_locales come first
+
+
+def test_every_dunning_email_links_to_the_customers_portal(web, portal_shop) -> None:
+    import re as regex
+
+    from app.outbox.models import OutboxMessage
+
+    sub = portal_shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    portal_shop.advance(dt.datetime(2026, 7, 1, 11, 0, tzinfo=dt.UTC))  # the renewal fails
+    message = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.customer_stripe_id == sub.customer)
+    ).scalar_one()
+    found = regex.search(
+        r"Manage your subscription and billing: (http://localhost/portal/\S+)", message.body_text
+    )
+    assert found, message.body_text
+    assert found.group(1) in message.body_html
+    page = web.get(found.group(1).removeprefix("http://localhost"))
+    assert page.status_code == 200 and "Your last payment didn't go through." in page.get_data(
+        as_text=True
+    )
+    assert portal_shop.open_portal(web, sub.customer) == found.group(1).removeprefix(
+        "http://localhost"
+    )
