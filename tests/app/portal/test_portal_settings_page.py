@@ -123,3 +123,23 @@ def test_an_owner_opens_a_customers_portal(web, portal_shop) -> None:
     page = web.get(moved.location.removeprefix("http://localhost"))
     assert "ann@example.com" in page.get_data(as_text=True)
     assert web.post("/customers/cus_unknown/portal", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_white_label_shows_on_every_customer_page(web, portal_shop) -> None:
+    from app.dunning import links as card_links
+    from app.models import utcnow
+
+    _owner(web, portal_shop)
+    _save(
+        web,
+        custom_css=".sheet { border: 3px solid hotpink }",
+        support_email="care@shop.example",
+        support_url="https://shop.example/help",
+    )
+    _, token = card_links.issue(
+        db.session, portal_shop.workspace.id, purpose="expiry", customer_id="cus_x", now=utcnow()
+    )
+    db.session.commit()
+    page = web.get(f"/update-card/{token}").get_data(as_text=True)
+    assert "border: 3px solid hotpink" in page and "--radius: 999px" in page
+    assert "care@shop.example" in page and "https://shop.example/help" in page
