@@ -8,16 +8,18 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from app.accounts import hosts
+from app.accounts.models import Workspace
 from app.api import portal as portal_api
 from app.api import wall
 from app.api.signing import EmbedSignatureError
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.i18n import translated
 from app.models import utcnow
-from app.portal import actions, details, page, policy
+from app.portal import access, actions, details, links, page, policy
 from app.portal.settings import config_of
 
 from .dead_ends import DeadEnd
+from .hosts import serves
 from .merchant import page_brand
 from .portal_views import _args, _refused, back, base_context, connection_of, form_guard, load
 from .views import DeadEndReached, bp
@@ -172,3 +174,96 @@ def custom_domain_check():
     if domain is None or not domain.is_verified:
         return "unknown\n", 404, {"Content-Type": "text/plain"}
     return "ok\n", 200, {"Content-Type": "text/plain"}
+
+
+# -- the link by email -------------------------------------------------------------------------
+
+
+@bp.post("/portal/<token>/fresh")
+@csrf.exempt  # the expired link is the authority; the new one goes to Stripe's address
+@limiter.limit("10 per hour")
+def portal_fresh(token: str):
+    """From an expired link's page: email the customer a new one (to the address Stripe
+    has for them, never one typed here)."""
+    g.hosted_framable = True
+    link = links.find(db.session, token)
+    workspace = db.session.get(Workspace, link.workspace_id) if link is not None else None
+    if link is None or workspace is None or link.revoked_at is not None:
+        raise DeadEndReached(DeadEnd.UNKNOWN)
+    sent = access.email_link(db.session, workspace, link.customer_stripe_id, now=utcnow())
+    db.session.commit()
+    return _inbox(workspace, sent)
+
+
+def _inbox(workspace: Workspace, sent: bool, *, email: str | None = None):
+    if email is not None:
+        text = _(
+            "If %(email)s belongs to a customer of %(merchant)s, a link to their billing "
+            "page is on its way. It works for 90 days.",
+            email=email,
+            merchant=workspace.name,
+        )
+    elif sent:
+        text = _("We've emailed you a new link to your billing page. It works for 90 days.")
+    else:
+        text = _(
+            "We couldn't send a new link just now. Please open billing again from "
+            "%(merchant)s's site or app.",
+            merchant=workspace.name,
+        )
+    return render_template(
+        "hosted/portal_message.html",
+        brand=page_brand(db.session, workspace),
+        portal=config_of(db.session, workspace.id),
+        modal=False,
+        config={"modal": False},
+        title=_("Check your inbox") if sent or email is not None else _("No new link"),
+        text=text,
+    )
+
+
+def _login_workspace(slug: str) -> Workspace:
+    g.hosted_framable = False
+    try:
+        workspace = wall.workspace_by_slug(db.session, slug[:63])
+    except wall.NotFound:
+        raise DeadEndReached(DeadEnd.UNKNOWN)
+    if not config_of(db.session, workspace.id).has_login_page or not serves(workspace.id):
+        raise DeadEndReached(DeadEnd.UNKNOWN)
+    return workspace
+
+
+@bp.get("/portal/login/<slug>")
+def portal_login(slug: str):
+    """Where a customer gets their billing link by email, with no login."""
+    workspace = _login_workspace(slug)
+    return render_template(
+        "hosted/portal_login.html",
+        brand=page_brand(db.session, workspace),
+        portal=config_of(db.session, workspace.id),
+        modal=False,
+        config={"modal": False},
+        slug=slug,
+        problem=None,
+    )
+
+
+@bp.post("/portal/login/<slug>")
+@csrf.exempt  # nothing here acts for anyone: a link only ever goes to Stripe's address
+@limiter.limit("10 per minute; 30 per hour")
+def portal_login_send(slug: str):
+    workspace = _login_workspace(slug)
+    email = (request.form.get("email") or "").strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        return render_template(
+            "hosted/portal_login.html",
+            brand=page_brand(db.session, workspace),
+            portal=config_of(db.session, workspace.id),
+            modal=False,
+            config={"modal": False},
+            slug=slug,
+            problem=_("Enter an email address like name@example.com."),
+        ), 400
+    access.request_by_email(db.session, workspace, email, now=utcnow())
+    db.session.commit()
+    return _inbox(workspace, True, email=email)

@@ -61,6 +61,7 @@ class PortalExpired(Exception):
 @bp.errorhandler(PortalExpired)
 def _expired(exc: PortalExpired):
     db.session.rollback()
+    token = (request.view_args or {}).get("token", "")
     return render_template(
         "hosted/portal_message.html",
         brand=page_brand(db.session, exc.workspace),
@@ -70,9 +71,10 @@ def _expired(exc: PortalExpired):
         title=_("This link has expired"),
         text=_(
             "For your security, billing links work for 90 days. Open billing again "
-            "from %(merchant)s's site or app to get a new one.",
+            "from %(merchant)s's site or app, or we can email you a new link.",
             merchant=exc.workspace.name,
         ),
+        fresh_url=url_for("hosted.portal_fresh", token=token, **_args()) if token else None,
     ), 410
 
 

@@ -49,6 +49,7 @@ def _page(status: int = 200, *, problem: str | None = None, field: str | None = 
     workspace = current_workspace()
     prices, prices_note = _prices()
     base = settings().base_url.rstrip("/")
+    hosted = hosts.hosted_base_url(db.session, workspace.id)
     return render_template(
         "dashboard/portal.html",
         config=portal_settings.config_of(db.session, workspace.id),
@@ -64,6 +65,7 @@ def _page(status: int = 200, *, problem: str | None = None, field: str | None = 
         script_url=f"{base}/hosted/static/embed.js",
         api_url=f"{base}/api/embed/portal",
         start_url=f"{base}/portal/start",
+        login_url=f"{hosted}/portal/login/{workspace.slug}",
         editable=can("admin"),
     ), status
 
@@ -82,6 +84,7 @@ def _form_values() -> dict:
         "max_quantity": form.get("max_quantity", "0"),
         "can_cancel": form.get("can_cancel") == "1",
         "shows_invoices": form.get("shows_invoices") == "1",
+        "has_login_page": form.get("has_login_page") == "1",
         "detail_fields": form.getlist("detail_fields"),
         "button_style": form.get("button_style", "rounded"),
         "custom_css": form.get("custom_css", ""),

@@ -48,6 +48,7 @@ PLACES = (
     ("emails/templates/dunning", "Dunning email"),
     ("emails/templates/card_expiring", "Card-expiry email"),
     ("emails/templates/card_update_link", "Fresh-link email"),
+    ("emails/templates/portal_link", "Billing-link email"),
     ("emails/templates/base", "Every email (footer)"),
 )
 

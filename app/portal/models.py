@@ -38,6 +38,11 @@ class PortalSettings(Base):
     )
     can_cancel: Mapped[bool] = mapped_column(default=True)
     shows_invoices: Mapped[bool] = mapped_column(default=True)
+    has_login_page: Mapped[bool] = mapped_column(
+        default=False,
+        server_default="0",
+        comment="customers may ask for their link by email at /portal/login/<workspace>",
+    )
     detail_fields: Mapped[list[str]] = mapped_column(
         JSON, default=lambda: ["email", "name", "address"], comment="editable billing details"
     )

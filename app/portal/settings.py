@@ -27,6 +27,7 @@ class PortalConfig:
     max_quantity: int = 0
     can_cancel: bool = True
     shows_invoices: bool = True
+    has_login_page: bool = False
     detail_fields: list[str] = field(default_factory=lambda: ["email", "name", "address"])
     button_style: str = "rounded"
     custom_css: str = ""
@@ -95,6 +96,7 @@ def validate(values: dict[str, Any], *, known_price_ids: set[str] | None) -> dic
         "max_quantity": int(quantity),
         "can_cancel": bool(values.get("can_cancel")),
         "shows_invoices": bool(values.get("shows_invoices")),
+        "has_login_page": bool(values.get("has_login_page")),
         "detail_fields": fields,
         "button_style": style,
         "shows_powered_by": bool(values.get("shows_powered_by")),

@@ -43,6 +43,11 @@ CONTEXTS = {
         "link_days": 21,
         "unsubscribe_url": "https://x.example/unsubscribe/u",
     },
+    "portal_link": {
+        "button_url": "https://x.example/portal/tok",
+        "link_days": 90,
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
 }
 
 

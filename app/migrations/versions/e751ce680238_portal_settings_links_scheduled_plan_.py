@@ -220,6 +220,13 @@ def upgrade():
         ),
         sa.Column("can_cancel", sa.Boolean(), nullable=False),
         sa.Column("shows_invoices", sa.Boolean(), nullable=False),
+        sa.Column(
+            "has_login_page",
+            sa.Boolean(),
+            server_default="0",
+            nullable=False,
+            comment="customers may ask for their link by email at /portal/login/<workspace>",
+        ),
         sa.Column("detail_fields", sa.JSON(), nullable=False, comment="editable billing details"),
         sa.Column("button_style", sa.String(length=16), nullable=False),
         sa.Column("custom_css", sa.Text(), nullable=False, comment="stored sanitised"),
