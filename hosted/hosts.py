@@ -3,7 +3,9 @@
 A request on a verified custom domain may reach only the customer-facing pages
 (this blueprint and its static files), and only that workspace's links: another
 merchant's link on it is an unknown link. A host that is registered but not
-verified yet is refused (421); so is any host we don't know, in production.
+verified yet is refused (421). Any other host is served as Backstop itself (a load
+balancer's health check by address, an internal name): links are always built from
+``BACKSTOP_BASE_URL`` or a verified domain, never from the request's host.
 """
 
 from __future__ import annotations
@@ -29,15 +31,11 @@ def _our_hosts() -> set[str]:
 def route_host() -> None:
     """``before_request``: serve a custom domain's pages, refuse what it must not."""
     host = (request.host or "").rsplit(":", 1)[0].lower().rstrip(".")
-    if host.startswith("[") or host in _our_hosts():
-        return
-    if host in LOCAL_HOSTS and not current_app.config["BACKSTOP"].is_production:
+    if host.startswith("[") or host in _our_hosts() or host in LOCAL_HOSTS:
         return
     domain = hosts.domain_for_host(db.session, host)
     if domain is None:
-        if current_app.config["BACKSTOP"].is_production:
-            abort(421, description="This address is not served here.")
-        return  # development and tests: any host reaches the app
+        return  # not a merchant's name: Backstop's own pages, as on its own address
     if not domain.is_verified:
         abort(421, description="This address is not verified yet.")
     if request.blueprint != "hosted" and request.endpoint not in SHARED_ENDPOINTS:

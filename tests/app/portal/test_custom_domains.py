@@ -132,3 +132,13 @@ def test_the_tls_ask_endpoint_is_not_throttled(web, portal_shop) -> None:
         web.get(f"/custom-domains/check?domain=x{n}.shop.example").status_code for n in range(40)
     }
     assert statuses == {404}
+
+
+def test_other_hosts_are_answered_as_backstop_itself(web, portal_shop) -> None:
+    # A load balancer's health check by address, an internal name: not a merchant's name.
+    assert web.get("/login", base_url="http://10.0.0.5:5000").status_code == 200
+    sub = portal_shop.subscribe("pm_card_visa")
+    answer = web.post(
+        "/api/embed/portal", json=portal_shop.signed(sub.customer), base_url="http://10.0.0.5:5000"
+    )
+    assert answer.json["url"].startswith("http://localhost/portal/")  # never the Host header
