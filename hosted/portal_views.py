@@ -30,7 +30,7 @@ from app.tenancy import scoped
 
 from .dead_ends import DeadEnd
 from .hosts import serves
-from .merchant import page_brand
+from .merchant import BACKSTOP, page_brand
 from .views import DeadEndReached, bp
 
 #: The notices a POST's redirect can ask the page to show (never free text in a URL).
@@ -118,12 +118,24 @@ class PortalUnavailable(Exception):
 @bp.errorhandler(PortalUnavailable)
 @bp.errorhandler(StripeError)
 def _unavailable(exc: Exception):
+    """Stripe out of reach on a customer page (the pages that can say more catch it
+    themselves): a 503 that says nothing changed, never a 500 or a wrong dead end."""
     db.session.rollback()
-    token = (request.view_args or {}).get("token")
+    portal = (request.endpoint or "").startswith("hosted.portal")
+    token = (request.view_args or {}).get("token") if portal else None
     link = links.find(db.session, token) if token else None
     workspace = db.session.get(Workspace, link.workspace_id) if link else None
     if workspace is None:
-        raise DeadEndReached(DeadEnd.UNKNOWN)
+        current_app.logger.warning("hosted.unavailable endpoint=%s error=%r", request.endpoint, exc)
+        return render_template(
+            "hosted/message.html",
+            brand=BACKSTOP,
+            title=_("Billing is unavailable right now"),
+            text=_(
+                "We couldn't reach the payment processor. Nothing has changed; "
+                "please try again in a few minutes."
+            ),
+        ), 503
     current_app.logger.warning("portal.unavailable workspace=%s error=%r", workspace.id, exc)
     return render_template(
         "hosted/portal_message.html",

@@ -113,3 +113,29 @@ def test_guessing_tokens_is_throttled_across_every_customer_page(web, portal_sho
     assert statuses[:30] == [404] * 30 and statuses[30] == 429
     throttled = web.get("/update-card/another-guess")
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+
+
+def test_stripe_out_of_reach_is_a_503_that_changes_nothing(web, portal_shop, monkeypatch) -> None:
+    from app.api import cancel as cancel_api
+    from app.portal import page
+
+    sub = portal_shop.subscribe("pm_card_visa")
+    path = portal_shop.open_portal(web, sub.customer)
+
+    def down(*args, **kwargs):
+        raise stripe_client.StripeError("connection refused")
+
+    monkeypatch.setattr(page, "build", down)
+    response = web.get(path)
+    assert response.status_code == 503
+    assert "Billing is unavailable right now" in response.get_data(as_text=True)
+    monkeypatch.setattr(cancel_api, "start", down)
+    started = web.post(
+        "/cancel/start",
+        data={
+            "workspace": portal_shop.workspace.slug,
+            "customer": sub.customer,
+            "subscription": sub.id,
+        },
+    )
+    assert started.status_code == 503 and "Nothing has changed" in started.get_data(as_text=True)
