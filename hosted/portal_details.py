@@ -236,7 +236,10 @@ def _login_workspace(slug: str) -> Workspace:
 @bp.get("/portal/login/<slug>")
 def portal_login(slug: str):
     """Where a customer gets their billing link by email, with no login."""
-    workspace = _login_workspace(slug)
+    return _login_page(_login_workspace(slug), slug)
+
+
+def _login_page(workspace: Workspace, slug: str, problem: str | None = None, status: int = 200):
     return render_template(
         "hosted/portal_login.html",
         brand=page_brand(db.session, workspace),
@@ -244,8 +247,8 @@ def portal_login(slug: str):
         modal=False,
         config={"modal": False},
         slug=slug,
-        problem=None,
-    )
+        problem=problem,
+    ), status
 
 
 @bp.post("/portal/login/<slug>")
@@ -254,16 +257,9 @@ def portal_login(slug: str):
 def portal_login_send(slug: str):
     workspace = _login_workspace(slug)
     email = (request.form.get("email") or "").strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        return render_template(
-            "hosted/portal_login.html",
-            brand=page_brand(db.session, workspace),
-            portal=config_of(db.session, workspace.id),
-            modal=False,
-            config={"modal": False},
-            slug=slug,
-            problem=_("Enter an email address like name@example.com."),
-        ), 400
+    if not policy.looks_like_email(email):
+        problem = _("Enter an email address like name@example.com.")
+        return _login_page(workspace, slug, problem, 400)
     access.request_by_email(db.session, workspace, email, now=utcnow())
     db.session.commit()
     return _inbox(workspace, True, email=email)

@@ -4,7 +4,6 @@ change nothing when one value is wrong."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +14,6 @@ from ..accounts.branding import web_address
 from ..models import one_per
 from . import css, policy
 from .models import BUTTON_STYLES, DETAIL_FIELDS, PortalSettings
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,7 @@ def validate(values: dict[str, Any], *, known_price_ids: set[str] | None) -> dic
             "max_quantity", f"Enter a number of seats from 0 to {policy.MAX_QUANTITY}."
         )
     email = (values.get("support_email") or "").strip() or None
-    if email and not _EMAIL.match(email):
+    if email and not policy.looks_like_email(email):
         raise SettingsProblem("support_email", "Enter an email address like help@example.com.")
     return {
         "switch_price_ids": list(dict.fromkeys(prices)),
