@@ -118,16 +118,18 @@ def _register_models() -> None:
     from .recovery import models as _recovery  # noqa: F401
     from .retain import models as _retain  # noqa: F401
     from .stripe import models as _stripe  # noqa: F401
+    from .winback import models as _winback  # noqa: F401
 
 
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import dunning, recovery, retain
+    from . import dunning, recovery, retain, winback
 
     recovery.register()
     dunning.register()
     retain.register()
+    winback.register()
 
 
 def _register_blueprints(app: Flask) -> None:

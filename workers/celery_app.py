@@ -23,6 +23,7 @@ TASK_MODULES = [
     "workers.event_tasks",
     "workers.retain_tasks",
     "workers.portal_tasks",
+    "workers.winback_tasks",
 ]
 
 

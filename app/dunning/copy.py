@@ -165,8 +165,11 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def copy_errors(subject: str, message: str) -> list[str]:
-    """What is wrong with copy a merchant wrote (empty means "use the default")."""
+def copy_errors(
+    subject: str, message: str, placeholders: Mapping[str, str] = PLACEHOLDERS
+) -> list[str]:
+    """What is wrong with copy a merchant wrote (empty means "use the default"), where
+    only ``placeholders`` may appear."""
     errors = []
     if len(subject) > MAX_SUBJECT:
         errors.append(f"the subject is {len(subject)} characters; keep it under {MAX_SUBJECT}")
@@ -174,9 +177,9 @@ def copy_errors(subject: str, message: str) -> list[str]:
         errors.append("the subject must be one line")
     if len(message) > MAX_MESSAGE:
         errors.append(f"the message is {len(message)} characters; keep it under {MAX_MESSAGE}")
-    unknown = sorted({t for t in _TOKEN.findall(subject + message) if t not in PLACEHOLDERS})
+    unknown = sorted({t for t in _TOKEN.findall(subject + message) if t not in placeholders})
     if unknown:
-        known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        known = ", ".join("{" + p + "}" for p in placeholders)
         errors.append(
             f"unknown placeholder {', '.join('{' + u + '}' for u in unknown)}; use {known}"
         )

@@ -57,6 +57,9 @@ class OutboxMessage(Base):
     resent_from_id: Mapped[int | None] = mapped_column(BigId, comment="staff resent that one")
     created_at: Mapped[created_at]
     sent_at: Mapped[dt.datetime | None]
+    opened_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="first open, where the transport reports opens (SES, Resend)"
+    )
 
 
 class Suppression(Base):

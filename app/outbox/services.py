@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 import emails
 
 from ..crypto import SecretUnreadable, decrypt, encrypt
+from ..events import services as events
 from ..models import utcnow
 from ..queue import enqueue
 from . import guards
@@ -96,6 +97,14 @@ def suppress(
         found = suppression_for(session, workspace_id, email)
         assert found is not None
         return found
+    # The loops that write to customers stop what they had planned for this address.
+    events.emit(
+        session,
+        workspace_id,
+        "email.suppressed",
+        subject=f"suppression:{row.id}",
+        data={"email": row.email, "reason": reason, "source": source},
+    )
     log.info("email.suppressed workspace=%s reason=%s source=%s", workspace_id, reason, source)
     return row
 
