@@ -72,7 +72,7 @@ JS_MESSAGES = {
     "failed": N_("Something went wrong. Please try again."),
 }
 #: Endpoints the page calls with fetch: their dead ends are answered in JSON.
-JSON_ENDPOINTS = frozenset({"hosted.complete"})
+JSON_ENDPOINTS = frozenset({"hosted.complete", "hosted.winback_complete"})
 
 
 class DeadEndReached(Exception):

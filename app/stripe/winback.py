@@ -115,6 +115,14 @@ def subscribe(
     return subscription_facts(sub), _id(sub.get("latest_invoice"))
 
 
+def open_invoices(connection: StripeConnection, subscription_id: str) -> list[str]:
+    """The subscription's unpaid invoices, oldest first (what coming back settles)."""
+    found = client_for(connection).v1.invoices.list(
+        {"subscription": subscription_id, "status": "open", "limit": 100}
+    )
+    return [i.id for i in sorted(found.data, key=lambda i: i.created)]
+
+
 def mark(
     connection: StripeConnection, subscription_id: str, campaign_id: int, *, idempotency_key: str
 ) -> None:

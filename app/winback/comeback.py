@@ -277,10 +277,15 @@ def _pay_latest(
     if invoice_id is None:
         return Result(DECLINED, N_("Something went wrong. Please try again."))
     if pay:
-        result = billing.pay_invoice(
-            connection, invoice_id, idempotency_key=f"winback-link:{link.id}:pay:{key}"
-        )
-        if result.paid:
+        # What is still owed, oldest first: the subscription bills again once all is paid.
+        for open_id in stripe_winback.open_invoices(connection, subscription_id):
+            result = billing.pay_invoice(
+                connection, open_id, idempotency_key=f"winback-link:{link.id}:pay:{open_id}:{key}"
+            )
+            if not result.paid:
+                invoice_id = open_id
+                break
+        else:
             facts, _ = stripe_winback.read(connection, subscription_id)
             return _back(session, link, campaign, facts, now, outcome="paid")
     secret = cards.payment_needing_action(connection, invoice_id)

@@ -92,6 +92,8 @@ def begin(
     ]
     if others:
         return None
+    if not facts.plan_name:  # events carry the product as an id: read its name
+        facts = stripe_subs.read_subscription(connection, facts.id)
     kind, reason, detail = classify(session, workspace_id, facts.id, stripe_reason, feedback)
     contact = cards.customer_contact(connection, facts.customer_id)
     ending = campaigns.Ending(

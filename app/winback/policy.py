@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..dunning.sequences import send_time
 
+VOLUNTARY, INVOLUNTARY = "voluntary", "involuntary"
 #: The reasons copy is written for, in the order the settings show them.
 REASONS = ("too_expensive", "missing_feature", "not_using", "switched", "other")
 #: Involuntary cancels (the payment failed for good) get their own copy.
@@ -73,7 +74,7 @@ def reason_group(survey_key: str | None, stripe_feedback: str | None) -> str:
 
 def copy_key(kind: str, reason: str) -> str:
     """Which copy a campaign's touches use: involuntary ones their own."""
-    return PAYMENT_FAILED if kind == "involuntary" else reason
+    return PAYMENT_FAILED if kind == INVOLUNTARY else reason
 
 
 # -- the sequence -------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def offer_for(
     """The campaign's offer, if the merchant set one and it is for this customer."""
     if not percent or not months:
         return None
-    if offer_to != "everyone" and (kind == "involuntary" or reason != "too_expensive"):
+    if offer_to != "everyone" and (kind == INVOLUNTARY or reason != "too_expensive"):
         return None
     return Offer(percent, months)
 
