@@ -34,6 +34,8 @@ PLACES = (
     ("hosted/templates/hosted/dead_end", "Expired or unknown link page"),
     ("hosted/templates/hosted/unsubscribe", "Unsubscribe page"),
     ("hosted/templates/hosted/portal", "Customer portal"),
+    ("hosted/templates/hosted/winback", "Win-back page"),
+    ("hosted/winback_views", "Win-back page"),
     ("hosted/templates/hosted/_portal", "Customer portal"),
     ("hosted/templates/hosted/_support", "Every hosted page (support line)"),
     ("hosted/templates/hosted/", "Every hosted page"),
@@ -45,10 +47,13 @@ PLACES = (
     ("app/dunning/expiry", "Card-expiry email"),
     ("app/dunning/", "Card-update page"),
     ("app/portal/", "Customer portal"),
+    ("app/winback/copy", "Win-back email"),
+    ("app/winback/", "Win-back email and page"),
     ("emails/templates/dunning", "Dunning email"),
     ("emails/templates/card_expiring", "Card-expiry email"),
     ("emails/templates/card_update_link", "Fresh-link email"),
     ("emails/templates/portal_link", "Billing-link email"),
+    ("emails/templates/winback", "Win-back email"),
     ("emails/templates/base", "Every email (footer)"),
 )
 

@@ -93,6 +93,7 @@ class Merchant:
         from app.outbox.models import OutboxMessage
         from app.recovery.models import Step
         from app.stripe.models import StripeEvent
+        from app.winback.models import WinbackStep
 
         stack.check_alive()
         stripe_call(self.url, self.key, "/v1/test_helpers/sandbox/webhooks/flush", b"timeout=20")
@@ -108,6 +109,14 @@ class Merchant:
             .where(
                 Step.status.in_(("queued", "running"))
                 | ((Step.status == "pending") & (Step.due_at <= self.now))
+            )
+        ).scalar_one()
+        busy += self.db.session.execute(
+            select(func.count())
+            .select_from(WinbackStep)
+            .where(
+                WinbackStep.status.in_(("queued", "running"))
+                | ((WinbackStep.status == "pending") & (WinbackStep.due_at <= self.now))
             )
         ).scalar_one()
         mailing = self.db.session.execute(

@@ -43,6 +43,18 @@ CONTEXTS = {
         "link_days": 21,
         "unsubscribe_url": "https://x.example/unsubscribe/u",
     },
+    "winback": {
+        "subject": "We'd love to have you back at Acme",
+        "headline": "We'd love to have you back at Acme",
+        "message": "Hi Jo, your Pro plan is one tap away.",
+        "plan": "Pro",
+        "price": "$49.00 a month",
+        "offer": "25% off for 3 months",
+        "button_label": "Restart my subscription",
+        "button_url": "https://x.example/come-back/tok",
+        "link_days": 30,
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
     "portal_link": {
         "button_url": "https://x.example/portal/tok",
         "link_days": 90,
