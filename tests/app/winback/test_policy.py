@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given
@@ -59,7 +60,7 @@ def test_touches_go_in_order_at_ten_local_never_before_their_delay(ended, tz, de
             days=1
         )
         base = touch.at
-    assert all(a.at < b.at for a, b in zip(touches, touches[1:], strict=False))
+    assert all(a.at < b.at for a, b in itertools.pairwise(touches))
 
 
 @given(
@@ -114,7 +115,7 @@ def test_copy_follows_the_reason_and_the_merchant_rewrites_it() -> None:
     own = {"1": {"switched": {"subject": "Hey {name}", "message": ""}}}
     rewritten = copy.copy_for(own, "switched", 1, 2)
     assert rewritten.subject == "Hey {name}" and "moved to another product" in rewritten.message
-    errors, clean = copy.clean_copy(
+    errors, _clean = copy.clean_copy(
         {"1": {"other": {"subject": "Hi {nope}", "message": ""}}, "9": {}, "2": {"x": {}}}
     )
     assert any("{nope}" in e for e in errors) and any("'9'" in e for e in errors)
