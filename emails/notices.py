@@ -1,5 +1,6 @@
-"""Bounce and complaint notices from the providers, verified and reduced to ``Notice``
-values the caller turns into suppressions.
+"""Bounce, complaint and open notices from the providers, verified and reduced to
+``Notice`` values the caller turns into suppressions (and, for opens, a first-open time
+on the message).
 
 Amazon SES reports through SNS HTTP(S) notifications (signed with Amazon's certificate);
 Resend through Svix-signed webhooks. Pure functions: the clock and the certificate fetch
@@ -25,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-NoticeKind = Literal["bounce", "complaint"]
+NoticeKind = Literal["bounce", "complaint", "open"]
 
 
 class NoticeRejected(Exception):
@@ -195,6 +196,10 @@ def parse_ses_notification(text: str) -> list[Notice]:
             permanent=True,
             detail=complaint.get("complaintFeedbackType") or "complaint",
         )
+    if kind == "Open":  # event publishing with open tracking on the configuration set
+        destination = (event.get("mail") or {}).get("destination") or []
+        recipients = [{"emailAddress": a} for a in destination if isinstance(a, str)]
+        return _notice("open", recipients, mail_id, permanent=False, detail="open")
     return []
 
 
@@ -271,7 +276,8 @@ def verify_resend(
 
 
 def parse_resend(body: bytes) -> list[Notice]:
-    """The notices in a (verified) Resend webhook: ``email.bounced`` and ``email.complained``."""
+    """The notices in a (verified) Resend webhook: ``email.bounced``, ``email.complained``
+    and ``email.opened``."""
     try:
         event = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -303,4 +309,6 @@ def parse_resend(body: bytes) -> list[Notice]:
         ]
     if kind == "email.complained":
         return [Notice("complaint", addresses, email_id, permanent=True, detail="complaint")]
+    if kind == "email.opened":
+        return [Notice("open", addresses, email_id, permanent=False, detail="open")]
     return []

@@ -22,6 +22,8 @@ Check = Callable[..., str | None]
 OnDrop = Callable[..., None]
 #: ``on_sent(session, message, *, now)``: the transport took it.
 OnSent = Callable[..., None]
+#: ``on_opened(session, message, *, now)``: the provider reported its first open.
+OnOpened = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,20 @@ class Guard:
     check: Check
     on_drop: OnDrop | None = None
     on_sent: OnSent | None = None
+    on_opened: OnOpened | None = None
 
 
 _GUARDS: dict[str, Guard] = {}
 
 
 def register(
-    template: str, check: Check, on_drop: OnDrop | None = None, on_sent: OnSent | None = None
+    template: str,
+    check: Check,
+    on_drop: OnDrop | None = None,
+    on_sent: OnSent | None = None,
+    on_opened: OnOpened | None = None,
 ) -> None:
-    _GUARDS[template] = Guard(check, on_drop, on_sent)
+    _GUARDS[template] = Guard(check, on_drop, on_sent, on_opened)
 
 
 def why_not(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
@@ -58,3 +65,9 @@ def sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
     guard = _GUARDS.get(message.template)
     if guard is not None and guard.on_sent is not None:
         guard.on_sent(session, message, now=now)
+
+
+def opened(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
+    guard = _GUARDS.get(message.template)
+    if guard is not None and guard.on_opened is not None:
+        guard.on_opened(session, message, now=now)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from emails import notices
 
 from ..extensions import csrf, db
-from . import services
+from ..models import utcnow
+from . import guards, services
 from .models import OutboxMessage
 
 log = logging.getLogger("backstop.outbox")
@@ -30,7 +31,8 @@ def _body() -> bytes | None:
 
 
 def apply(found: list[notices.Notice], transport: str) -> int:
-    """Suppress each address in the workspace whose message bounced or drew a complaint."""
+    """Suppress each address in the workspace whose message bounced or drew a complaint;
+    note the first open of a message (where the provider tracks opens)."""
     done = 0
     for notice in found:
         if notice.kind == "bounce" and not notice.permanent:
@@ -43,6 +45,12 @@ def apply(found: list[notices.Notice], transport: str) -> int:
                 )
             ).scalar_one_or_none()
         if message is None or message.workspace_id is None:
+            continue
+        if notice.kind == "open":
+            if message.opened_at is None:
+                message.opened_at = utcnow()
+                guards.opened(db.session, message, now=message.opened_at)
+                done += 1
             continue
         for address in notice.addresses:
             services.suppress(

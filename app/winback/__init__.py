@@ -28,4 +28,10 @@ def register() -> None:
     )
     events.consume("recovery.campaign.lost", "winback.recovery_lost", handlers.recovery_lost)
     events.consume("email.suppressed", "winback.address_suppressed", handlers.address_suppressed)
-    guards.register(touches.TEMPLATE, touches.still_wanted, touches.note_dropped, touches.note_sent)
+    guards.register(
+        touches.TEMPLATE,
+        touches.still_wanted,
+        touches.note_dropped,
+        touches.note_sent,
+        touches.note_opened,
+    )

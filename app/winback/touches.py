@@ -260,6 +260,12 @@ def note_dropped(
         _emit(session, "winback.email.dropped", step, message, reason=reason)
 
 
+def note_opened(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
+    step = _step_of(session, message)
+    if step is not None and step.opened_at is None:
+        step.opened_at = now
+
+
 def note_sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
     step = _step_of(session, message)
     if step is not None:

@@ -304,7 +304,7 @@ def test_several_bounced_recipients_make_one_notice() -> None:
     "text",
     [
         json.dumps(DELIVERY),
-        json.dumps({"eventType": "Open", "mail": MAIL}),
+        json.dumps({"eventType": "Send", "mail": MAIL}),
         json.dumps({"notificationType": "AmazonSnsSubscriptionSucceeded"}),
         "Successfully validated SNS topic for Amazon SES event publishing.",
         json.dumps({"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}}),
@@ -469,9 +469,30 @@ def test_resend_complaint() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "kind", ["email.sent", "email.delivered", "email.opened", "contact.created"]
-)
+def test_resend_open() -> None:
+    [notice] = parse_resend(resend_event("email.opened"))
+    assert (notice.kind, notice.permanent, notice.provider_message_id) == (
+        "open",
+        False,
+        "4ef9a417-02e9-4d39-ad75-9611e0fcc33c",
+    )
+
+
+def test_ses_open_event() -> None:
+    event = {
+        "eventType": "Open",
+        "mail": {"messageId": "0100-abc", "destination": ["jo@example.com"]},
+        "open": {"timestamp": "2025-03-01T12:00:00.000Z", "userAgent": "Mail"},
+    }
+    [notice] = parse_ses_notification(json.dumps(event))
+    assert (notice.kind, notice.addresses, notice.provider_message_id) == (
+        "open",
+        ("jo@example.com",),
+        "0100-abc",
+    )
+
+
+@pytest.mark.parametrize("kind", ["email.sent", "email.delivered", "contact.created"])
 def test_other_resend_events_give_no_notices(kind: str) -> None:
     assert parse_resend(resend_event(kind)) == []
 

@@ -379,3 +379,22 @@ def test_a_declined_card_on_file_asks_for_another_and_an_expired_link_offers_a_f
     assert comeback.send_fresh_link(db.session, connection, link, now=utcnow())
     db.session.commit()
     assert len(mails(sub.customer)) == 2
+
+
+def test_an_open_the_provider_reports_is_counted_on_the_message_and_the_touch(shop: Shop) -> None:
+    from app.outbox.views import apply
+    from emails.notices import Notice
+
+    sub = shop.subscribe("pm_card_visa")
+    shop.catch_up()
+    cancel_now(shop, sub)
+    shop.advance(days=15)
+    message = mails(sub.customer)[0]
+    message.provider_id = "ses-1"
+    db.session.commit()
+    opened = Notice("open", (message.to_email,), "ses-1", False, "open")
+    assert apply([opened, opened], "ses") == 1  # the first open only
+    db.session.expire_all()
+    step = db.session.get(WinbackStep, message.step_id)
+    assert message.opened_at is not None and step.opened_at is not None
+    assert outbox.suppression_for(db.session, shop.workspace.id, message.to_email) is None
