@@ -22,6 +22,7 @@ from app.portal.models import PortalChange, PortalLink
 from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.retain.models import CancelSession, RetainFlow, RetainFlowVersion
 from app.stripe.models import StripeConnection, StripeEvent
+from app.winback.models import WinbackCampaign, WinbackStep
 
 from .access import StaffIndexView
 from .campaigns import CampaignView
@@ -34,6 +35,7 @@ from .records import AuditLogView
 from .recovery import ChargeAttemptView, StepView
 from .retain import CancelSessionView, RetainFlowView, RetainVersionView
 from .users import UserView
+from .winback import WinbackCampaignView, WinbackStepView
 from .workspaces import WorkspaceView
 
 
@@ -80,6 +82,8 @@ def init_app(app: Flask) -> Admin:
         ("Portal", PortalLinkView, PortalLink, "Portal links", "portal_links"),
         ("Portal", PortalChangeView, PortalChange, "Plan changes", "portal_changes"),
         ("Portal", CustomDomainView, CustomDomain, "Custom domains", "custom_domains"),
+        ("Win back", WinbackCampaignView, WinbackCampaign, "Campaigns", "winback_campaigns"),
+        ("Win back", WinbackStepView, WinbackStep, "Steps", "winback_steps"),
         ("Mail", OutboxView, OutboxMessage, "Outbox", "outbox"),
         ("Mail", SuppressionView, Suppression, "Suppressions", "email_suppressions"),
         ("Mail", SendDomainView, SendDomain, "Send domains", "send_domains"),
