@@ -67,10 +67,20 @@ def test_cancel_then_14_days_then_one_tap_back_on_the_old_price(
         tmp_path, sandbox_url, database_url, broker_url, beats=1, BACKSTOP_SWEEP_SECONDS="1"
     ) as stack:
         merchant = Merchant(db_view, sandbox_url, stack.platform_key)
-        sub = merchant.subscribe("pm_card_visa")
-        customer = merchant.stripe.v1.subscriptions.retrieve(sub).customer
+        cards = {
+            "one_tap": "pm_card_visa",
+            "bank": "pm_card_sandbox_authentication_required",
+            "declined": "pm_card_sandbox_visa_insufficient_funds",
+        }
+        subs = {name: merchant.subscribe(card) for name, card in cards.items()}
+        customers = {
+            name: merchant.stripe.v1.subscriptions.retrieve(sub).customer
+            for name, sub in subs.items()
+        }
+        sub, customer = subs["one_tap"], customers["one_tap"]
         merchant.settle(stack)
-        merchant.stripe.v1.subscriptions.cancel(sub)
+        for each in subs.values():
+            merchant.stripe.v1.subscriptions.cancel(each)
         merchant.settle(stack)
         assert campaign_of(db_view, customer).state == "active"
 
@@ -112,3 +122,36 @@ def test_cancel_then_14_days_then_one_tap_back_on_the_old_price(
         assert len(winback_mails(db_view, customer)) == 1  # the second touch never goes
         page.goto(link)
         expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+
+        # The bank wants the new subscription's payment confirmed (3-D Secure).
+        page = context.new_page()
+        page.goto(LINK.search(winback_mails(db_view, customers["bank"])[0].body_text).group(1))
+        page.get_by_role("button", name=re.compile("Restart with Visa")).click()
+        expect(page.get_by_role("button", name="Confirm the payment")).to_be_visible()
+        page.screenshot(path=f"{SHOTS}/winback_confirm.png", full_page=True)
+        page.get_by_role("button", name="Confirm the payment").click()
+        challenge = page.frame_locator('iframe[title="3D Secure authentication"]')
+        challenge.get_by_role("button", name="Approve").click()
+        expect(page.locator("#done-text")).to_contain_text("Welcome back!")
+
+        # The card on file is declined: the page asks for another, which restarts it.
+        page = context.new_page()
+        page.goto(LINK.search(winback_mails(db_view, customers["declined"])[0].body_text).group(1))
+        page.get_by_role("button", name=re.compile("Restart with Visa")).click()
+        expect(page.locator("#tap-message")).to_contain_text("declined")
+        page.screenshot(path=f"{SHOTS}/winback_declined.png", full_page=True)
+        page.get_by_label("Card number").fill("4242 4242 4242 4242")
+        page.get_by_label("Expiration date").fill("1234")
+        page.get_by_label("Security code").fill("123")
+        page.get_by_label("Postal code").fill("94107")
+        page.get_by_role("button", name="Save card and restart").click()
+        expect(page.locator("#done-text")).to_contain_text("Welcome back!")
+        merchant.settle(stack)
+        for name in ("bank", "declined"):
+            won = campaign_of(db_view, customers[name])
+            assert (won.state, won.won_via) == ("won", "link"), name
+            active = merchant.stripe.v1.subscriptions.list(
+                params={"customer": customers[name], "status": "all"}
+            ).data
+            assert [s.status for s in active].count("active") == 1, name
+            assert len(active) == 2, name  # the ended one and one new: never two new
