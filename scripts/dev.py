@@ -98,6 +98,12 @@ DEMO_CUSTOMERS = [
     ("John McCarthy", "pm_card_sandbox_stolen_card"),
     ("Radia Perlman", "pm_card_sandbox_authentication_required"),
 ]
+#: Customers who cancel 17 days before "now" (with the reason Stripe's portal asks
+#: for): Backstop finds them on connect and their first win-back email goes at once.
+DEMO_LEAVERS = [
+    ("Hedy Lamarr", "too_expensive"),
+    ("Claude Shannon", "unused"),
+]
 
 
 def env(ports: Ports) -> dict[str, str]:
@@ -292,6 +298,21 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
             },
             known_price_ids=None,
         )
+        from app.winback import settings as winback_settings
+
+        winback_settings.save(  # a welcome-back offer for those who found it too expensive
+            db.session,
+            workspace.id,
+            is_enabled=True,
+            includes_involuntary=True,
+            delays=[14, 14],
+            copy={},
+            offer_percent=20,
+            offer_months=3,
+            offer_to="too_expensive",
+            price_id=None,
+            attribution_days=30,
+        )
         db.session.commit()
         assert db.session.execute(select(StripeConnection)).first()
 
@@ -340,6 +361,38 @@ def _demo_stripe_data(sandbox_port: int, account: str) -> list[str]:
                 "default_payment_method": method,
             },
         )
+    leavers = []
+    for name, _feedback in DEMO_LEAVERS:
+        email = name.lower().replace(" ", ".") + "@example.com"
+        customer = stripe(
+            "POST",
+            "/v1/customers",
+            {
+                "name": name,
+                "email": email,
+                "test_clock": clock["id"],
+                "payment_method": "pm_card_visa",
+            },
+        )
+        method = stripe("GET", f"/v1/payment_methods?customer={customer['id']}")["data"][0]["id"]
+        leavers.append(
+            stripe(
+                "POST",
+                "/v1/subscriptions",
+                {
+                    "customer": customer["id"],
+                    "items[0][price]": prices[0],
+                    "default_payment_method": method,
+                },
+            )["id"]
+        )
+    stripe(
+        "POST",
+        f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
+        {"frozen_time": str(now - 17 * DAY)},
+    )
+    for sub, (_name, feedback) in zip(leavers, DEMO_LEAVERS, strict=True):
+        stripe("DELETE", f"/v1/subscriptions/{sub}", {"cancellation_details[feedback]": feedback})
     # A month later: the renewals run, and the cards above decline theirs.
     stripe(
         "POST",

@@ -24,6 +24,7 @@ def register() -> None:
             "customer.subscription.updated": [handlers.subscription_billing],
             "customer.deleted": [handlers.customer_deleted],
             processing.DISCONNECTED: [handlers.disconnected],
+            processing.IMPORTED: [handlers.imported],
         }
     )
     events.consume("recovery.campaign.lost", "winback.recovery_lost", handlers.recovery_lost)

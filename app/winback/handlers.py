@@ -21,11 +21,12 @@ from ..outbox.services import normalise
 from ..recovery.models import IN_FLIGHT, LOST
 from ..recovery.models import Campaign as RecoveryCampaign
 from ..retain.models import CancelSession
-from ..stripe import billing, cards
+from ..stripe import billing, cards, clocks
 from ..stripe import connection as stripe_connection
 from ..stripe import subscriptions as stripe_subs
 from ..stripe import winback as stripe_winback
-from ..stripe.models import StripeConnection
+from ..stripe.client import InvalidRequestError
+from ..stripe.models import MirrorSubscription, StripeConnection
 from . import campaigns, policy
 from .models import STOPPED
 from .settings import settings_for
@@ -155,6 +156,39 @@ def classify(
     return policy.VOLUNTARY, "other", "no reason given"
 
 
+#: Cancels this recent, found when a merchant connects, get a campaign of their own.
+IMPORT_LOOKBACK = dt.timedelta(days=30)
+
+
+def imported(session: Session, connection: StripeConnection, payload: dict[str, Any]) -> None:
+    """A newly connected account's customers who left in the last 30 days (by their
+    clock) get their campaigns; a touch overdue already goes at once (only the newest)."""
+    ended_subs = session.execute(
+        select(MirrorSubscription.data).where(
+            MirrorSubscription.workspace_id == connection.workspace_id,
+            MirrorSubscription.status == "canceled",
+        )
+    ).scalars()
+    for sub in ended_subs:
+        ended_at = _epoch(sub.get("ended_at")) or _epoch(sub.get("canceled_at"))
+        clock = sub.get("test_clock") if isinstance(sub.get("test_clock"), str) else None
+        clocks.ensure(session, connection, clock)
+        now = clocks.now_for(session, connection.workspace_id, clock, utcnow())
+        if ended_at is None or now - ended_at > IMPORT_LOOKBACK:
+            continue
+        if campaigns.find(session, connection.workspace_id, sub["id"]) is not None:
+            continue
+        details = sub.get("cancellation_details") or {}
+        begin(
+            session,
+            connection,
+            stripe_subs.subscription_facts(sub),
+            ended_at=ended_at,
+            stripe_reason=details.get("reason"),
+            feedback=details.get("feedback"),
+        )
+
+
 def subscription_billing(
     session: Session, connection: StripeConnection, payload: dict[str, Any]
 ) -> None:
@@ -165,9 +199,14 @@ def subscription_billing(
         return
     if sub.get("cancel_at_period_end") or sub.get("cancel_at"):
         return  # still on its way out
-    facts = stripe_subs.subscription_facts(sub)
-    open_ones = campaigns.open_for_customer(session, connection.workspace_id, facts.customer_id)
+    customer = stripe_subs.subscription_facts(sub).customer_id
+    open_ones = campaigns.open_for_customer(session, connection.workspace_id, customer)
     if not open_ones:
+        return
+    # Events arrive late and out of order (an old "active" of the subscription that
+    # ended since): what counts is the subscription as Stripe has it now.
+    facts = stripe_subs.read_subscription(connection, sub["id"])
+    if facts.status not in ("active", "trialing") or facts.cancel_at_period_end:
         return
     marked = stripe_winback.marked_campaign(sub)
     at = _epoch(payload.get("created")) or utcnow()
@@ -184,7 +223,12 @@ def recovery_lost(session: Session, event: DomainEvent) -> None:
     connection = stripe_connection.connected(session, event.workspace_id)
     if connection is None:
         return
-    facts = stripe_subs.read_subscription(connection, subscription_id)
+    try:
+        facts = stripe_subs.read_subscription(connection, subscription_id)
+    except InvalidRequestError as exc:
+        if getattr(exc, "http_status", None) == 404:
+            return  # gone from Stripe: nothing to win back
+        raise
     if facts.status == "canceled":
         return  # its deletion event opens the campaign
     begin(

@@ -46,6 +46,10 @@ NOT_TENANT_IDS = {
     "hosted.portal_tax_id_remove",
     "hosted.portal_card",
     "hosted.portal_fresh",
+    "hosted.winback_page",
+    "hosted.winback_tap",
+    "hosted.winback_complete",
+    "hosted.winback_fresh",
     # A public page per workspace (off unless the merchant turns it on).
     "hosted.portal_login",
     "hosted.portal_login_send",

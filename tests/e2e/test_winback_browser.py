@@ -77,7 +77,7 @@ def test_cancel_then_14_days_then_one_tap_back_on_the_old_price(
             name: merchant.stripe.v1.subscriptions.retrieve(sub).customer
             for name, sub in subs.items()
         }
-        sub, customer = subs["one_tap"], customers["one_tap"]
+        customer = customers["one_tap"]
         merchant.settle(stack)
         for each in subs.values():
             merchant.stripe.v1.subscriptions.cancel(each)

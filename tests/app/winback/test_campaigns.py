@@ -398,3 +398,43 @@ def test_an_open_the_provider_reports_is_counted_on_the_message_and_the_touch(sh
     step = db.session.get(WinbackStep, message.step_id)
     assert message.opened_at is not None and step.opened_at is not None
     assert outbox.suppression_for(db.session, shop.workspace.id, message.to_email) is None
+
+
+def test_customers_who_left_in_the_last_30_days_are_found_on_connect(shop: Shop) -> None:
+    from app.stripe import connection as stripe_connection
+
+    long_ago, recent = shop.subscribe("pm_card_visa"), shop.subscribe("pm_card_visa")
+    clocks = shop.client.v1.test_helpers.test_clocks
+
+    def move(days: int) -> None:  # Backstop hears nothing: it is not connected yet
+        at = shop.now + dt.timedelta(days=days)
+        clocks.advance(shop.clock.id, params={"frozen_time": int(at.timestamp())})
+
+    shop.client.v1.subscriptions.cancel(long_ago.id)
+    move(20)
+    shop.client.v1.subscriptions.cancel(
+        recent.id, params={"cancellation_details": {"feedback": "unused"}}
+    )
+    move(36)
+    connection = shop.stripe_connection
+    stripe_connection.restart_import(db.session, connection)
+    while stripe_connection.import_page(db.session, connection, now=int(shop.now.timestamp())):
+        pass
+    db.session.commit()
+    db.session.expire_all()
+    found = db.session.execute(select(WinbackCampaign)).scalars().all()
+    assert [(c.subscription_stripe_id, c.reason) for c in found] == [(recent.id, "not_using")]
+
+
+def test_a_stale_event_of_the_ended_subscription_is_not_a_return(shop: Shop) -> None:
+    from app.winback import handlers
+
+    sub = shop.subscribe("pm_card_visa")
+    shop.catch_up()
+    cancel_now(shop, sub)
+    stale = shop.client.v1.subscriptions.retrieve(sub.id).to_dict()
+    stale.update(status="active", ended_at=None, canceled_at=None)
+    payload = {"type": "customer.subscription.updated", "data": {"object": stale}}
+    handlers.subscription_billing(db.session, shop.stripe_connection, payload)
+    db.session.commit()
+    assert campaign_of(sub).state == "active"
