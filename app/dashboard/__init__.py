@@ -1,5 +1,5 @@
 """The merchant dashboard: one blueprint per feature (``overview``, ``customers``,
-``recovery``, and each page of Settings), sharing the chrome of ``chrome.py``."""
+``recovery``, ``winback``, and each page of Settings), sharing the chrome of ``chrome.py``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def register(app: Flask) -> None:
         send_domain,
         stripe_settings,
         team,
+        winback,
+        winback_settings,
         workspace,
     )
 
@@ -34,8 +36,10 @@ def register(app: Flask) -> None:
         cancel_flows,
         cancel_embed,
         cancel_analytics,
+        winback,
         retry_policy,
         email_settings,
+        winback_settings,
         send_domain,
         stripe_settings,
         embed_settings,

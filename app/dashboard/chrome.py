@@ -30,12 +30,14 @@ NAV = [
     ("dashboard.overview", "Overview"),
     ("recovery.index", "Recovery"),
     ("cancel_flows.index", "Cancel flows"),
+    ("winback.index", "Win back"),
     ("customers.index", "Customers"),
 ]
 SETTINGS_NAV = [
     ("workspace.settings", "Workspace"),
     ("retry_policy.show", "Retry policy"),
     ("emails.show", "Emails"),
+    ("winback_settings.show", "Win back"),
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),

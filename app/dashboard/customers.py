@@ -16,6 +16,8 @@ from ..recovery import queries as recovery_queries
 from ..recovery.models import IN_FLIGHT, Campaign
 from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription
 from ..tenancy import get_or_404, scoped
+from ..winback import policy as winback_policy
+from ..winback import queries as winback_queries
 from .chrome import PAGE, feature_blueprint
 
 bp = feature_blueprint("customers", __name__)
@@ -39,6 +41,32 @@ STATUS_LABELS = {
     Status.PAUSED: "Paused",
     Status.CANCELLED: "Cancelled",
     Status.NONE: "No subscription",
+}
+#: Win-back campaigns and steps in the merchant's words.
+WINBACK_WORDS = {
+    "state": {
+        "active": "Under way",
+        "won": "Won back",
+        "returned": "Came back on their own (not credited)",
+        "stopped": "Stopped",
+        "ended": "Ended without a return",
+    },
+    "won_via": {
+        "link": "through the win-back email's link",
+        "email": "within the window after a win-back email",
+        "other": "another way",
+    },
+    "outcome": {
+        None: "Planned",
+        "sent": "Sent",
+        "skipped": "Skipped",
+        "stopped": "Stopped",
+        "blocked": "Not sent",
+        "dropped": "Not sent",
+        "closed": "Closed",
+        "cancelled": "Cancelled",
+        "error": "Failed",
+    },
 }
 _PAST_DUE = {"past_due", "unpaid", "incomplete"}
 _ENDED = {"canceled", "incomplete_expired"}
@@ -150,12 +178,18 @@ def show(stripe_id: str):
         .all()
     )
     campaigns = recovery_queries.customer_campaigns(db.session, workspace.id, stripe_id)
+    winbacks = winback_queries.customer_campaigns(db.session, workspace.id, stripe_id)
     return render_template(
         "dashboard/customer.html",
         customer=row,
         subscriptions=subscriptions,
         invoices=invoices,
         campaigns=campaigns,
+        winbacks=winbacks,
+        winback_words=WINBACK_WORDS,
+        reason_labels=winback_policy.REASON_LABELS,
+        copy_key=winback_policy.copy_key,
+        touch_label=winback_policy.touch_label,
         status=customer_status(
             [s.status for s in subscriptions if not s.is_deleted],
             in_recovery=any(c.is_open for c in campaigns),

@@ -101,3 +101,57 @@ def login(web, u: User) -> None:
     with web.session_transaction() as s:
         s["_user_id"] = str(u.id)
         s["_fresh"] = True
+
+
+def winback_campaign(ws: Workspace, customer: str = "cus_wb", **kw: Any) -> Any:
+    """A win-back campaign row (flushed), ended a week ago unless told otherwise."""
+    import datetime as dt
+
+    from app.winback.models import WinbackCampaign
+
+    n = next(_n)
+    ended = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    row = WinbackCampaign(
+        **{
+            "workspace_id": ws.id,
+            "customer_stripe_id": customer,
+            "subscription_stripe_id": f"sub_wb{n}",
+            "email": f"{customer}@example.com",
+            "customer_name": "Casey Customer",
+            "kind": "voluntary",
+            "reason": "too_expensive",
+            "plan_name": "Pro",
+            "amount_minor": 4900,
+            "currency": "usd",
+            "mrr_minor": 4900,
+            "ended_at": ended,
+            "state": "active",
+            **kw,
+        }
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def winback_step(campaign: Any, number: int = 1, **kw: Any) -> Any:
+    """A touch (or, with ``kind="close"``, the close) of a win-back campaign (flushed)."""
+    import datetime as dt
+
+    from app.winback.models import WinbackStep
+
+    row = WinbackStep(
+        **{
+            "workspace_id": campaign.workspace_id,
+            "campaign_id": campaign.id,
+            "kind": "email",
+            "number": number,
+            "due_at": campaign.ended_at + dt.timedelta(days=14 * number),
+            "reason": f"touch {number}: 14 days after, at 10:00 the customer's time",
+            "status": "pending",
+            **kw,
+        }
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

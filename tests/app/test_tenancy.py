@@ -159,3 +159,20 @@ def test_language_settings_stay_in_their_workspace(web, two_shops) -> None:
     assert i18n.overrides_for(db.session, shop_b.id, "de") == {"Save card": "B-Wort"}
     web.post("/settings/languages/default", data={"csrf_token": token, "default_locale": "fr"})
     assert i18n.default_locale(db.session, shop_b.id) == "en"
+
+
+def test_win_back_reads_and_pauses_only_the_current_workspace(web, two_shops) -> None:
+    """The Win back pages take no id: they read and pause the signed-in member's
+    workspace only, and a customer's timeline never shows another's campaigns."""
+    from app.accounts.models import Workspace
+    from app.winback.models import WinbackCampaign
+
+    shop_b = db.session.execute(select(Workspace).where(Workspace.slug == two_shops["slug"]))
+    theirs = f.winback_campaign(shop_b.scalar_one(), "cus_a", customer_name="Secret Bea")
+    db.session.commit()
+    assert "Secret Bea" not in web.get("/winback").get_data(as_text=True)
+    assert "Secret Bea" not in web.get("/customers/cus_a").get_data(as_text=True)
+    token = csrf_token(web, "/winback")
+    assert web.post("/winback/pause", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(WinbackCampaign, theirs.id).state == "active"
