@@ -26,7 +26,7 @@ STATE_LABELS = {
     "stopped": "Stopped",
     "ended": "Ended",
 }
-KIND_LABELS = {"voluntary": "Cancelled", "involuntary": "Payment failed"}
+KIND_LABELS = {"voluntary": "They cancelled", "involuntary": "Payment failed"}
 
 
 def _now() -> dt.datetime:

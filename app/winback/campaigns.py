@@ -17,6 +17,7 @@ from ..events import services as events
 from ..models import one_per
 from ..outbox.services import normalise
 from ..retain.policy import Plan
+from ..stripe import clocks
 from ..stripe.subscriptions import SubscriptionFacts
 from . import policy
 from .models import (
@@ -138,7 +139,11 @@ def plan_steps(session: Session, campaign: WinbackCampaign, *, now: dt.datetime)
     overdue touches written due now: the runner sends only the newest."""
     settings = settings_for(session, campaign.workspace_id)
     touches = policy.plan_touches(campaign.ended_at, campaign.customer_tz, delays_of(settings))
+    at = clocks.now_of(session, campaign, now)
     for touch in touches:
+        late = (
+            "; already due when Backstop heard of the end, so sent at once" if touch.at < at else ""
+        )
         session.add(
             WinbackStep(
                 workspace_id=campaign.workspace_id,
@@ -147,7 +152,7 @@ def plan_steps(session: Session, campaign: WinbackCampaign, *, now: dt.datetime)
                 number=touch.number,
                 due_at=touch.at,
                 test_clock=campaign.test_clock,
-                reason=touch.reason,
+                reason=touch.reason + late,
             )
         )
     last = touches[-1].at

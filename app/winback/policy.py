@@ -112,7 +112,7 @@ def plan_touches(ended_at: dt.datetime, tz: str, delays: Sequence[int]) -> list[
     for number, days in enumerate(delays[:MAX_TOUCHES], start=1):
         at = send_time(base, days, tz)
         after = "the subscription ended" if number == 1 else f"the {touch_label(number - 1)}"
-        reason = f"{touch_label(number)}: {_days(days)} after {after}, at 10:00 the customer's time"
+        reason = f"{_days(days)} after {after}, at 10:00 the customer's time"
         touches.append(Touch(number, at, reason))
         base = at
     return touches
