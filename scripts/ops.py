@@ -24,6 +24,7 @@ from app.recovery.models import RecoverySettings
 from app.stripe.connection import restart_import
 from app.stripe.models import StripeConnection, StripeEvent
 from app.stripe.processing import replay
+from app.winback import settings as winback_settings
 
 ops = AppGroup("ops", help="On-call maintenance commands (each one is audited).")
 
@@ -338,3 +339,38 @@ def resume_recovery(slug: str | None, everything: bool) -> None:
                 else f"Note: {len(still)} workspaces stay paused on their own; resume them "
                 "with --workspace."
             )
+
+
+# -- win back ----------------------------------------------------------------------------------
+
+
+@ops.command("pause-winback")
+@click.option("--workspace", "slug", required=True, help=_WORKSPACE_HELP)
+def pause_winback(slug: str) -> None:
+    """Stop a workspace's win-back now: every campaign under way is stopped (no more
+    emails) and no new one starts until resume-winback. The merchant sees the pause on
+    their Win back page."""
+    workspace = _workspace(slug)
+    stopped = winback_settings.set_paused(
+        db.session, workspace.id, True, by=OPS_ACTOR, now=dt.datetime.now(dt.UTC)
+    )
+    _audit_switch("winback.pause", workspace, stopped=stopped)
+    db.session.commit()
+    click.echo(
+        f"Win-back paused for {workspace.slug}: "
+        f"{_plural(stopped, 'campaign', 'campaigns')} stopped."
+    )
+
+
+@ops.command("resume-winback")
+@click.option("--workspace", "slug", required=True, help=_WORKSPACE_HELP)
+def resume_winback(slug: str) -> None:
+    """Let new cancels of a workspace start win-back campaigns again (stopped ones stay
+    stopped)."""
+    workspace = _workspace(slug)
+    winback_settings.set_paused(
+        db.session, workspace.id, False, by=OPS_ACTOR, now=dt.datetime.now(dt.UTC)
+    )
+    _audit_switch("winback.resume", workspace)
+    db.session.commit()
+    click.echo(f"Win-back resumed for {workspace.slug}: new cancels start campaigns again.")
