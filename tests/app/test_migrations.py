@@ -24,6 +24,26 @@ def test_migrations_match_the_models(tmp_path, app_settings) -> None:
     assert diff == [], f"run `flask db migrate`: models and migrations differ: {diff}"
 
 
+def test_the_dunning_end_migration_goes_down_and_up_again(tmp_path, app_settings) -> None:
+    from flask_migrate import downgrade
+    from sqlalchemy import inspect
+
+    url = "sqlite:///" + str(tmp_path / "dunning_end.sqlite")
+    fresh = create_app({**app_settings, "database_url": url})
+    directory = fresh.extensions["migrate"].directory
+    with fresh.app_context():
+        upgrade(directory=directory)
+        downgrade(directory=directory, revision="377c68d4f359")
+        engine = create_engine(url)
+        columns = {c["name"] for c in inspect(engine).get_columns("dunning_settings")}
+        assert "pause_offer_days" not in columns
+        upgrade(directory=directory)
+        columns = {c["name"] for c in inspect(engine).get_columns("dunning_settings")}
+        assert {"pause_offer_days", "discount_percent", "discount_months"} <= columns
+        engine.dispose()
+        db.engine.dispose()
+
+
 def test_the_languages_migration_goes_down_and_up_again(tmp_path, app_settings) -> None:
     from flask_migrate import downgrade
     from sqlalchemy import inspect
@@ -33,7 +53,7 @@ def test_the_languages_migration_goes_down_and_up_again(tmp_path, app_settings) 
     directory = fresh.extensions["migrate"].directory
     with fresh.app_context():
         upgrade(directory=directory)
-        downgrade(directory=directory, revision="-1")  # the head: ours
+        downgrade(directory=directory, revision="e751ce680238")  # the languages' parent
         engine = create_engine(url)
         assert not {"language_settings", "string_override"} & set(inspect(engine).get_table_names())
         upgrade(directory=directory)
