@@ -8,7 +8,13 @@ from flask import Flask, request
 
 from app.extensions import limiter
 
-from . import cancel_views, formatting, portal_details, portal_views  # noqa: F401  (routes join the blueprint)
+from . import (  # noqa: F401  (routes join the blueprint)
+    cancel_views,
+    formatting,
+    pause_offer_views,
+    portal_details,
+    portal_views,
+)
 from .csp import apply_csp
 from .hosts import route_host
 from .views import bp

@@ -79,6 +79,9 @@ class CardUpdateLink(Base):
     outcome: Mapped[str | None] = mapped_column(
         String(32), comment="updated | paid | declined | already_paid | paused"
     )
+    pause_days: Mapped[int | None] = mapped_column(
+        comment="pause_offer links: the pause the email offered, in days"
+    )
     discount_percent: Mapped[int | None] = mapped_column(
         comment="the final touch's last-chance offer this link carries: percent off"
     )

@@ -46,6 +46,14 @@ def upgrade():
     with op.batch_alter_table("card_update_link", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
+                "pause_days",
+                sa.Integer(),
+                nullable=True,
+                comment="pause_offer links: the pause the email offered, in days",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
                 "discount_percent",
                 sa.Integer(),
                 nullable=True,
@@ -130,6 +138,7 @@ def downgrade():
         batch_op.drop_column("discount_applied_at")
         batch_op.drop_column("discount_months")
         batch_op.drop_column("discount_percent")
+        batch_op.drop_column("pause_days")
     with op.batch_alter_table("dunning_settings", schema=None) as batch_op:
         batch_op.drop_column("discount_months")
         batch_op.drop_column("discount_percent")
