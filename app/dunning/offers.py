@@ -46,11 +46,18 @@ def plan_pause_offer(
     latest = window_ends_at - WINDOW_MARGIN
     earliest = last_touch_at + max(gap, dt.timedelta(minutes=1))
     days = f"{PAUSE_OFFER_AFTER_DAYS} days after the {last_label}"
-    if wanted <= latest:
+    if earliest <= wanted <= latest:
         return PlannedOffer(
             wanted,
             f"pause offer: retries and reminders are exhausted; {days}, at 10:00 the "
             "customer's time",
+        )
+    hours = round(gap.total_seconds() / 3600)
+    if wanted < earliest <= latest:  # a gap longer than two days between emails
+        return PlannedOffer(
+            earliest,
+            f"pause offer: retries and reminders are exhausted; {hours} h after the "
+            f"{last_label} (the least time between two emails)",
         )
     if latest >= earliest:
         return PlannedOffer(
@@ -58,7 +65,6 @@ def plan_pause_offer(
             f"pause offer: retries and reminders are exhausted; pulled in before the 30-day "
             f"window ends ({days} would be too late)",
         )
-    hours = round(gap.total_seconds() / 3600)
     return PlannedOffer(
         None,
         f"no pause offer: the 30-day window ends less than {hours} h after the {last_label}, "
