@@ -15,6 +15,7 @@ from app.dunning.models import CardUpdateLink
 from app.events.models import DomainEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.recovery import queries
 
 from ..recovery.shop import Shop
 from .test_touches import confirmed_setup, messages, reach, renew
@@ -200,6 +201,9 @@ def test_the_last_chance_discount_is_applied_once_when_paid_through_the_final_li
     assert campaign.state == "recovered" and campaign.attribution == "card_update"
     assert campaign.offer_taken == "last-chance discount: 20% off the next 3 months"
     assert not discounts.take(db.session, connection, link, now=now)  # once
+    entries = queries.timeline(db.session, campaign)
+    [taken] = [e for e in entries if e.kind == "offer_taken"]
+    assert taken.outcome_detail == "last-chance discount: 20% off the next 3 months"
     assert len(events("recovery.campaign.discount_taken")) == 1
 
 
