@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import redirect, render_template
 
 from app.dunning import pausing
-from app.dunning.models import CardUpdateLink
 from app.extensions import db
 from app.i18n import format_date, format_money, gettext
 from app.models import utcnow
@@ -41,7 +40,7 @@ def _open(token: str):
     return link, workspace, facts, now
 
 
-def _render(link: CardUpdateLink, workspace, offer: pausing.Offer, token: str, status: int = 200):
+def _render(workspace, offer: pausing.Offer, token: str):
     context = {
         "brand": page_brand(db.session, workspace),
         "token": token,
@@ -51,10 +50,10 @@ def _render(link: CardUpdateLink, workspace, offer: pausing.Offer, token: str, s
         "resumes_on": format_date(offer.resumes_at) if offer.resumes_at else None,
         "amount": format_money(*offer.amount) if offer.amount else None,
     }
-    return render_template("hosted/pause_offer.html", **context), status
+    return render_template("hosted/pause_offer.html", **context)
 
 
-def _unavailable(workspace, token: str):
+def _unavailable(workspace):
     db.session.rollback()
     return render_template(
         "hosted/message.html",
@@ -66,11 +65,11 @@ def _unavailable(workspace, token: str):
     ), 503
 
 
-def _answer(link, workspace, facts, offer: pausing.Offer, token: str):
+def _answer(workspace, facts, offer: pausing.Offer, token: str):
     if offer.state in DEAD_ENDS:
         raise DeadEndReached(DEAD_ENDS[offer.state], workspace, facts)
     db.session.commit()
-    return _render(link, workspace, offer, token)
+    return _render(workspace, offer, token)
 
 
 @bp.get("/pause-offer/<token>")
@@ -82,8 +81,8 @@ def pause_offer(token: str):
     try:
         offer = pausing.offer_for(db.session, connection, link, now=now)
     except StripeError:
-        return _unavailable(workspace, token)
-    return _answer(link, workspace, facts, offer, token)
+        return _unavailable(workspace)
+    return _answer(workspace, facts, offer, token)
 
 
 @bp.post("/pause-offer/<token>")
@@ -96,11 +95,11 @@ def take_pause(token: str):
     try:
         offer = pausing.accept(db.session, connection, link, now=now)
     except StripeError:
-        return _unavailable(workspace, token)
+        return _unavailable(workspace)
     if offer.state in (pausing.USED, pausing.EXPIRED):  # another tap won the race
         facts = _facts(link, now)
         raise DeadEndReached(for_pause_offer(facts) or DeadEnd.USED, workspace, facts)
-    return _answer(link, workspace, facts, offer, token)
+    return _answer(workspace, facts, offer, token)
 
 
 @bp.get("/pause-offer/<token>/card")
