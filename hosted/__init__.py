@@ -11,6 +11,7 @@ from app.extensions import limiter
 from . import (  # noqa: F401  (routes join the blueprint)
     cancel_views,
     formatting,
+    pause_offer_views,
     portal_details,
     portal_views,
     winback_views,

@@ -17,8 +17,11 @@ from app.recovery.models import IN_FLIGHT, RECOVERED
 #: A link's outcomes that mean the customer's payment went through.
 SETTLED_OUTCOMES = frozenset({"paid", "already_paid"})
 PAUSED_OUTCOME = "paused"
-#: The purpose of the links the payment wall hands out (every other opens the card page).
+#: The purpose of the links the payment wall hands out.
 WALL = "wall"
+#: The purpose of the pause offer's links (they open the pause page; every other purpose
+#: opens the card page).
+PAUSE_OFFER = "pause_offer"
 
 
 class DeadEnd(StrEnum):
@@ -92,8 +95,20 @@ def for_page(link: LinkFacts, *, wall: bool) -> DeadEnd | None:
     """The dead end of opening ``link`` on the card page (or the wall), or None when the
     page works. A link that still works shows its page even when its campaign is over:
     paying then reactivates the subscription (see ``app.dunning.card_update``)."""
-    if wall != (link.purpose == WALL):
+    if wall != (link.purpose == WALL) or link.purpose == PAUSE_OFFER:
         return DeadEnd.WRONG_PAGE
+    return _spent(link)
+
+
+def for_pause_offer(link: LinkFacts) -> DeadEnd | None:
+    """The dead end of opening ``link`` on the pause offer's page, or None when the page
+    works (whether a pause is still possible is asked of Stripe then)."""
+    if link.purpose != PAUSE_OFFER:
+        return DeadEnd.WRONG_PAGE
+    return _spent(link)
+
+
+def _spent(link: LinkFacts) -> DeadEnd | None:
     if not (link.is_used or link.is_expired):
         return None
     if link.is_settled:

@@ -44,7 +44,15 @@ from app.recovery.models import Campaign
 from app.stripe.client import StripeError
 
 from .csp import nonce
-from .dead_ends import DeadEnd, LinkFacts, for_fresh_link, for_page, for_pause, offers_fresh_link
+from .dead_ends import (
+    PAUSE_OFFER,
+    DeadEnd,
+    LinkFacts,
+    for_fresh_link,
+    for_page,
+    for_pause,
+    offers_fresh_link,
+)
 from .hosts import serves
 from .merchant import BACKSTOP, page_brand
 
@@ -172,6 +180,7 @@ def _page(token: str, *, wall: bool):
         "amount": format_money(*due) if due else None,
         "pause_days": None,
         "confirm": False,
+        "discount": None,
         "config": {
             "modal": modal,
             "complete": url_for("hosted.complete", token=token),
@@ -200,6 +209,7 @@ def _page(token: str, *, wall: bool):
                 stripe_js=current_app.config["BACKSTOP"].stripe_js,
                 pause_days=form.pause_days,
                 confirm=bool(form.confirm_secret),
+                discount=form.discount,
             )
     db.session.commit()
     return render_template("hosted/card_update.html", **context), status
@@ -223,6 +233,8 @@ def payment_wall(token: str):
 def complete(token: str):
     """Stripe.js confirmed the card (``setup_intent``) or the bank the payment."""
     link, workspace = _load(token)
+    if link.purpose == PAUSE_OFFER:  # a pause link pays nothing: it opens its own page
+        raise DeadEndReached(DeadEnd.WRONG_PAGE, workspace)
     connection = card_update.connection_of(db.session, workspace.id)
     if connection is None:
         return jsonify(

@@ -13,7 +13,9 @@ import emails
 from ..accounts.access import can, current_workspace, require_role
 from ..accounts.models import Workspace
 from ..dunning import config as dunning_config
+from ..dunning import pause_offer
 from ..dunning.copy import EXPLANATIONS, PLACEHOLDERS, VARIANTS, copy_errors, copy_for
+from ..dunning.offers import DISCOUNT_MONTHS, DISCOUNT_PERCENT, PAUSE_OFFER_DAYS
 from ..dunning.sequences import PAUSE_DAYS, SEQUENCES, touch_keys
 from ..dunning.touches import TEMPLATE, context_for
 from ..extensions import db
@@ -38,6 +40,14 @@ VARIANT_LABELS = {
     "generic": "Any other decline",
 }
 SAMPLE_NAME = "Jordan Lee"
+SAMPLE_PLAN = "Pro monthly"
+#: The end-of-dunning offers' fields (numbers; empty = off).
+OFFER_FIELDS = ("pause_offer_days", "discount_percent", "discount_months")
+OFFER_FIELD_NAMES = {
+    "pause_offer_days": "the pause offered after the last email",
+    "discount_percent": "the last-chance discount's percent",
+    "discount_months": "the last-chance discount's months",
+}
 
 
 def _all_touches() -> list[str]:
@@ -56,6 +66,9 @@ def show():
         "reply_to": stored.reply_to or "",
         "pause_days": str(stored.pause_days or ""),
         "gap_hours": str(stored.gap_hours),
+        "pause_offer_days": str(stored.pause_offer_days or ""),
+        "discount_percent": str(stored.discount_percent or ""),
+        "discount_months": str(stored.discount_months or ""),
         "copy": stored.copy or {},
     }
     return _page(form)
@@ -69,6 +82,7 @@ def save():
         **form,
         "pause_days": str(form["pause_days"] or ""),
         "gap_hours": request.form.get("gap_hours", ""),
+        **{name: request.form.get(name, "").strip() for name in OFFER_FIELDS},
     }
     if form.pop("errors"):
         # Report the meaning too, not one round at a time.
@@ -79,6 +93,7 @@ def save():
                 copy=form["copy"],
                 pause_days=form["pause_days"],
                 gap_hours=form["gap_hours"],
+                **{name: form[name] for name in OFFER_FIELDS},
             )[0]
         )
         return _page(shown, errors), 400
@@ -98,6 +113,14 @@ def preview():
     touch = body.get("touch")
     variant = body.get("variant", "insufficient_funds")
     subject, message = body.get("subject", ""), body.get("message", "")
+    if touch == pause_offer.NAME and sequence in SEQUENCES and variant in VARIANTS:
+        days = _int(body.get("pause_offer_days")) or PAUSE_OFFER_DAYS[1]
+        if days not in PAUSE_OFFER_DAYS:
+            return jsonify(error="unknown pause length"), 400
+        rendered = render_offer_preview(current_workspace(), pause_days=days, now=utcnow())
+        return jsonify(
+            subject=rendered.subject, html=rendered.html, text=rendered.text, warnings=[]
+        )
     if sequence not in SEQUENCES or touch not in touch_keys(sequence) or variant not in VARIANTS:
         return jsonify(error="unknown sequence, touch or decline"), 400
     if not isinstance(subject, str) or not isinstance(message, str):
@@ -110,6 +133,7 @@ def preview():
         copy={touch: {"subject": subject.strip(), "message": message.strip()}},
         pause_days=_int(body.get("pause_days")),
         now=utcnow(),
+        discount=_discount(body),
     )
     warnings = [f"Saving will refuse this: {e}." for e in copy_errors(subject, message)]
     return jsonify(
@@ -126,6 +150,7 @@ def render_preview(
     copy: dict[str, dict[str, str]],
     pause_days: int | None,
     now: dt.datetime,
+    discount: tuple[int, int] | None = None,
 ) -> emails.Rendered:
     campaign = _sample_campaign(workspace, variant, now)
     base = settings().base_url.rstrip("/")
@@ -143,9 +168,38 @@ def render_preview(
         at=now + dt.timedelta(days=int(touch[1:])),
         pause_days=pause_days,
         paused_until=now + dt.timedelta(days=30 + (pause_days or 0)) if paused else None,
+        discount=discount if not paused else None,
     )
     context["unsubscribe_url"] = f"{base}/unsubscribe/sample-link"
     return emails.render(TEMPLATE, context)
+
+
+def render_offer_preview(workspace: Workspace, *, pause_days: int, now: dt.datetime):
+    """The pause offer email on sample data."""
+    campaign = _sample_campaign(workspace, "insufficient_funds", now)
+    base = settings().base_url.rstrip("/")
+    context = pause_offer.context_for(
+        workspace,
+        campaign,
+        customer_name=SAMPLE_NAME,
+        plan_name=SAMPLE_PLAN,
+        pause_days=pause_days,
+        resumes_at=now + dt.timedelta(days=16 + pause_days),
+        link_url=f"{base}/pause-offer/sample-link",
+    )
+    context["unsubscribe_url"] = f"{base}/unsubscribe/sample-link"
+    return emails.render(pause_offer.TEMPLATE, context)
+
+
+def _discount(body: dict[str, Any]) -> tuple[int, int] | None:
+    percent, months = _int(body.get("discount_percent")), _int(body.get("discount_months"))
+    if percent is None or months is None:
+        return None
+    if not (DISCOUNT_PERCENT[0] <= percent <= DISCOUNT_PERCENT[1]):
+        return None
+    if not (DISCOUNT_MONTHS[0] <= months <= DISCOUNT_MONTHS[1]):
+        return None
+    return percent, months
 
 
 _SAMPLE_CODES = {
@@ -189,6 +243,13 @@ def _form() -> dict[str, Any]:
     gap_hours = _int(gap.strip()) if gap is not None else None
     if gap is not None and gap_hours is None:
         errors.append("the gap between two emails must be a whole number of hours")
+    offers: dict[str, int | None] = {}
+    for name in OFFER_FIELDS:
+        raw = data.get(name, "").strip()
+        offers[name] = _int(raw)
+        if raw and (offers[name] is None or not raw.isdigit()):
+            offers[name] = None
+            errors.append(f"{OFFER_FIELD_NAMES[name]} must be a whole number")
     copy = {}
     for key in _all_touches():
         subject = data.get(f"copy-{key}-subject", "")
@@ -205,6 +266,7 @@ def _form() -> dict[str, Any]:
         "copy": copy,
         "pause_days": pause_days,
         "gap_hours": gap_hours,
+        **offers,
         "errors": errors,
     }
 
@@ -230,5 +292,8 @@ def _page(form: dict[str, Any], errors: list[str] | None = None) -> str:
         defaults=defaults,
         sender=outbox.sender_for(db.session, workspace.id, form["from_name"] or workspace.name),
         gap_range=dunning_config.GAP_HOURS,
+        pause_offer_choices=PAUSE_OFFER_DAYS,
+        discount_percent_range=DISCOUNT_PERCENT,
+        discount_months_range=DISCOUNT_MONTHS,
         editable=can("admin"),
     )

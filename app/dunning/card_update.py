@@ -22,7 +22,7 @@ from ..stripe import billing, cards, clocks
 from ..stripe import connection as stripe_connection
 from ..stripe.client import StripeError
 from ..stripe.models import StripeConnection
-from . import links
+from . import discounts, links
 from .config import settings_for
 from .copy import decline_message
 from .mailing import send_to_customer
@@ -90,6 +90,8 @@ class Form:
     confirm it with the card on file before asking for another."""
     pause_days: int | None
     """The extended sequence's pause, when this link may take it."""
+    discount: tuple[int, int] | None = None
+    """The final touch's last-chance offer (percent, months) for paying now."""
 
 
 def form_for(session: Session, connection: StripeConnection, link: CardUpdateLink) -> Form:
@@ -110,7 +112,12 @@ def form_for(session: Session, connection: StripeConnection, link: CardUpdateLin
         and campaign.is_open
         and bool(link.subscription_stripe_id)
     )
-    return Form(setup.client_secret, confirm, settings.pause_days if pausable else None)
+    return Form(
+        setup.client_secret,
+        confirm,
+        settings.pause_days if pausable else None,
+        discounts.offered(link) if link.invoice_stripe_id else None,
+    )
 
 
 def complete(
@@ -122,7 +129,22 @@ def complete(
     now: dt.datetime,
 ) -> Result:
     """After Stripe.js confirmed the SetupIntent (or the bank confirmed the payment,
-    ``setup_intent_id`` None): make the card the default and pay what is due."""
+    ``setup_intent_id`` None): make the card the default and pay what is due. Paid
+    through the final touch's link, its last-chance discount is applied."""
+    result = _complete(session, connection, link, setup_intent_id=setup_intent_id, now=now)
+    if result.state == PAID:
+        discounts.take(session, connection, link, now=now)
+    return result
+
+
+def _complete(
+    session: Session,
+    connection: StripeConnection,
+    link: CardUpdateLink,
+    *,
+    setup_intent_id: str | None,
+    now: dt.datetime,
+) -> Result:
     if not links.is_usable(link, now):
         return Result(USED if link.used_at else EXPIRED, N_("This link can no longer be used."))
     if setup_intent_id is not None:

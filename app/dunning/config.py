@@ -11,6 +11,7 @@ from ..errors import Refusal
 from ..models import one_per
 from .copy import copy_errors
 from .models import DunningSettings
+from .offers import PAUSE_OFFER_DAYS, discount_errors
 from .sequences import DEFAULT_SEQUENCE, PAUSE_DAYS, SEQUENCES, touch_keys
 
 
@@ -49,11 +50,22 @@ def save(
     copy: Mapping[str, Mapping[str, str]],
     pause_days: int | None,
     gap_hours: int | None = None,
+    pause_offer_days: int | None = None,
+    discount_percent: int | None = None,
+    discount_months: int | None = None,
 ) -> DunningSettings:
     """Store the settings, or raise :class:`InvalidDunningSettings` listing every problem
     (nothing changes then). Copy is kept for every sequence's touches, so switching the
     sequence back finds it again."""
-    errors, clean = check(sequence=sequence, copy=copy, pause_days=pause_days, gap_hours=gap_hours)
+    errors, clean = check(
+        sequence=sequence,
+        copy=copy,
+        pause_days=pause_days,
+        gap_hours=gap_hours,
+        pause_offer_days=pause_offer_days,
+        discount_percent=discount_percent,
+        discount_months=discount_months,
+    )
     if errors:
         raise InvalidDunningSettings(errors)
     row = settings_for(session, workspace_id)
@@ -62,6 +74,9 @@ def save(
     row.reply_to = (reply_to or "").strip().lower() or None
     row.copy = clean
     row.pause_days = pause_days
+    row.pause_offer_days = pause_offer_days
+    row.discount_percent = discount_percent
+    row.discount_months = discount_months
     if gap_hours is not None:
         row.gap_hours = gap_hours
     session.flush()
@@ -74,6 +89,9 @@ def check(
     copy: Mapping[str, Mapping[str, str]],
     pause_days: int | None,
     gap_hours: int | None = None,
+    pause_offer_days: int | None = None,
+    discount_percent: int | None = None,
+    discount_months: int | None = None,
 ) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Every problem with the settings, and the copy cleaned of empty touches."""
     errors = []
@@ -88,6 +106,12 @@ def check(
         errors.append(f"a pause lasts {', '.join(first)} or {last} days")
     if pause_days is not None and sequence != "extended":
         errors.append("pause instead of cancel is part of the extended sequence")
+    if pause_offer_days is not None and pause_offer_days not in PAUSE_OFFER_DAYS:
+        *first, last = map(str, PAUSE_OFFER_DAYS)
+        errors.append(
+            f"the pause offered after the last email lasts {', '.join(first)} or {last} days"
+        )
+    errors += discount_errors(discount_percent, discount_months)
     known = {key for name in SEQUENCES for key in touch_keys(name)}
     clean: dict[str, dict[str, str]] = {}
     for key, text in copy.items():

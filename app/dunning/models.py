@@ -35,6 +35,15 @@ class DunningSettings(Base):
         server_default="24",
         comment="no two emails of one campaign closer together than this many hours",
     )
+    pause_offer_days: Mapped[int | None] = mapped_column(
+        comment="after the last touch, email an offer to pause for 14, 30 or 60 days; null = off"
+    )
+    discount_percent: Mapped[int | None] = mapped_column(
+        comment="last-chance discount in the final touch: percent off (5-90); null = off"
+    )
+    discount_months: Mapped[int | None] = mapped_column(
+        comment="last-chance discount: for this many months (1-12)"
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -51,7 +60,8 @@ class CardUpdateLink(Base):
     workspace_id: Mapped[int] = workspace_fk()
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     purpose: Mapped[str] = mapped_column(
-        String(16), comment="dunning | expiry | wall | fresh (asked for on an expired page)"
+        String(16),
+        comment="dunning | expiry | wall | fresh (asked for on an expired page) | pause_offer",
     )
     customer_stripe_id: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -67,7 +77,17 @@ class CardUpdateLink(Base):
     opened_at: Mapped[dt.datetime | None]
     used_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(
-        String(32), comment="updated | paid | declined | already_paid"
+        String(32), comment="updated | paid | declined | already_paid | paused"
+    )
+    pause_days: Mapped[int | None] = mapped_column(
+        comment="pause_offer links: the pause the email offered, in days"
+    )
+    discount_percent: Mapped[int | None] = mapped_column(
+        comment="the final touch's last-chance offer this link carries: percent off"
+    )
+    discount_months: Mapped[int | None] = mapped_column(comment="... for this many months")
+    discount_applied_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="the customer paid through this link and the discount was set on Stripe"
     )
 
 

@@ -27,6 +27,8 @@ from . import links, planning
 from .config import message_gap, settings_for
 from .copy import EXPLANATIONS, copy_for, fill, variant_for
 from .mailing import send_to_customer
+from .models import DunningSettings
+from .offers import discount_words
 from .sequences import PAUSE_OFFER_FROM_DAY, find_touch, touch_day, touch_label
 
 log = logging.getLogger("backstop.dunning")
@@ -46,9 +48,11 @@ def context_for(
     pause_days: int | None = None,
     paused_until: dt.datetime | None = None,
     language: i18n.Translator | None = None,
+    discount: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Everything the ``dunning`` template shows, as plain values (also the preview's),
-    in ``language`` (English when not given); the merchant's own copy stays as written."""
+    in ``language`` (English when not given); the merchant's own copy stays as written.
+    ``discount``: the last-chance offer (percent, months) the final touch carries."""
     language = language or i18n.translator()
     position, count = find_touch(sequence, key) or (1, 1)
     variant = variant_for(campaign.decline_class, campaign.decline_code or campaign.failure_code)
@@ -89,6 +93,8 @@ def context_for(
         "pause_days": pause_days,
         "paused_until": language.date(paused_until) if paused_until else None,
         "link_days": links.LINK_TTL.days,
+        "discount_percent": discount[0] if discount and position == count else None,
+        "discount_months": discount[1] if discount and position == count else None,
     }
 
 
@@ -123,7 +129,8 @@ def send_touch(
         cards.pause_subscription(
             connection, campaign.subscription_stripe_id, paused_until, key=f"step:{step.id}:pause"
         )
-    _link, token = links.issue(
+    discount = last_chance_offer(settings) if is_final and paused_until is None else None
+    link, token = links.issue(
         session,
         workspace.id,
         purpose="dunning",
@@ -135,6 +142,8 @@ def send_touch(
         step_id=step.id,
         now=now,
     )
+    if discount is not None:
+        link.discount_percent, link.discount_months = discount
     language = i18n.for_customer(session, workspace.id, campaign.customer_stripe_id)
     context = context_for(
         workspace,
@@ -148,6 +157,7 @@ def send_touch(
         pause_days=settings.pause_days,
         paused_until=paused_until,
         language=language,
+        discount=discount,
     )
     message = send_to_customer(
         session,
@@ -171,7 +181,15 @@ def send_touch(
     if message.status == "blocked":
         return kinds.Done("blocked", f"not sent: {message.error}")
     paused = f"; subscription paused until {paused_until:%B %-d, %Y}" if paused_until else ""
-    return kinds.Done("sent", f"emailed {contact.email}{paused}")
+    offer = f"; last chance: {discount_words(*discount)} if paid now" if discount else ""
+    return kinds.Done("sent", f"emailed {contact.email}{paused}{offer}")
+
+
+def last_chance_offer(settings: DunningSettings) -> tuple[int, int] | None:
+    """The workspace's last-chance discount as (percent, months), or None when off."""
+    if settings.discount_percent and settings.discount_months:
+        return settings.discount_percent, settings.discount_months
+    return None
 
 
 # -- the moment the message leaves --------------------------------------------------------------

@@ -359,8 +359,10 @@ def pause(session: Session, workspace_id: int | None, *, actor: str, now: dt.dat
     query = select(Campaign).where(Campaign.state == IN_FLIGHT)
     if workspace_id is not None:
         query = query.where(Campaign.workspace_id == workspace_id)
+    # The retries and every message to the customer (the touches, the pause offer).
+    stopped = (RETRY, EMAIL, *(k.name for k in kinds.registered() if k.is_customer_message))
     return sum(
-        planning.cancel_pending(session, c, f"recovery paused by {actor}", kinds=(RETRY, EMAIL))
+        planning.cancel_pending(session, c, f"recovery paused by {actor}", kinds=stopped)
         for c in session.execute(query).scalars()
     )
 

@@ -16,7 +16,6 @@ from ..stripe.billing import InvoiceFacts
 from . import planning
 from .models import (
     ABANDONED,
-    EMAIL,
     IN_FLIGHT,
     LOST,
     RECOVERED,
@@ -49,9 +48,8 @@ def close(
     if state == RECOVERED:
         campaign.attribution = attribution
         campaign.recovered_minor = campaign.amount_minor
-    planning.cancel_pending(
-        session, campaign, f"campaign {state}: {reason}", kinds=(RETRY, EMAIL, WINDOW_END)
-    )
+    # Every kind: the retries, the window's end and whatever features above planned.
+    planning.cancel_pending(session, campaign, f"campaign {state}: {reason}", kinds=None)
     events.emit(
         session,
         campaign.workspace_id,

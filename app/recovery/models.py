@@ -15,7 +15,8 @@ IN_FLIGHT, RECOVERED, LOST, ABANDONED = "in_flight", "recovered", "lost", "aband
 CAMPAIGN_STATES = (IN_FLIGHT, RECOVERED, LOST, ABANDONED)
 ATTRIBUTIONS = ("retry", "card_update", "customer_paid", "stripe_retry")
 
-# Step kinds: a charge attempt, a dunning email, and the end of the 30-day window.
+# Step kinds: a charge attempt, a dunning email, and the end of the 30-day window (features
+# above register more, such as dunning's pause offer).
 RETRY, EMAIL, WINDOW_END = "retry", "email", "window_end"
 # Step statuses: pending -> running (claimed under a lease) -> done | cancelled.
 PENDING, RUNNING, DONE, CANCELLED = "pending", "running", "done", "cancelled"
@@ -93,6 +94,10 @@ class Campaign(Base):
     window_ends_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
     recovered_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    offer_taken: Mapped[str | None] = mapped_column(
+        String(120), comment="an offer the customer took, in words (a last-chance discount)"
+    )
+    offer_taken_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     steps: Mapped[list[Step]] = relationship(
@@ -119,7 +124,9 @@ class Step(Base):
     campaign_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("recovery_campaign.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16), comment="retry | email | window_end")
+    kind: Mapped[str] = mapped_column(
+        String(16), comment="retry | email | window_end | pause_offer"
+    )
     touch: Mapped[str | None] = mapped_column(
         String(8), comment="email steps: the touch of the sequence (d0, d3, ...)"
     )

@@ -67,13 +67,18 @@ def pending_ids(session: Session, campaign: Campaign) -> list[int]:
 
 
 def cancel_pending(
-    session: Session, campaign: Campaign, reason: str, *, kinds: tuple[str, ...] = (RETRY,)
+    session: Session,
+    campaign: Campaign,
+    reason: str,
+    *,
+    kinds: tuple[str, ...] | None = (RETRY,),
 ) -> int:
-    """Cancel the campaign's steps that have not started, saying why (a claimed step
-    checks the campaign again when it runs)."""
+    """Cancel the campaign's steps of ``kinds`` (None: of every kind) that have not
+    started, saying why (a claimed step checks the campaign again when it runs)."""
+    which = [Step.kind.in_(kinds)] if kinds is not None else []
     result = session.execute(
         update(Step)
-        .where(Step.campaign_id == campaign.id, Step.status == PENDING, Step.kind.in_(kinds))
+        .where(Step.campaign_id == campaign.id, Step.status == PENDING, *which)
         .values(status=CANCELLED, outcome="cancelled", outcome_detail=reason[:500])
         .execution_options(synchronize_session="fetch")
     )

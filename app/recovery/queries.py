@@ -68,7 +68,7 @@ class Entry:
 
     at: dt.datetime
     kind: str
-    """retry | email | window_end | stripe_attempt | closed"""
+    """retry | email | window_end | pause_offer | stripe_attempt | offer_taken | closed"""
     status: str
     outcome: str | None = None
     outcome_detail: str | None = None
@@ -219,6 +219,17 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
                 else (attempt.decline_code or attempt.failure_code),
             )
         )
+    if campaign.offer_taken and campaign.offer_taken_at is not None:
+        entries.append(
+            Entry(
+                at=campaign.offer_taken_at,
+                kind="offer_taken",
+                status="done",
+                title="The customer took the offer",
+                outcome="taken",
+                outcome_detail=campaign.offer_taken,
+            )
+        )
     if campaign.closed_at is not None:
         entries.append(
             Entry(
@@ -230,7 +241,7 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
             )
         )
     # Stable within one instant: what happened, then what was planned, then the close.
-    order = {"stripe_attempt": 0, "retry": 1, "window_end": 2, "closed": 3}
+    order = {"stripe_attempt": 0, "retry": 1, "offer_taken": 2, "window_end": 2, "closed": 3}
     return sorted(entries, key=lambda e: (e.at, order.get(e.kind, 1)))
 
 

@@ -41,21 +41,32 @@
       option.textContent = key + " · day " + key.slice(1);
       touchSelect.appendChild(option);
     });
+    if (document.getElementById("pause_offer_days").value) {
+      var offer = document.createElement("option");
+      offer.value = "pause_offer";
+      offer.textContent = "pause offer";
+      touchSelect.appendChild(offer);
+      keys = keys.concat(["pause_offer"]);
+    }
     touchSelect.value = keys.indexOf(current) >= 0 ? current : keys[0];
     pauseRow.hidden = name !== "extended";
   }
 
+  function value(id) { return document.getElementById(id).value; }
+
   function refresh() {
     var key = touchSelect.value, mine = ++seq;
     if (!key) return;
+    var own = field(key, "subject");  // the pause offer has no copy of the merchant's
     fetch(cfg.preview, {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": cfg.csrf},
       body: JSON.stringify({
         sequence: sequence(), touch: key, variant: variant.value,
-        subject: field(key, "subject").value, message: field(key, "message").value,
-        pause_days: document.getElementById("pause_days").value
+        subject: own ? own.value : "", message: own ? field(key, "message").value : "",
+        pause_days: value("pause_days"), pause_offer_days: value("pause_offer_days"),
+        discount_percent: value("discount_percent"), discount_months: value("discount_months")
       })
     }).then(function (r) { return r.json(); }).then(function (res) {
       if (mine !== seq) return;  // an older answer arriving late
@@ -74,7 +85,7 @@
   }
 
   form.addEventListener("change", function (ev) {
-    if (ev.target.name === "sequence") layout();
+    if (ev.target.name === "sequence" || ev.target.name === "pause_offer_days") layout();
     soon();
   });
   form.addEventListener("input", soon);

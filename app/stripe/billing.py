@@ -287,3 +287,19 @@ def pay_invoice(
         )
     facts = read_invoice(connection, invoice_id)
     return PayResult(facts.status == "paid", facts)
+
+
+def void_invoice(connection: StripeConnection, invoice_id: str, *, idempotency_key: str) -> str:
+    """Forgive an open invoice (nothing is owed on it any more); returns its new status.
+    An invoice already void is left as it is."""
+    client = client_for(connection)
+    try:
+        invoice = client.v1.invoices.void_invoice(
+            invoice_id, {}, {"idempotency_key": idempotency_key}
+        )
+    except InvalidRequestError:
+        facts = read_invoice(connection, invoice_id)
+        if facts.status == "void":
+            return facts.status
+        raise
+    return _get(invoice, "status") or "void"

@@ -122,7 +122,13 @@ def read_price(connection: StripeConnection, price_id: str) -> PriceFacts:
     )
 
 
-def ensure_coupon(connection: StripeConnection, coupon_id: str, params: dict[str, Any]) -> str:
+def ensure_coupon(
+    connection: StripeConnection,
+    coupon_id: str,
+    params: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> str:
     """The coupon ``coupon_id``, made once per offer shape and reused by everyone."""
     client = client_for(connection)
     try:
@@ -132,7 +138,8 @@ def ensure_coupon(connection: StripeConnection, coupon_id: str, params: dict[str
         if getattr(exc, "http_status", None) != 404:
             raise
     try:
-        client.v1.coupons.create({"id": coupon_id, **params})
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        client.v1.coupons.create({"id": coupon_id, **params}, options)
     except InvalidRequestError as exc:
         if getattr(exc, "code", None) != "resource_already_exists":
             raise  # another customer's accept made it a moment ago otherwise

@@ -33,11 +33,20 @@ def test_the_latest_migrations_go_down_and_up_again(tmp_path, app_settings) -> N
     directory = fresh.extensions["migrate"].directory
     with fresh.app_context():
         upgrade(directory=directory)
-        downgrade(directory=directory, revision="e751ce680238")  # before languages and win back
+        downgrade(
+            directory=directory, revision="e751ce680238"
+        )  # before languages, dunning's offers and win back
         engine = create_engine(url)
         added = {"language_settings", "string_override", "winback_campaign", "winback_step"}
+        offers = {"pause_offer_days", "discount_percent", "discount_months"}
+
+        def dunning_columns() -> set[str]:
+            return {c["name"] for c in inspect(engine).get_columns("dunning_settings")}
+
         assert not added & set(inspect(engine).get_table_names())
+        assert not offers & dunning_columns()
         upgrade(directory=directory)
         assert added <= set(inspect(engine).get_table_names())
+        assert offers <= dunning_columns()
         engine.dispose()
         db.engine.dispose()

@@ -1,7 +1,7 @@
 """win back: settings, campaigns, steps, links; email opens
 
 Revision ID: 065c9ed97137
-Revises: 377c68d4f359
+Revises: 1b2559f76450
 Create Date: 2026-12-06 04:24:24.585361
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "065c9ed97137"
-down_revision = "377c68d4f359"
+down_revision = "1b2559f76450"
 branch_labels = None
 depends_on = None
 
