@@ -225,6 +225,23 @@ def payment_wall(token: str):
     return _page(token, wall=True)
 
 
+def completion() -> tuple[str | None, Response | None]:
+    """What a page's ``/complete`` call says: the SetupIntent Stripe.js confirmed, or
+    None with ``payment_confirmed`` (the bank confirmed the payment); else the 400
+    answer to send."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, jsonify(state="invalid", message="Send a JSON object.")
+    setup_intent = body.get("setup_intent")
+    if setup_intent is not None and (
+        not isinstance(setup_intent, str) or not setup_intent.startswith("seti_")
+    ):
+        return None, jsonify(state="invalid", message="setup_intent must be a seti_ id.")
+    if setup_intent is None and body.get("payment_confirmed") is not True:
+        return None, jsonify(state="invalid", message="Send setup_intent or payment_confirmed.")
+    return setup_intent, None
+
+
 # The link's token is the authority on these three, not a session: the wall runs in a
 # cross-site iframe, where the SameSite=Lax session cookie (and so a CSRF token) is
 # never sent.
@@ -240,16 +257,9 @@ def complete(token: str):
         return jsonify(
             state="unavailable", message=gettext("Card updates are not available right now.")
         ), 503
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(state="invalid", message="Send a JSON object."), 400
-    setup_intent = body.get("setup_intent")
-    if setup_intent is not None and (
-        not isinstance(setup_intent, str) or not setup_intent.startswith("seti_")
-    ):
-        return jsonify(state="invalid", message="setup_intent must be a seti_ id."), 400
-    if setup_intent is None and body.get("payment_confirmed") is not True:
-        return jsonify(state="invalid", message="Send setup_intent or payment_confirmed."), 400
+    setup_intent, refused = completion()
+    if refused is not None:
+        return refused, 400
     try:
         result = card_update.complete(
             db.session, connection, link, setup_intent_id=setup_intent, now=utcnow()

@@ -20,7 +20,7 @@ from app.winback.models import WinbackLink
 from .dead_ends import DeadEnd
 from .hosts import serves
 from .merchant import page_brand
-from .views import JS_MESSAGES, DeadEndReached, _stripe_js, bp
+from .views import JS_MESSAGES, DeadEndReached, _stripe_js, bp, completion
 
 
 def _load(token: str) -> tuple[WinbackLink, Workspace]:
@@ -162,16 +162,9 @@ def winback_complete(token: str):
     )
     if connection is None:
         return unavailable, 503
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(state="invalid", message="Send a JSON object."), 400
-    setup_intent = body.get("setup_intent")
-    if setup_intent is not None and (
-        not isinstance(setup_intent, str) or not setup_intent.startswith("seti_")
-    ):
-        return jsonify(state="invalid", message="setup_intent must be a seti_ id."), 400
-    if setup_intent is None and body.get("payment_confirmed") is not True:
-        return jsonify(state="invalid", message="Send setup_intent or payment_confirmed."), 400
+    setup_intent, refused = completion()
+    if refused is not None:
+        return refused, 400
     try:
         result = comeback.complete(
             db.session, connection, link, setup_intent_id=setup_intent, now=utcnow()
