@@ -21,7 +21,7 @@ from ..outbox.services import normalise
 from ..recovery.models import IN_FLIGHT, LOST
 from ..recovery.models import Campaign as RecoveryCampaign
 from ..retain.models import CancelSession
-from ..stripe import billing, cards, clocks
+from ..stripe import cards, clocks
 from ..stripe import connection as stripe_connection
 from ..stripe import subscriptions as stripe_subs
 from ..stripe import winback as stripe_winback
@@ -105,9 +105,7 @@ def begin(
         reason_detail=detail,
         email=normalise(contact.email) if contact.email else None,
         customer_name=contact.name,
-        customer_tz=contact.timezone
-        or billing.customer_timezone(connection, facts.customer_id)
-        or "UTC",
+        customer_tz=contact.timezone or "UTC",
     )
     return campaigns.start(session, workspace_id, ending, now=utcnow())
 

@@ -438,3 +438,16 @@ def test_a_stale_event_of_the_ended_subscription_is_not_a_return(shop: Shop) -> 
     handlers.subscription_billing(db.session, shop.stripe_connection, payload)
     db.session.commit()
     assert campaign_of(sub).state == "active"
+
+
+def test_touches_go_at_ten_in_the_customers_timezone(shop: Shop) -> None:
+    from app.times import zone
+
+    sub = shop.subscribe("pm_card_visa", tz="America/New_York")
+    shop.catch_up()
+    cancel_now(shop, sub)
+    campaign = campaign_of(sub)
+    assert campaign.customer_tz == "America/New_York"
+    first = next(s for s in campaign.steps if s.kind == "email" and s.number == 1)
+    local = first.due_at.astimezone(zone("America/New_York"))
+    assert (local.hour, local.minute) == (10, 0)
