@@ -20,6 +20,7 @@ class DomainEvent(Base):
     __table_args__ = (
         Index("ix_domain_event_ws_created", "workspace_id", "created_at"),
         Index("ix_domain_event_lease", "status", "lease_until"),
+        Index("ix_domain_event_ws_subject", "workspace_id", "subject", "name"),
     )
 
     id: Mapped[intpk]

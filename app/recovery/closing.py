@@ -83,6 +83,7 @@ def campaign_facts(campaign: Campaign) -> dict[str, object]:
         "amount_minor": campaign.amount_minor,
         "currency": campaign.currency,
         "decline_class": campaign.decline_class,
+        "decline_code": campaign.decline_code or campaign.failure_code,
     }
 
 

@@ -224,6 +224,7 @@ def close(
             "reason_closed": campaign.close_reason,
             "won_via": campaign.won_via,
             "regained_mrr_minor": campaign.regained_mrr_minor,
+            "regained_currency": campaign.regained_currency,
             "new_subscription": campaign.new_subscription_stripe_id,
         },
         occurred_at=at,
