@@ -374,3 +374,7 @@ def resume_winback(slug: str) -> None:
     _audit_switch("winback.resume", workspace)
     db.session.commit()
     click.echo(f"Win-back resumed for {workspace.slug}: new cancels start campaigns again.")
+
+
+# Commands of the other features join the group when it loads.
+from . import ops_insights  # noqa: E402, F401
