@@ -1,0 +1,1 @@
+"""Insights: what Backstop earned each merchant (DESIGN §9)."""
