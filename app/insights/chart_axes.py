@@ -93,7 +93,7 @@ def svg(
     """The outer element: an image to assistive technology, scaled to its container."""
     attrs = {
         "xmlns": "http://www.w3.org/2000/svg",
-        "class": f"chart chart-{kind}",
+        "class": f"chart {kind}-chart",
         "viewBox": f"0 0 {width} {height}",
         "width": "100%",
         "preserveAspectRatio": "xMidYMid meet",
