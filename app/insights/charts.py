@@ -33,21 +33,6 @@ from .chart_axes import (
     swatch,
 )
 
-__all__ = [
-    "Bucket",
-    "Chart",
-    "RateSeries",
-    "Series",
-    "Slice",
-    "Table",
-    "bar_chart",
-    "donut_chart",
-    "line_chart",
-    "nice_ticks",
-    "percent_text",
-    "slice_angles",
-]
-
 Formatter = Callable[[int], str]
 
 RATE_TICKS = (0, 25, 50, 75, 100)
@@ -226,12 +211,19 @@ def line_chart(
                 label = f"{buckets[i].label}: {s.name} {text(s.values[i])}"
                 point = {"class": f"chart-point {css}", "cx": x, "cy": y, "r": 3}
                 marks.append(el("circle", point, el("title", None, label)))
-    averages = []
+    # The range and the latest value: a mean of per-period rates would weigh a quiet day
+    # like a busy one.
+    ranges = []
     for s in series:
-        known = [v for v in s.values if v is not None]
-        average = percent_text(sum(known) / len(known)) + " on average" if known else none_text
-        averages.append(f"{s.name} {average}")
-    summary = f"{title}{_span(buckets)}: {'; '.join(averages) or 'no data'}"
+        known = [(i, v) for i, v in enumerate(s.values) if v is not None]
+        if not known:
+            ranges.append(f"{s.name} {none_text}")
+            continue
+        low, high = (percent_text(f([v for _, v in known])) for f in (min, max))
+        last, value = known[-1]
+        span = f"between {low} and {high}, " if low != high else ""
+        ranges.append(f"{s.name} {span}{percent_text(value)} on {buckets[last].label}")
+    summary = f"{title}{_span(buckets)}: {'; '.join(ranges) or 'no data'}"
     desc = f"A line per rate, one point per {bucket_heading.lower()}, from 0 to 100 %."
     if any(v is None for s in series for v in s.values):
         desc += f" Gaps mark periods with {none_text}."
@@ -273,7 +265,15 @@ def donut_chart(
     whole = {"d": ring_path(cx, cy, DONUT_OUTER, DONUT_INNER), "fill-rule": "evenodd"}
 
     def share(value: int) -> str:
-        return percent_text(100 * value / total) if total else NO_SHARE
+        if not total:
+            return NO_SHARE
+        # Rounding never hides a sliver: "<0.1%" (not "0%") beside a non-zero count,
+        # ">99.9%" (not "100%") when something else is left.
+        if 0 < 1000 * value < total:
+            return "<0.1%"
+        if 0 < 1000 * (total - value) < total:
+            return ">99.9%"
+        return percent_text(100 * value / total)
 
     def said(s: Slice) -> str:
         return f"{s.label}: {fmt(s.value)} ({share(s.value)})"

@@ -314,7 +314,13 @@ def test_the_rate_table_and_titles_say_when_there_is_no_rate() -> None:
     hover = [title_of(g) for g in by_class(root, "chart-bucket")]
     assert hover[1] == "Dec 2: Recovery rate no closed campaigns"
     assert "Gaps mark periods with no closed campaigns." in root.find(f"{NS}desc").text
-    assert chart.summary == "Recovery rate, Dec 1 to Dec 3: Recovery rate 31.1% on average"
+    assert chart.summary == (
+        "Recovery rate, Dec 1 to Dec 3: Recovery rate between 12.2% and 50%, 12.2% on Dec 3"
+    )
+    flat = line_chart([RateSeries("r", "good", [None, 40, None])], buckets(3), title="R")
+    assert flat.summary == "R, Dec 1 to Dec 3: r 40% on Dec 2"
+    empty = line_chart([RateSeries("r", "good", [None])], buckets(1), title="R")
+    assert empty.summary == "R, Dec 1 to Dec 1: r no data"
 
 
 def test_rates_outside_0_to_100_are_refused() -> None:
@@ -420,6 +426,11 @@ def test_the_donut_titles_centre_and_table_carry_the_mix() -> None:
         ("Total", "3", "100%"),
     )
     assert chart.summary == "Decline mix: Insufficient funds 66.7%; Expired card 33.3%, of 3"
+
+
+def test_a_sliver_is_never_called_zero_percent() -> None:
+    chart = donut_chart([Slice("Most", 9_999), Slice("Few", 1), Slice("None", 0)], title="Mix")
+    assert [row[2] for row in chart.table.rows] == [">99.9%", "<0.1%", "0%", "100%"]
 
 
 def test_a_zero_total_is_an_empty_ring() -> None:
