@@ -36,7 +36,7 @@ live table has them:
   ``subscription.ended`` for every cancelled session once its period ended and every lost
   campaign, ``winback.campaign.started`` and its close) and events the rollups do not
   count (a ``dunning.email.sent`` per campaign, a ``recovery.attempt.failed`` for a third):
-  about 5.8M rows, created in time order, all dispatched.
+  about 6.0M rows, created in time order, all dispatched.
 - ``insight_daily``: computed from those events by one ``INSERT ... SELECT ... GROUP BY``
   that applies ``rollups.contributions``'s rules in SQL, days in each workspace's
   timezone; checked against ``rollups.from_scratch`` over a small workspace's events
