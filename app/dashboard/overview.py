@@ -1,4 +1,5 @@
-"""Overview: the set-up checklist, its warnings and the first import's progress."""
+"""Overview: what Backstop earned (the insights), the set-up checklist, its warnings and
+the first import's progress."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ..recovery import queries as recovery_queries
 from ..retain import flows as retain_flows
 from ..stripe import connection as connection_service
 from ..stripe.models import StripeConnection
-from . import checklist
+from . import checklist, insights
 from .chrome import feature_blueprint
 
 bp = feature_blueprint("dashboard", __name__)
@@ -59,6 +60,13 @@ def overview():
         progress=checklist.progress(steps),
         warnings=checklist.warnings(facts),
         import_status=_import_status(connection),
+        insights=insights.context(
+            db.session,
+            workspace,
+            period=request.args.get("period", ""),
+            currency=request.args.get("currency"),
+            now=dt.datetime.now(dt.UTC),
+        ),
     )
 
 

@@ -118,38 +118,55 @@ def today_for(tz: str, now: dt.datetime) -> dt.date:
     return now.astimezone(zone(tz)).date()
 
 
+#: The metrics drawn over time (the others are shown as totals only).
+CHARTED = ("recovered", "lost")
+
+
 def read(session: Session, workspace_id: int, *, days: int, today: dt.date) -> Figures:
-    """Every figure of the period from the rollups, in one grouped query."""
+    """Every figure of the period from the rollups, summed in SQL to what the page shows:
+    totals per metric, key and currency, and the charted metrics per day and currency
+    (a year is a few hundred rows, whatever the workspace's size)."""
     shown, unit = buckets(today, days)
     first = today - dt.timedelta(days=days - 1)
+    period = (
+        (InsightDaily.workspace_id == workspace_id)
+        & (InsightDaily.day >= first)
+        & (InsightDaily.day <= today)
+    )
     rows = session.execute(
         select(
             InsightDaily.metric,
-            InsightDaily.day,
             InsightDaily.key,
             InsightDaily.currency,
             func.sum(InsightDaily.count),
             func.sum(InsightDaily.amount_minor),
         )
-        .where(
-            InsightDaily.workspace_id == workspace_id,
-            InsightDaily.metric.in_(SHOWN),
-            InsightDaily.day >= first,
-            InsightDaily.day <= today,
-        )
-        .group_by(InsightDaily.metric, InsightDaily.day, InsightDaily.key, InsightDaily.currency)
+        .where(period, InsightDaily.metric.in_(SHOWN))
+        .group_by(InsightDaily.metric, InsightDaily.key, InsightDaily.currency)
     ).all()
     totals: dict[str, Money] = defaultdict(Money)
     by_key: dict[str, dict[str, Money]] = defaultdict(lambda: defaultdict(Money))
-    series: dict[tuple[str, str], dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    for metric, day, key, currency, count, amount in rows:
+    for metric, key, currency, count, amount in rows:
         count, amount = int(count or 0), int(amount or 0)
         totals[metric].add(count, currency, amount)
         by_key[metric][key].add(count, currency, amount)
+    daily = session.execute(
+        select(
+            InsightDaily.metric,
+            InsightDaily.day,
+            InsightDaily.currency,
+            func.sum(InsightDaily.count),
+            func.sum(InsightDaily.amount_minor),
+        )
+        .where(period, InsightDaily.metric.in_(CHARTED))
+        .group_by(InsightDaily.metric, InsightDaily.day, InsightDaily.currency)
+    ).all()
+    series: dict[tuple[str, str], dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    for metric, day, currency, count, amount in daily:
         start = bucket_of(day, unit)
-        series[(metric, "")][start] += count
+        series[(metric, "")][start] += int(count or 0)
         if currency:
-            series[(metric, currency)][start] += amount
+            series[(metric, currency)][start] += int(amount or 0)
     for metric in SHOWN:
         totals.setdefault(metric, Money())
     return Figures(days, unit, shown, dict(totals), by_key, series)

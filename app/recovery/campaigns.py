@@ -103,6 +103,18 @@ def on_payment_failed(
             assert campaign is not None
     if not campaign.is_open:
         return campaign
+    changed = False
+    if failure is not None and failed_at >= aware(campaign.last_failure_at):
+        changed = apply_failure(session, campaign, failure, failed_at)
+    if opened:  # once the decline is classified: the event says which it was
+        events.emit(
+            session,
+            workspace.id,
+            "recovery.campaign.started",
+            subject=f"campaign:{campaign.id}",
+            data=closing.campaign_facts(campaign),
+            occurred_at=campaign.opened_at,
+        )
     sync_attempts(session, campaign, charges)
     policy = config.policy_for(session, workspace.id)
     if invoice.is_stripe_retrying and not campaign.is_stripe_managed:
@@ -112,9 +124,6 @@ def on_payment_failed(
             campaign,
             "Stripe's own retries are on for this invoice: Backstop adds none of its own",
         )
-    changed = False
-    if failure is not None and failed_at >= aware(campaign.last_failure_at):
-        changed = apply_failure(session, campaign, failure, failed_at)
     if changed:
         planning.cancel_pending(session, campaign, f"the decline is now {campaign.decline_class}")
     paused = config.pause_reason(session, workspace.id)
@@ -179,14 +188,6 @@ def _open(
     except IntegrityError:
         return None
     planning.add_window_end(session, campaign)
-    events.emit(
-        session,
-        workspace.id,
-        "recovery.campaign.started",
-        subject=f"campaign:{campaign.id}",
-        data=closing.campaign_facts(campaign),
-        occurred_at=failed_at,
-    )
     log.info(
         "recovery.campaign.opened workspace=%s campaign=%s invoice=%s",
         workspace.id,
