@@ -48,7 +48,11 @@ def test_a_failed_renewal_opens_one_campaign_with_its_plan(shop) -> None:
         assert step.reason
     [window] = shop.steps(campaign, "window_end")
     assert window.status == "pending"
-    attempts = db.session.execute(select(ChargeAttempt)).scalars().all()
+    attempts = (
+        db.session.execute(select(ChargeAttempt).order_by(ChargeAttempt.at, ChargeAttempt.id))
+        .scalars()
+        .all()
+    )
     assert len(attempts) == 1 and attempts[0].source == "stripe"
 
 
@@ -136,7 +140,11 @@ def test_stripe_managed_retries_get_none_of_ours_and_are_counted(shop) -> None:
     shop.advance(days=10)  # Stripe retries after 3 days, then 5 days later: paid
     campaign = shop.campaign(sub.id)
     assert campaign.state == "recovered" and campaign.attribution == "stripe_retry"
-    attempts = db.session.execute(select(ChargeAttempt)).scalars().all()
+    attempts = (
+        db.session.execute(select(ChargeAttempt).order_by(ChargeAttempt.at, ChargeAttempt.id))
+        .scalars()
+        .all()
+    )
     assert [a.source for a in attempts] == ["stripe"] * 3
     assert [a.succeeded for a in attempts] == [False, False, True]
 
@@ -194,7 +202,11 @@ def test_an_always_declining_card_stays_under_the_caps_and_is_lost(shop) -> None
     campaign = shop.campaign(sub.id)
     assert campaign.state == "lost"
     assert campaign.auto_retries == 4
-    attempts = db.session.execute(select(ChargeAttempt)).scalars().all()
+    attempts = (
+        db.session.execute(select(ChargeAttempt).order_by(ChargeAttempt.at, ChargeAttempt.id))
+        .scalars()
+        .all()
+    )
     assert len(attempts) == 5  # the renewal and four retries: under 6 per invoice
 
 
