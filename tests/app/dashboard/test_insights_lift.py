@@ -190,3 +190,13 @@ def test_a_viewer_sees_the_return_but_cannot_set_the_cost(web, ctx) -> None:
     )
     assert response.status_code == 403
     assert stored(ws) is None
+
+
+def test_a_period_without_failures_has_nothing_to_compare(web, ctx) -> None:
+    ws = owner_of(web, "Calm")
+    f.connection(ws)
+    a_baseline(ws)
+    emit(ws, "cancel.session.saved", reason="too_expensive", mrr_minor=4900, currency="usd")
+    db.session.commit()
+    html = page(web)
+    assert 'data-state="no_failures"' in html and "Expected without Backstop" not in html
