@@ -1,14 +1,19 @@
 """``flask ops rebuild-insights``: recount a workspace's dashboard figures from its event
-log (after changing its timezone, or for events from before the rollups existed)."""
+log (after changing its timezone, or for events from before the rollups existed), and
+recompute its baseline from the invoices imported when it connected."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import Workspace
 from app.extensions import db
-from app.insights import rollups
+from app.insights import baseline, rollups
+from app.models import utcnow
+from app.settings import Settings
+from app.stripe import connection as connection_service
 
 from .ops import _audit, _scope, ops
 
@@ -18,7 +23,8 @@ from .ops import _audit, _scope, ops
 @click.option("--all", "everything", is_flag=True, help="Every workspace.")
 def rebuild_insights(slug: str | None, everything: bool) -> None:
     """Recount the rollups the dashboard's figures read, from the domain-event log:
-    deletes and rewrites the workspace's rows in ``insight_daily`` (nothing else)."""
+    deletes and rewrites the workspace's rows in ``insight_daily``, and its baseline in
+    ``insight_baseline`` when its import is done (nothing else)."""
     workspace = _scope(slug, everything)
     ids = (
         [workspace.id]
@@ -26,9 +32,15 @@ def rebuild_insights(slug: str | None, everything: bool) -> None:
         else list(db.session.execute(select(Workspace.id).order_by(Workspace.id)).scalars())
     )
     written = 0
+    settings: Settings = current_app.config["BACKSTOP"]
     with click.progressbar(ids, label="Rebuilding the rollups") as bar:
         for workspace_id in bar:
             written += rollups.rebuild(db.session, workspace_id)
+            connection = connection_service.of_workspace(db.session, workspace_id)
+            if connection is not None and connection.import_status == "done":
+                baseline.recompute(
+                    db.session, connection, now=utcnow(), import_days=settings.import_days
+                )
             _audit(
                 "insights.rebuild",
                 target_type="workspace",

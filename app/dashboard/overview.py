@@ -4,19 +4,21 @@ the first import's progress."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from ..accounts import services as account_services
 from ..accounts.access import current_workspace, require_role
 from ..extensions import db
+from ..insights import lift
 from ..outbox import services as outbox
 from ..recovery import queries as recovery_queries
 from ..retain import flows as retain_flows
 from ..stripe import connection as connection_service
 from ..stripe.models import StripeConnection
 from . import checklist, insights
-from .chrome import feature_blueprint
+from .chrome import feature_blueprint, on_refusal
 
 bp = feature_blueprint("dashboard", __name__)
 
@@ -39,6 +41,10 @@ def home():
 
 @bp.get("/dashboard")
 def overview():
+    return _page()
+
+
+def _page(**extra: Any) -> str:
     workspace = current_workspace()
     connection = connection_service.of_workspace(db.session, workspace.id)
     domain = outbox.send_domain(db.session, workspace.id)
@@ -67,6 +73,7 @@ def overview():
             currency=request.args.get("currency"),
             now=dt.datetime.now(dt.UTC),
         ),
+        **extra,
     )
 
 
@@ -74,6 +81,25 @@ def overview():
 def import_status():
     return jsonify(
         _import_status(connection_service.of_workspace(db.session, current_workspace().id))
+    )
+
+
+@bp.post("/dashboard/insights/cost")
+@require_role("owner", "admin")
+def save_cost():
+    """What Backstop costs a month, for the return on it (an empty amount forgets it)."""
+    workspace = current_workspace()
+    on_refusal(lambda refusal: _page(cost_errors=refusal.errors, cost_form=request.form))
+    cost = lift.parse_cost(request.form.get("amount", ""), request.form.get("currency", ""))
+    lift.save_cost(db.session, workspace.id, cost)
+    flash("Monthly cost saved." if cost else "Monthly cost removed.", "success")
+    return redirect(
+        url_for(
+            "dashboard.overview",
+            period=request.form.get("period") or None,
+            currency=request.form.get("shown_currency") or None,
+            _anchor="insights-roi",
+        )
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 def register() -> None:
     """Called by ``create_app``: count every domain event into the rollups, and record
-    churn when a subscription ends."""
+    churn when a subscription ends, and the baseline once an import is done."""
     from ..events import services as events
     from ..stripe import processing
-    from . import churn, rollups
+    from . import baseline, churn, rollups
 
     events.consume("*", "insights.rollup", rollups.apply)
     processing.subscribe({"customer.subscription.deleted": [churn.subscription_ended]})
+    processing.subscribe({processing.IMPORTED: [baseline.imported]})

@@ -77,11 +77,14 @@ class Money:
 
     count: int = 0
     amounts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    """How many of ``count`` were in each currency."""
 
     def add(self, count: int, currency: str, amount: int) -> None:
         self.count += count
         if currency:
             self.amounts[currency] = self.amounts.get(currency, 0) + amount
+            self.counts[currency] = self.counts.get(currency, 0) + count
 
 
 @dataclass

@@ -41,3 +41,42 @@ class InsightApplied(Base):
     event_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
     applied_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InsightBaseline(Base):
+    """The merchant's recovery before Backstop, per currency, from the invoices imported
+    when Stripe was connected (:mod:`.baseline`): renewals whose first payment failed,
+    and those paid within the window without Backstop. A row with currency ``''`` and
+    zero counts records a history with no failed renewal."""
+
+    __tablename__ = "insight_baseline"
+    __table_args__ = (UniqueConstraint("workspace_id", "currency"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    currency: Mapped[str] = mapped_column(String(3), comment="'': nothing failed")
+    failed_count: Mapped[int] = mapped_column(default=0)
+    failed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovered_count: Mapped[int] = mapped_column(
+        default=0, comment="paid within the window by Stripe's retries or the customer"
+    )
+    recovered_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    window_start_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), comment="failures counted from (the import's first day)"
+    )
+    window_end_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), comment="failures counted up to (their window closed before connecting)"
+    )
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InsightSettings(Base):
+    """What a workspace tells the insights: what Backstop costs it each month."""
+
+    __tablename__ = "insight_settings"
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk(unique=True)
+    monthly_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
