@@ -39,3 +39,10 @@ def format_money(minor: int, currency: str | None) -> str:
     whole, part = divmod(abs(minor), 10**digits)
     text = f"{whole:,}" + (f".{part:0{digits}d}" if digits else "")
     return f"{'-' if minor < 0 else ''}{text} {code.upper()}"
+
+
+def decimal_text(minor: int, currency: str | None) -> str:
+    """``decimal_text(123456, "usd") == "1234.56"``: major units, no separators (for CSV)."""
+    digits = minor_digits(currency)
+    whole, part = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}" + (f".{part:0{digits}d}" if digits else "")

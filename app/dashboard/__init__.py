@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
         customers,
         email_settings,
         embed_settings,
+        exports,
         filters,
         languages,
         overview,
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     for feature in (
         overview,
         customers,
+        exports,
         recovery,
         cancel_flows,
         cancel_embed,

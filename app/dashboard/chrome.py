@@ -32,6 +32,7 @@ NAV = [
     ("cancel_flows.index", "Cancel flows"),
     ("winback.index", "Win back"),
     ("customers.index", "Customers"),
+    ("exports.index", "Exports"),
 ]
 SETTINGS_NAV = [
     ("workspace.settings", "Workspace"),

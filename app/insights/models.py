@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import Base, BigId, UTCDateTime, intpk, utcnow, workspace_fk
+from ..models import Base, BigId, UTCDateTime, created_at, intpk, utcnow, workspace_fk
 
 
 class InsightDaily(Base):
@@ -79,4 +88,43 @@ class InsightSettings(Base):
     workspace_id: Mapped[int] = workspace_fk(unique=True)
     monthly_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
     cost_currency: Mapped[str | None] = mapped_column(String(3))
+    is_monthly_summary_on: Mapped[bool] = mapped_column(
+        default=True, server_default=true(), comment="the owners get last month's figures by email"
+    )
+    summary_sent_month: Mapped[str | None] = mapped_column(
+        String(7), comment="YYYY-MM of the last monthly summary sent: a second run sends nothing"
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class InsightExport(Base):
+    """A CSV export a member asked for, built by a worker (:mod:`.exports`).
+
+    The file is kept in this row, gzip-compressed, rather than on disk: the web process
+    that serves the download and the worker that wrote it may run on different machines,
+    and both see the database. ``lease_until`` is renewed every batch: a ``running``
+    export whose lease ran out lost its worker, and may be started again."""
+
+    __tablename__ = "insight_export"
+    __table_args__ = (Index("ix_insight_export_ws_created", "workspace_id", "created_at"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    kind: Mapped[str] = mapped_column(String(16), comment="recovery | cancel | winback")
+    first_day: Mapped[dt.date] = mapped_column(Date, comment="in the workspace's timezone")
+    last_day: Mapped[dt.date] = mapped_column(Date, comment="included")
+    requested_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), default="queued", comment="queued | running | done | failed"
+    )
+    rows_written: Mapped[int] = mapped_column(default=0)
+    total_rows: Mapped[int | None] = mapped_column(comment="counted when the build starts")
+    note: Mapped[str | None] = mapped_column(String(500), comment="e.g. cut at the row cap")
+    error: Mapped[str | None] = mapped_column(String(1000))
+    content_gz: Mapped[bytes | None] = mapped_column(LargeBinary, comment="the CSV, gzipped")
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[created_at]
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -37,7 +37,13 @@ def test_the_latest_migrations_go_down_and_up_again(tmp_path, app_settings) -> N
             directory=directory, revision="e751ce680238"
         )  # before languages, dunning's offers and win back
         engine = create_engine(url)
-        added = {"language_settings", "string_override", "winback_campaign", "winback_step"}
+        added = {
+            "language_settings",
+            "string_override",
+            "winback_campaign",
+            "winback_step",
+            "insight_export",
+        }
         offers = {"pause_offer_days", "discount_percent", "discount_months"}
 
         def dunning_columns() -> set[str]:

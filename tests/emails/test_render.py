@@ -68,6 +68,27 @@ CONTEXTS = {
         "link_days": 30,
         "unsubscribe_url": "https://x.example/unsubscribe/u",
     },
+    "monthly_summary": {
+        "workspace": "Acme",
+        "month": "November 2026",
+        "recovered": 3,
+        "lost": 1,
+        "saved": 2,
+        "won_back": 1,
+        "rate": "75%",
+        "lines": [
+            {
+                "currency": "USD",
+                "recovered": "3 (147.00 USD)",
+                "lost": "1 (49.00 USD)",
+                "rate": "75%",
+                "saved": "2 (98.00 USD a month)",
+                "won_back": "1 (49.00 USD a month)",
+            }
+        ],
+        "dashboard_url": "https://x.example/dashboard",
+        "settings_url": "https://x.example/exports",
+    },
     "portal_link": {
         "button_url": "https://x.example/portal/tok",
         "link_days": 90,
