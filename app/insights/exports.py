@@ -353,10 +353,15 @@ def build(
             writer.writerows(kind.row(r) for r in rows)
             written += len(rows)
             out.flush()
-            row = session.get(InsightExport, export_id)
-            if row.status != RUNNING or row.attempts != mine:
+            held = session.execute(
+                select(InsightExport.status, InsightExport.attempts).where(
+                    InsightExport.id == export_id
+                )
+            ).one()
+            if tuple(held) != (RUNNING, mine):
                 log.info("insights.export.superseded export=%s", export_id)
                 return None  # restarted from the page after our lease ran out
+            row = session.get(InsightExport, export_id)
             row.rows_written = written
             row.lease_until = now() + LEASE
             checkpoint()
