@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Membership
 from app.extensions import db
+from app.insights import exports
+from app.insights.models import InsightExport
 from app.recovery.models import Campaign
 from app.retain import flows
 from app.retain.models import RetainFlow
@@ -77,6 +79,15 @@ def two_shops(web, ctx):
         db.session, shop_b.id, "saas_standard", actor_id=None, actor_label="b", support_email=None
     )
     _campaign(shop_a, "cus_a", "in_mine_a")
+    their_export = exports.start(
+        db.session,
+        shop_b.id,
+        "recovery",
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 31),
+        requested_by_id=None,
+        now=dt.datetime.now(dt.UTC),
+    )
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -90,6 +101,7 @@ def two_shops(web, ctx):
         "campaign_id": theirs.id,
         "flow_id": their_flow.id,
         "step_id": "survey",
+        "export_id": their_export.id,
     }
 
 
@@ -130,6 +142,8 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert campaign is not None and campaign.state == "in_flight"
     flow = db.session.get(RetainFlow, two_shops["flow_id"])
     assert flow.status == "active" and flow.draft_revision == 1 and flow.is_default
+    export = db.session.get(InsightExport, two_shops["export_id"])
+    assert export.status == "done" and export.attempts == 1  # not started again
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
