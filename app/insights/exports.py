@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from ..accounts.models import Workspace
 from ..dashboard.labels import LABELS
 from ..errors import Conflict, Refusal
 from ..money import decimal_text
@@ -230,8 +231,6 @@ def of_workspace(session: Session, workspace_id: int, export_id: int) -> Insight
 
 def recent(session: Session, workspace_id: int, limit: int = 20) -> list[InsightExport]:
     """The workspace's latest exports (the file's bytes are not loaded)."""
-    from sqlalchemy.orm import defer
-
     return list(
         session.execute(
             select(InsightExport)
@@ -272,8 +271,6 @@ def take(session: Session, export_id: int, *, now: dt.datetime) -> bool:
 
 
 def _bounds(session: Session, row: InsightExport) -> tuple[dt.datetime, dt.datetime]:
-    from ..accounts.models import Workspace
-
     tz = zone(session.get(Workspace, row.workspace_id).timezone)
     start_at = dt.datetime.combine(row.first_day, dt.time(), tz).astimezone(dt.UTC)
     end_at = dt.datetime.combine(row.last_day + dt.timedelta(days=1), dt.time(), tz)
