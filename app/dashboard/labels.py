@@ -1,24 +1,8 @@
-"""The merchant's words for our states and attributions, shared by the dashboard pages."""
+"""The merchant's words for our states and attributions (they live with the recovery
+loop, which exports use too); the dashboard's pages read them from here."""
 
 from __future__ import annotations
 
-LABELS = {
-    "state": {
-        "in_flight": "In flight",
-        "recovered": "Recovered",
-        "lost": "Lost",
-        "abandoned": "Abandoned",
-    },
-    "class": {
-        "immediate": "Temporary error",
-        "scheduled": "Retried on a cadence",
-        "customer_action": "Needs the customer",
-        "no_recovery": "Never retried",
-    },
-    "attribution": {
-        "retry": "Backstop retry",
-        "card_update": "Card update",
-        "customer_paid": "Customer paid",
-        "stripe_retry": "Stripe's retry",
-    },
-}
+from ..recovery.labels import LABELS
+
+__all__ = ["LABELS"]

@@ -24,10 +24,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
 from ..accounts.models import Workspace
-from ..dashboard.labels import LABELS
 from ..errors import Conflict, Refusal
 from ..money import decimal_text
 from ..queue import enqueue
+from ..recovery.labels import LABELS
 from ..recovery.models import Campaign
 from ..retain.models import CancelSession
 from ..times import zone
