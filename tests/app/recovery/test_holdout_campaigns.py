@@ -123,3 +123,24 @@ def test_a_treated_campaign_drawn_while_on_acts_and_counts_as_the_comparison(sho
     metrics = {metric for (_d, metric, _k, _c) in rollups.stored(db.session, shop.workspace.id)}
     assert "holdout_failed" not in metrics and "failed" in metrics
     assert {"recovered", "treated_recovered"} <= metrics
+
+
+def test_staff_cannot_retry_it_and_a_stray_retry_is_dropped_when_due(shop) -> None:
+    from app.recovery import operations, planning
+
+    hold_out_everything(shop)
+    sub = shop.subscribe("pm_card_sandbox_insufficient_funds")
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    with pytest.raises(operations.OperationRefused, match="held out"):
+        operations.retry_now(db.session, campaign, actor="staff", now=shop.now)
+    # A retry that got planned anyway (none should) is dropped at the moment it is due.
+    stray = planning.add_step(
+        db.session, campaign, "retry", shop.now + dt.timedelta(hours=1), "a stray retry"
+    )
+    db.session.commit()
+    shop.advance(hours=2)
+    db.session.expire_all()
+    stray = db.session.get(Step, stray.id)
+    assert stray.status == "cancelled" and stray.outcome_detail == holdout.reason(100)
+    assert reload(campaign).auto_retries == 0
