@@ -54,7 +54,8 @@ def payment_wall(
             MirrorCustomer.stripe_id == customer_id, ~MirrorCustomer.is_deleted
         )
     ).scalar_one_or_none()
-    campaigns = open_campaigns(session, workspace.id, customer_id)
+    # A held-out campaign gets nothing from Backstop, the wall included.
+    campaigns = [c for c in open_campaigns(session, workspace.id, customer_id) if not c.is_holdout]
     if not campaigns:
         if customer is None:
             raise NotFound("unknown customer")

@@ -15,7 +15,7 @@ from ..insights import charts, figures
 from ..insights.figures import Figures
 from ..money import format_money
 from ..winback.policy import REASON_LABELS
-from . import insights_lift
+from . import insights_holdout, insights_lift
 from .labels import LABELS
 
 CLASSES = ("immediate", "scheduled", "customer_action", "no_recovery")
@@ -74,6 +74,7 @@ def context(
         "feed": [_feed_item(e) for e in figures.activity(session, workspace.id)],
         "has_data": any(read.totals[m].count for m in read.totals),
         "lift": insights_lift.context(session, workspace.id, read, shown),
+        "holdout": insights_holdout.context(session, workspace.id, read),
     }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
+from ..audit import services as audit
 from ..extensions import db
-from ..recovery import config, preview, queries
+from ..recovery import config, holdout, preview, queries
 from ..recovery.policy import DEFAULT_CADENCE, DEFAULT_POLICY, LEGAL_MAXIMA, Policy
 from ..recovery.policy_text import (
     PolicyForm,
@@ -66,12 +68,51 @@ def reset():
     return redirect(url_for("retry_policy.show"))
 
 
+@bp.post("/settings/recovery/holdout")
+@require_role("owner", "admin")
+def save_holdout():
+    """Hold out a share of failed payments from now on (audited); 0 turns it off."""
+    workspace = current_workspace()
+    typed = request.form.get("percent", "")
+    percent, error = holdout.check_percent(typed)
+    if percent is None:
+        policy = config.policy_for(db.session, workspace.id)
+        page, _status = _page(
+            policy_to_form(policy), policy, holdout_errors=[error or ""], holdout_typed=typed
+        )
+        return page, 400
+    before, _salt = config.holdout_of(db.session, workspace.id)
+    config.save_holdout(db.session, workspace.id, percent)
+    audit.record(
+        db.session,
+        actor_id=current_user.id,
+        actor_label=current_user.email,
+        action="recovery.holdout_saved",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        workspace_id=workspace.id,
+        percent=percent,
+        was=before,
+    )
+    if percent:
+        flash(
+            f"{percent} % of failed payments from now on get no Backstop action, "
+            "to measure the lift.",
+            "success",
+        )
+    else:
+        flash("Holdout off: every failed payment from now on gets Backstop's help.", "success")
+    return redirect(url_for("retry_policy.show") + "#holdout")
+
+
 def _page(
     form: PolicyForm,
     policy: Policy,
     errors: list[str] | None = None,
     *,
     bad_fields: set[str] | frozenset[str] = frozenset(),
+    holdout_errors: list[str] | None = None,
+    holdout_typed: str | None = None,
 ) -> tuple[str, int]:
     workspace = current_workspace()
     sample = preview.build(policy, request.args, workspace.timezone, dt.datetime.now(dt.UTC))
@@ -91,4 +132,11 @@ def _page(
         timezones=preview.timezones(),
         pause=queries.pause_state(db.session, workspace.id),
         pausable=pausable(workspace.id, queries.counts(db.session, workspace.id)),
+        holdout_percent=config.holdout_of(db.session, workspace.id)[0],
+        holdout_max=holdout.MAX_PERCENT,
+        holdout_errors=holdout_errors or [],
+        holdout_typed=holdout_typed,
+        stripe_retries_on=queries.stripe_retries_on(
+            db.session, workspace.id, now=dt.datetime.now(dt.UTC)
+        ),
     ), status

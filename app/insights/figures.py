@@ -41,6 +41,11 @@ SHOWN = (
     "won_back",
     "returned",
     "churned",
+    "holdout_failed",
+    "holdout_recovered",
+    "holdout_lost",
+    "treated_recovered",
+    "treated_lost",
 )
 
 

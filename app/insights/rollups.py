@@ -38,6 +38,20 @@ METRICS = {
 }
 
 
+#: A held-out campaign (``is_holdout`` in its events) counts apart, under these metrics,
+#: so that ``failed``/``recovered``/``lost``/``abandoned`` keep meaning the campaigns
+#: Backstop worked on, and the holdout's own rate can be compared with theirs.
+HOLDOUT_METRICS = {
+    "failed": "holdout_failed",
+    "recovered": "holdout_recovered",
+    "lost": "holdout_lost",
+    "abandoned": "holdout_abandoned",
+}
+#: The treated campaigns drawn while a holdout was on (``holdout_percent`` set) count
+#: again under these: the holdout's comparison group, from the same weeks.
+DRAWN_METRICS = {"recovered": "treated_recovered", "lost": "treated_lost"}
+
+
 @dataclass(frozen=True)
 class Contribution:
     metric: str
@@ -57,6 +71,16 @@ def contributions(name: str, data: Mapping[str, Any]) -> list[Contribution]:
     if metric is None:
         return []
     currency = _text(data.get("currency"), 3).lower()
+    if data.get("is_holdout") is True and metric in HOLDOUT_METRICS:
+        key = _text(data.get("attribution" if metric == "recovered" else "decline_class"), 64)
+        amount_field = {"recovered": "recovered_minor"}.get(metric, "amount_minor")
+        amount = int(data.get(amount_field) or 0)
+        return [Contribution(HOLDOUT_METRICS[metric], key, currency, 1, amount)]
+    if metric in DRAWN_METRICS and data.get("holdout_percent"):
+        return [
+            *contributions(name, {**data, "holdout_percent": None}),
+            Contribution(DRAWN_METRICS[metric], "", currency, 1, 0),
+        ]
     if metric == "failed":
         amount = int(data.get("amount_minor") or 0)
         return [

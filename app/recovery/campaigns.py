@@ -22,7 +22,7 @@ from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
 from ..times import aware
-from . import closing, config, planning
+from . import closing, config, holdout, planning
 from .cadence import pick_timezone, retry_after_card_change
 from .declines import DeclineClass, classify, effective_class, normalize
 from .models import (
@@ -145,8 +145,8 @@ def plan_kinds(
 ) -> list[Step]:
     """Let every step kind a feature declared plan its steps for an open campaign (the
     email touches); nothing for a failure older than the window (an import: the campaign
-    is shown, its customer is not written to)."""
-    if aware(campaign.window_ends_at) <= now:
+    is shown, its customer is not written to), nor for a held-out campaign."""
+    if aware(campaign.window_ends_at) <= now or campaign.is_holdout:
         return []
     return [
         step for plan in kinds.planners() for step in plan(session, campaign, now=now, late=late)
@@ -161,6 +161,9 @@ def _open(
     customer_tz: str | None,
 ) -> Campaign | None:
     failure = invoice.failure
+    # Drawn once, when the campaign opens, with the share in force then (kept on the row).
+    percent, salt = config.holdout_of(session, workspace.id)
+    held_out = holdout.is_held_out(salt, invoice.id, percent)
     campaign = Campaign(
         workspace_id=workspace.id,
         invoice_stripe_id=invoice.id,
@@ -172,6 +175,8 @@ def _open(
         decline_class=str(DeclineClass.SCHEDULED),
         customer_tz=pick_timezone(customer_tz, workspace.timezone),
         is_stripe_managed=invoice.is_stripe_retrying,
+        is_holdout=held_out,
+        holdout_percent=percent or None,
         state=IN_FLIGHT,
         auto_retries=0,
         opened_at=failed_at,
@@ -189,10 +194,11 @@ def _open(
         return None
     planning.add_window_end(session, campaign)
     log.info(
-        "recovery.campaign.opened workspace=%s campaign=%s invoice=%s",
+        "recovery.campaign.opened workspace=%s campaign=%s invoice=%s holdout=%s",
         workspace.id,
         campaign.id,
         invoice.id,
+        held_out,
     )
     return campaign
 
@@ -333,7 +339,7 @@ def on_card_changed(
         return []
     planned = []
     for campaign in open_campaigns(session, workspace_id, customer_id):
-        if campaign.is_stripe_managed or planning.pending(session, campaign):
+        if campaign.is_stripe_managed or campaign.is_holdout or planning.pending(session, campaign):
             continue
         retry = retry_after_card_change(
             changed_at,

@@ -84,6 +84,8 @@ def campaign_facts(campaign: Campaign) -> dict[str, object]:
         "currency": campaign.currency,
         "decline_class": campaign.decline_class,
         "decline_code": campaign.decline_code or campaign.failure_code,
+        "is_holdout": bool(campaign.is_holdout),
+        "holdout_percent": campaign.holdout_percent,
     }
 
 

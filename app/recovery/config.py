@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import one_per
+from . import holdout
 from .models import RecoverySettings, RecoverySwitch
 from .policy import DEFAULT_POLICY, InvalidPolicy, Policy, policy_from_doc, policy_to_doc
 
@@ -82,3 +83,27 @@ def set_paused(
 def is_service_paused(session: Session) -> bool:
     switch = session.get(RecoverySwitch, 1)
     return bool(switch and switch.is_paused)
+
+
+def holdout_of(session: Session, workspace_id: int) -> tuple[int, str | None]:
+    """The workspace's holdout share (percent, 0: off) and its salt."""
+    row = session.execute(
+        select(RecoverySettings.holdout_percent, RecoverySettings.holdout_salt).where(
+            RecoverySettings.workspace_id == workspace_id
+        )
+    ).one_or_none()
+    return (int(row.holdout_percent or 0), row.holdout_salt) if row else (0, None)
+
+
+def save_holdout(session: Session, workspace_id: int, percent: int) -> RecoverySettings:
+    """Set the share of failed invoices held out from now on; the salt is made the first
+    time and kept for good (draws already made stay reproducible)."""
+    if not 0 <= percent <= holdout.MAX_PERCENT:
+        raise ValueError(f"holdout percent out of range: {percent}")
+    row = settings_for(session, workspace_id)
+    row.holdout_percent = percent
+    if percent and not row.holdout_salt:
+        row.holdout_salt = holdout.new_salt()
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..models import Base, BigId, created_at, intpk, utcnow, workspace_fk
@@ -36,6 +36,12 @@ class RecoverySettings(Base):
     is_paused: Mapped[bool] = mapped_column(default=False)
     paused_at: Mapped[dt.datetime | None]
     paused_by: Mapped[str | None] = mapped_column(String(254))
+    holdout_percent: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="failed invoices held out (no action), 0: off"
+    )
+    holdout_salt: Mapped[str | None] = mapped_column(
+        String(64), comment="hex; made once, never changed: the holdout draws are reproducible"
+    )
     updated_at: Mapped[created_at]
 
 
@@ -82,6 +88,14 @@ class Campaign(Base):
     customer_tz: Mapped[str] = mapped_column(String(64), default="UTC")
     is_stripe_managed: Mapped[bool] = mapped_column(
         default=False, comment="Stripe's own retries are on: we plan none and count theirs"
+    )
+    is_holdout: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="in the control group: Stripe's retries only, no step of ours",
+    )
+    holdout_percent: Mapped[int | None] = mapped_column(
+        comment="the workspace's holdout share when the campaign opened (null: off)"
     )
     state: Mapped[str] = mapped_column(String(16), default=IN_FLIGHT)
     attribution: Mapped[str | None] = mapped_column(

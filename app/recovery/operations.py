@@ -67,6 +67,10 @@ def retry_now(session: Session, campaign: Campaign, *, actor: str, now: dt.datet
         raise OperationRefused(
             f"Stripe's own retries are on for campaign #{campaign.id}: Backstop adds none."
         )
+    if campaign.is_holdout:
+        raise OperationRefused(
+            f"Campaign #{campaign.id} is held out to measure the lift: Backstop adds no retry."
+        )
     paused = config.pause_reason(session, campaign.workspace_id)
     if paused:
         raise OperationRefused(f"Campaign #{campaign.id} cannot retry: {paused}.")

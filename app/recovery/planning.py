@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..stripe import mirror
+from . import holdout
 from .cadence import PlannedRetry, plan_retries
 from .declines import DeclineClass
 from .models import CANCELLED, PENDING, RETRY, WINDOW_END, Campaign, Step
@@ -95,11 +96,12 @@ def replan(
     paused: str | None,
 ) -> list[Step]:
     """Replace the campaign's planned automatic retries with a fresh plan from its last
-    failure. Nothing is planned for a closed, paused or Stripe-managed campaign, nor
-    for a class that gets no blind retries."""
+    failure. Nothing is planned for a closed, paused, held-out or Stripe-managed
+    campaign, nor for a class that gets no blind retries."""
     planned = [s for s in pending(session, campaign) if s.is_automatic]
     plan: list[PlannedRetry] = []
-    if campaign.is_open and not campaign.is_stripe_managed and not paused:
+    acts = not (campaign.is_stripe_managed or campaign.is_holdout)
+    if campaign.is_open and acts and not paused:
         plan = plan_retries(
             campaign.last_failure_at,
             DeclineClass(campaign.decline_class),
@@ -123,6 +125,7 @@ def replan(
     why = (
         paused
         or (not campaign.is_open and f"the campaign is {campaign.state}")
+        or (campaign.is_holdout and holdout.reason(campaign.holdout_percent or 0))
         or (campaign.is_stripe_managed and "Stripe's own retries are on for this invoice")
         or "replaced by a new plan after the last attempt"
     )

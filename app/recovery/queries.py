@@ -19,7 +19,7 @@ from ..schedule import kinds
 from ..stripe import names
 from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription, StripeTestClock
 from ..times import aware
-from . import config
+from . import config, holdout
 from .models import (
     CAMPAIGN_STATES,
     IN_FLIGHT,
@@ -68,7 +68,8 @@ class Entry:
 
     at: dt.datetime
     kind: str
-    """retry | email | window_end | pause_offer | stripe_attempt | offer_taken | closed"""
+    """retry | email | window_end | pause_offer | stripe_attempt | offer_taken | holdout |
+    closed"""
     status: str
     outcome: str | None = None
     outcome_detail: str | None = None
@@ -219,6 +220,16 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
                 else (attempt.decline_code or attempt.failure_code),
             )
         )
+    if campaign.is_holdout:
+        entries.append(
+            Entry(
+                at=campaign.opened_at,
+                kind="holdout",
+                status="done",
+                title="No action from Backstop",
+                outcome_detail=holdout.reason(campaign.holdout_percent or 0),
+            )
+        )
     if campaign.offer_taken and campaign.offer_taken_at is not None:
         entries.append(
             Entry(
@@ -241,7 +252,14 @@ def timeline(session: Session, campaign: Campaign) -> list[Entry]:
             )
         )
     # Stable within one instant: what happened, then what was planned, then the close.
-    order = {"stripe_attempt": 0, "retry": 1, "offer_taken": 2, "window_end": 2, "closed": 3}
+    order = {
+        "holdout": 0,
+        "stripe_attempt": 0,
+        "retry": 1,
+        "offer_taken": 2,
+        "window_end": 2,
+        "closed": 3,
+    }
     return sorted(entries, key=lambda e: (e.at, order.get(e.kind, 1)))
 
 

@@ -22,8 +22,8 @@ from ..schedule import catchup, kinds
 from ..stripe import billing, clocks
 from ..stripe.models import StripeConnection
 from ..times import aware
-from . import campaigns, closing, config, retrying
-from .models import CANCELLED, DONE, PENDING, Campaign, Step
+from . import campaigns, closing, config, holdout, retrying
+from .models import CANCELLED, DONE, PENDING, RETRY, WINDOW_END, Campaign, Step
 
 CHARGE, FINISHED = "charge", "finished"
 #: Statuses of a step that will still act: waiting, claimed, or running now.
@@ -72,6 +72,9 @@ def prepare(
     at = clocks.now_of(session, campaign, now)
     if not campaign.is_open:
         return finish(step, "closed", f"the campaign is {campaign.state}", at=at, status=CANCELLED)
+    if campaign.is_holdout and not _holdout_may_run(step):
+        why = holdout.reason(campaign.holdout_percent or 0)
+        return finish(step, "cancelled", why, at=at, status=CANCELLED)
     if not kind.needs_stripe:
         return _apply(step, kind.decide(session, connection, step, now=now, at=at), at=at)
     if not connected:
@@ -91,6 +94,13 @@ def prepare(
         return finish(step, "closed", f"the invoice is {invoice.status}", at=at, status=CANCELLED)
     verdict = kind.decide(session, connection, step, now=now, at=at, invoice=invoice)
     return _apply(step, verdict, at=at)
+
+
+def _holdout_may_run(step: Step) -> bool:
+    """A held-out campaign runs only the end of its window and a charge its customer
+    asked for (a new card entered by them); a step planned before it was held out (none
+    should be) is dropped when due."""
+    return step.kind == WINDOW_END or (step.kind == RETRY and not step.is_automatic)
 
 
 def charge(session: Session, connection: StripeConnection, step: Step, *, now: dt.datetime) -> str:

@@ -156,6 +156,14 @@ def test_a_recovered_campaign_leaves_the_customer_current(web, shop) -> None:
     assert web.post(URL, json=signed(shop, "cus_paid")).json == {"status": "current"}
 
 
+def test_a_held_out_campaign_gets_no_wall(web, shop) -> None:
+    customer(shop["ws"], "cus_held")
+    campaign(shop["ws"], "cus_held").is_holdout = True
+    db.session.commit()
+    assert web.post(URL, json=signed(shop, "cus_held")).json == {"status": "current"}
+    assert wall_links() == []
+
+
 # -- unsigned requests and the require-signature switch ---------------------------------------
 
 
