@@ -1,7 +1,7 @@
 """recovery: the holdout share and salt per workspace; each campaign's holdout draw
 
 Revision ID: 58d957e9564f
-Revises: 034c91d03ad2
+Revises: ec929ea6cd3f
 Create Date: 2026-12-06 05:37:44.098148
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "58d957e9564f"
-down_revision = "034c91d03ad2"
+down_revision = "ec929ea6cd3f"
 branch_labels = None
 depends_on = None
 
