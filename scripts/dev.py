@@ -20,12 +20,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from . import demo_data
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -37,7 +38,6 @@ DEMO_PASSWORD = "backstop-demo"  # noqa: S105 - a printed demo login, dev only
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "backstop-staff"  # noqa: S105 - a printed back-office login, dev only
 ENDPOINT_DESCRIPTION = "Backstop (make run)"
-DAY = 86400
 
 
 @dataclass(frozen=True)
@@ -80,30 +80,6 @@ def parse_args(argv: list[str] | None = None) -> Ports:
     if args.port == args.sandbox_port:
         parser.error("the web and the sandbox need a port each")
     return Ports(web=args.port, sandbox=args.sandbox_port)
-
-
-#: Demo customers: (name, payment method). The sandbox cards succeed on the first
-#: charge and decline renewals with their code (stripe_sandbox/README.md).
-DEMO_CUSTOMERS = [
-    ("Ada Lovelace", "pm_card_visa"),
-    ("Grace Hopper", "pm_card_mastercard"),
-    ("Alan Turing", "pm_card_visa"),
-    ("Katherine Johnson", "pm_card_amex"),
-    ("Edsger Dijkstra", "pm_card_visa"),
-    ("Barbara Liskov", "pm_card_visa"),
-    ("Dennis Ritchie", "pm_card_sandbox_insufficient_funds"),
-    ("Margaret Hamilton", "pm_card_sandbox_expired_card"),
-    ("Ken Thompson", "pm_card_sandbox_do_not_honor_recover2"),
-    ("Frances Allen", "pm_card_sandbox_mastercard_insufficient_funds_recover1"),
-    ("John McCarthy", "pm_card_sandbox_stolen_card"),
-    ("Radia Perlman", "pm_card_sandbox_authentication_required"),
-]
-#: Customers who cancel 17 days before "now" (with the reason Stripe's portal asks
-#: for): Backstop finds them on connect and their first win-back email goes at once.
-DEMO_LEAVERS = [
-    ("Hedy Lamarr", "too_expensive"),
-    ("Claude Shannon", "unused"),
-]
 
 
 def env(ports: Ports) -> dict[str, str]:
@@ -254,7 +230,9 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
             "/v1/accounts",
             {"type": "standard", "email": DEMO_EMAIL, "business_profile[name]": "Demo Fitness Co"},
         )["id"]
-        prices = _demo_stripe_data(ports.sandbox, account)
+        prices = demo_data.build(
+            lambda method, path, data=None: stripe_call(ports.sandbox, method, path, data, account)
+        )
         connection = StripeConnection(
             workspace_id=workspace.id,
             mode="oauth",
@@ -315,91 +293,6 @@ def seed(environ: dict[str, str], ports: Ports) -> None:
         )
         db.session.commit()
         assert db.session.execute(select(StripeConnection)).first()
-
-
-def _demo_stripe_data(sandbox_port: int, account: str) -> list[str]:
-    """Customers on a test clock a month in; returns the plans' prices."""
-
-    def stripe(method: str, path: str, data: dict | None = None, account: str = account) -> dict:
-        return stripe_call(sandbox_port, method, path, data, account)
-
-    now = int(time.time())
-    clock = stripe(
-        "POST",
-        "/v1/test_helpers/test_clocks",
-        # 33 days: every renewal (a calendar month, then an hour to finalize) has been
-        # charged by now, so the failing cards have failed and Backstop recovers them.
-        {"frozen_time": str(now - 33 * DAY), "name": "Demo"},
-    )
-    prices = [
-        stripe(
-            "POST",
-            "/v1/prices",
-            {
-                "currency": "usd",
-                "unit_amount": str(amount),
-                "recurring[interval]": "month",
-                "product_data[name]": name,
-            },
-        )["id"]
-        for name, amount in (("Studio", 2900), ("Studio Plus", 5900))
-    ]
-    for i, (name, pm) in enumerate(DEMO_CUSTOMERS):
-        email = name.lower().replace(" ", ".") + "@example.com"
-        customer = stripe(
-            "POST",
-            "/v1/customers",
-            {"name": name, "email": email, "test_clock": clock["id"], "payment_method": pm},
-        )
-        method = stripe("GET", f"/v1/payment_methods?customer={customer['id']}")["data"][0]["id"]
-        stripe(
-            "POST",
-            "/v1/subscriptions",
-            {
-                "customer": customer["id"],
-                "items[0][price]": prices[i % 2],
-                "default_payment_method": method,
-            },
-        )
-    leavers = []
-    for name, _feedback in DEMO_LEAVERS:
-        email = name.lower().replace(" ", ".") + "@example.com"
-        customer = stripe(
-            "POST",
-            "/v1/customers",
-            {
-                "name": name,
-                "email": email,
-                "test_clock": clock["id"],
-                "payment_method": "pm_card_visa",
-            },
-        )
-        method = stripe("GET", f"/v1/payment_methods?customer={customer['id']}")["data"][0]["id"]
-        leavers.append(
-            stripe(
-                "POST",
-                "/v1/subscriptions",
-                {
-                    "customer": customer["id"],
-                    "items[0][price]": prices[0],
-                    "default_payment_method": method,
-                },
-            )["id"]
-        )
-    stripe(
-        "POST",
-        f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
-        {"frozen_time": str(now - 17 * DAY)},
-    )
-    for sub, (_name, feedback) in zip(leavers, DEMO_LEAVERS, strict=True):
-        stripe("DELETE", f"/v1/subscriptions/{sub}", {"cancellation_details[feedback]": feedback})
-    # A month later: the renewals run, and the cards above decline theirs.
-    stripe(
-        "POST",
-        f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
-        {"frozen_time": str(now)},
-    )
-    return prices
 
 
 def honcho_command(ports: Ports) -> list[str]:
