@@ -49,6 +49,7 @@ RESOURCE_MODULES = (
     "payments",
     "payment_confirm",
     "disputes",
+    "refunds",
     "events",
     "test_clocks",
     "sandbox",

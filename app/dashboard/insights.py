@@ -24,6 +24,7 @@ FEED_TEXT = {
     "recovery.campaign.started": "A renewal payment failed",
     "recovery.campaign.recovered": "Payment recovered",
     "recovery.campaign.lost": "Payment lost",
+    "recovery.campaign.refunded": "Recovered payment refunded",
     "cancel.session.saved": "Customer saved from cancelling",
     "cancel.session.cancelled": "Customer cancelled through the flow",
     "winback.reactivated": "Customer won back",
@@ -165,7 +166,12 @@ def _feed_item(event: Any) -> FeedItem:
     data = event.data or {}
     name = event.name
     if name.startswith("recovery."):
-        amount = data.get("recovered_minor") or data.get("amount_minor") or 0
+        amount = (
+            data.get("refunded_minor")
+            or data.get("recovered_minor")
+            or data.get("amount_minor")
+            or 0
+        )
         detail = format_money(int(amount), data.get("currency"))
         if data.get("attribution"):
             detail += f" · {LABELS['attribution'].get(data['attribution'], data['attribution'])}"

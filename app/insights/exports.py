@@ -85,8 +85,8 @@ def _recovery_row(c: Campaign) -> list[str]:
         LABELS["state"].get(c.state, c.state),
         LABELS["class"].get(c.decline_class, c.decline_class),
         text(c.decline_code), LABELS["attribution"].get(c.attribution or "", text(c.attribution)),
-        _money(c.recovered_minor, c.currency), _time(c.closed_at), text(c.close_reason),
-        str(c.auto_retries),
+        _money(c.recovered_minor, c.currency), _money(c.refunded_minor, c.currency),
+        _time(c.closed_at), text(c.close_reason), str(c.auto_retries),
     ]  # fmt: skip
 
 
@@ -124,7 +124,7 @@ KINDS = {
         "Recovery campaigns", Campaign, Campaign.opened_at,
         ("Campaign ID", "Payment failed at (UTC)", "Customer ID", "Invoice ID",
          "Subscription ID", "Amount", "Currency", "Status", "Decline type", "Decline code",
-         "Recovered by", "Amount recovered", "Closed at (UTC)", "Why it closed",
+         "Recovered by", "Amount recovered", "Refunded since", "Closed at (UTC)", "Why it closed",
          "Automatic retries"),
         _recovery_row,
     ),

@@ -26,6 +26,7 @@ FEED = (
     "recovery.campaign.started",
     "recovery.campaign.recovered",
     "recovery.campaign.lost",
+    "recovery.campaign.refunded",
     "cancel.session.saved",
     "cancel.session.cancelled",
     "winback.reactivated",
@@ -35,6 +36,7 @@ SHOWN = (
     "failed",
     "failed_code",
     "recovered",
+    "refunded",
     "lost",
     "saved",
     "cancelled",
@@ -127,7 +129,7 @@ def today_for(tz: str, now: dt.datetime) -> dt.date:
 
 
 #: The metrics drawn over time (the others are shown as totals only).
-CHARTED = ("recovered", "lost")
+CHARTED = ("recovered", "refunded", "lost")
 
 
 def read(session: Session, workspace_id: int, *, days: int, today: dt.date) -> Figures:
@@ -177,7 +179,30 @@ def read(session: Session, workspace_id: int, *, days: int, today: dt.date) -> F
             series[(metric, currency)][start] += int(amount or 0)
     for metric in SHOWN:
         totals.setdefault(metric, Money())
+    net_of_refunds(totals, by_key, series)
     return Figures(days, unit, shown, dict(totals), by_key, series)
+
+
+def net_of_refunds(
+    totals: dict[str, Money],
+    by_key: dict[str, dict[str, Money]],
+    series: dict[tuple[str, str], dict[dt.date, int]],
+) -> None:
+    """Take the refunds off the amounts recovered: in total, per attribution and per
+    day (a refund counts on the day of the recovery it takes back). The counts stay:
+    a refunded recovery was still recovered; ``refunded`` keeps what was taken back."""
+    recovered = totals["recovered"].amounts
+    for currency, amount in totals["refunded"].amounts.items():
+        recovered[currency] = recovered.get(currency, 0) - amount
+    for key, money in by_key.get("refunded", {}).items():
+        mine = by_key["recovered"][key].amounts
+        for currency, amount in money.amounts.items():
+            mine[currency] = mine.get(currency, 0) - amount
+    for (metric, currency), days in list(series.items()):
+        if metric == "refunded" and currency:
+            line = series[("recovered", currency)]
+            for day, amount in days.items():
+                line[day] = line.get(day, 0) - amount
 
 
 def at_risk(session: Session, workspace_id: int) -> dict[str, tuple[int, int]]:

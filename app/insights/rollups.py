@@ -30,6 +30,7 @@ METRICS = {
     "recovery.campaign.recovered": "recovered",
     "recovery.campaign.lost": "lost",
     "recovery.campaign.abandoned": "abandoned",
+    "recovery.campaign.refunded": "refunded",
     "cancel.session.saved": "saved",
     "cancel.session.cancelled": "cancelled",
     "winback.reactivated": "won_back",
@@ -71,6 +72,12 @@ def contributions(name: str, data: Mapping[str, Any]) -> list[Contribution]:
     if metric is None:
         return []
     currency = _text(data.get("currency"), 3).lower()
+    if metric == "refunded":
+        # Off what Backstop recovered; a held-out campaign's recovery was never counted.
+        if data.get("is_holdout") is True:
+            return []
+        key, amount = _text(data.get("attribution"), 64), int(data.get("refunded_minor") or 0)
+        return [Contribution(metric, key, currency, 1, amount)]
     if data.get("is_holdout") is True and metric in HOLDOUT_METRICS:
         key = _text(data.get("attribution" if metric == "recovered" else "decline_class"), 64)
         amount_field = {"recovered": "recovered_minor"}.get(metric, "amount_minor")
@@ -108,6 +115,18 @@ def day_of(moment: dt.datetime, tz: str) -> dt.date:
     return moment.astimezone(zone(tz)).date()
 
 
+def counted_at(data: Mapping[str, Any], occurred_at: dt.datetime) -> dt.datetime:
+    """When an event counts: when it happened, unless it says otherwise (``counted_at``,
+    e.g. a refund counts on the day of the recovery it takes back)."""
+    value = data.get("counted_at")
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return occurred_at
+
+
 def apply(session: Session, event: DomainEvent) -> None:
     """The consumer: count ``event`` once (a second hand-over finds it applied)."""
     found = contributions(event.name, event.data or {})
@@ -119,7 +138,7 @@ def apply(session: Session, event: DomainEvent) -> None:
     tz = session.execute(
         select(Workspace.timezone).where(Workspace.id == event.workspace_id)
     ).scalar_one_or_none()
-    day = day_of(event.occurred_at, tz or "UTC")
+    day = day_of(counted_at(event.data or {}, event.occurred_at), tz or "UTC")
     for item in found:
         _add(session, event.workspace_id, day, item)
     session.flush()
@@ -160,7 +179,7 @@ def from_scratch(events: Iterable[tuple[str, Mapping[str, Any], dt.datetime]], t
     -> (count, amount). Pure; the tests and :func:`rebuild` use it."""
     totals: dict[tuple[dt.date, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for name, data, at in events:
-        day = day_of(at, tz)
+        day = day_of(counted_at(data, at), tz)
         for item in contributions(name, data):
             row = totals[(day, item.metric, item.key, item.currency)]
             row[0] += item.count

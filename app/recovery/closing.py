@@ -37,9 +37,12 @@ def close(
     reason: str,
     at: dt.datetime,
     attribution: str | None = None,
+    paid_minor: int | None = None,
 ) -> bool:
     """Close an open campaign and cancel what it still had planned; False if it was
-    already closed (the first close wins)."""
+    already closed (the first close wins). A recovered campaign counts what was paid
+    (``paid_minor``, when Stripe says), which a credit note may have made less than the
+    amount that failed."""
     if not campaign.is_open:
         return False
     campaign.state = state
@@ -47,7 +50,7 @@ def close(
     campaign.closed_at = at
     if state == RECOVERED:
         campaign.attribution = attribution
-        campaign.recovered_minor = campaign.amount_minor
+        campaign.recovered_minor = recovered_amount(campaign.amount_minor, paid_minor)
     # Every kind: the retries, the window's end and whatever features above planned.
     planning.cancel_pending(session, campaign, f"campaign {state}: {reason}", kinds=None)
     events.emit(
@@ -71,6 +74,15 @@ def close(
         attribution,
     )
     return True
+
+
+def recovered_amount(failed_minor: int, paid_minor: int | None) -> int:
+    """What a recovery brought in: what was paid, never more than what had failed (the
+    rest of a larger payment settled something else), and the failed amount when Stripe
+    does not say."""
+    if paid_minor is None or paid_minor < 0:
+        return failed_minor
+    return min(paid_minor, failed_minor)
 
 
 def campaign_facts(campaign: Campaign) -> dict[str, object]:
@@ -102,6 +114,7 @@ def settle(
             reason="the invoice was paid",
             at=invoice.paid_at or at,
             attribution=attribution_for(session, campaign, invoice),
+            paid_minor=invoice.amount_paid_minor,
         )
     if invoice.status == "void":
         return close(session, campaign, ABANDONED, reason="the merchant voided the invoice", at=at)

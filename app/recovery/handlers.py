@@ -17,7 +17,7 @@ from ..schedule import claims
 from ..stripe import billing, clocks
 from ..stripe.models import MirrorInvoice, StripeConnection
 from ..stripe.processing import DISCONNECTED, IMPORTED, subscribe
-from . import campaigns, closing, planning
+from . import campaigns, closing, planning, refunds
 from .models import Step
 
 SWEEP_TASK = "schedule.sweep"
@@ -89,6 +89,30 @@ def invoice_closed(session: Session, connection: StripeConnection, payload: dict
         closing.settle(session, campaign, billing.invoice_facts(_object(payload)), now=utcnow())
 
 
+def charge_refunded(
+    session: Session, connection: StripeConnection, payload: dict[str, Any]
+) -> None:
+    """A refund: of the charge that paid a recovered campaign, it comes off what was
+    recovered. A charge not recorded yet is looked for on the customer's recovered
+    invoices (recording their charges), newest first."""
+    charge = _object(payload)
+    if not charge.get("id") or not charge.get("amount_refunded"):
+        return
+    attempt = refunds.find_attempt(session, connection.workspace_id, charge["id"])
+    customer = charge.get("customer")
+    if attempt is None and isinstance(customer, str) and charge.get("payment_intent"):
+        for campaign in refunds.recovered_for_customer(session, connection.workspace_id, customer):
+            invoice = billing.read_invoice(connection, campaign.invoice_stripe_id)
+            if charge["payment_intent"] in invoice.payment_intent_ids:
+                campaigns.sync_attempts(
+                    session, campaign, billing.list_charges(connection, invoice)
+                )
+                attempt = refunds.find_attempt(session, connection.workspace_id, charge["id"])
+                break
+    if attempt is not None:
+        refunds.record(session, attempt, charge, now=utcnow())
+
+
 def subscription_deleted(
     session: Session, connection: StripeConnection, payload: dict[str, Any]
 ) -> None:
@@ -152,6 +176,7 @@ def register() -> None:
             "invoice.voided": [invoice_closed],
             "invoice.marked_uncollectible": [invoice_closed],
             "customer.subscription.deleted": [subscription_deleted],
+            "charge.refunded": [charge_refunded],
             "customer.updated": [card_changed],
             "customer.subscription.updated": [card_changed],
             "payment_method.updated": [card_changed],

@@ -108,6 +108,9 @@ class Campaign(Base):
     window_ends_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
     recovered_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_minor: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", comment="refunded since, of recovered_minor"
+    )
     offer_taken: Mapped[str | None] = mapped_column(
         String(120), comment="an offer the customer took, in words (a last-chance discount)"
     )
@@ -196,6 +199,9 @@ class ChargeAttempt(Base):
     source: Mapped[str] = mapped_column(String(16), comment="backstop | stripe")
     step_id: Mapped[int | None] = mapped_column(BigId)
     succeeded: Mapped[bool] = mapped_column(default=False)
+    refunded_minor: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", comment="the charge's amount_refunded"
+    )
     card_brand: Mapped[str | None] = mapped_column(String(32))
     card_fingerprint: Mapped[str | None] = mapped_column(String(64))
     decline_code: Mapped[str | None] = mapped_column(String(64))

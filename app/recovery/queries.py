@@ -155,9 +155,10 @@ def recovered_since(
     session: Session, workspace_id: int, *, now: dt.datetime, period: dt.timedelta = RECENT
 ) -> list[Money]:
     """The money recovered by campaigns closed as recovered in the ``period`` before
-    ``now``, one sum per currency (never added across currencies)."""
+    ``now``, less what was refunded since, one sum per currency (never added across
+    currencies)."""
     rows = session.execute(
-        select(Campaign.currency, func.sum(Campaign.recovered_minor))
+        select(Campaign.currency, func.sum(Campaign.recovered_minor - Campaign.refunded_minor))
         .where(
             Campaign.workspace_id == workspace_id,
             Campaign.state == RECOVERED,

@@ -53,6 +53,8 @@ class InvoiceFacts:
     failure: Failure | None
     latest_charge_id: str | None = None
     payment_intent_ids: tuple[str, ...] = ()
+    amount_paid_minor: int | None = None
+    """What was paid: less than the amount due after a credit note or a partial payment."""
 
     @property
     def is_stripe_retrying(self) -> bool:
@@ -160,7 +162,12 @@ def invoice_facts(invoice: Any) -> InvoiceFacts:
             for p in _get(invoice, "payments", "data") or []
             if (pi_id := _id(_get(p, "payment", "payment_intent")))
         ),
+        amount_paid_minor=_int_or_none(_get(invoice, "amount_paid")),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def read_invoice(connection: StripeConnection, invoice_id: str) -> InvoiceFacts:

@@ -46,6 +46,7 @@ ENDPOINT_EVENTS = (
     "payment_method.updated",
     "payment_method.automatically_updated",
     "setup_intent.succeeded",
+    "charge.refunded",
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",

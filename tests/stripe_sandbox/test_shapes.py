@@ -380,6 +380,16 @@ def make_dispute(client: stripe.StripeClient) -> list[Found]:
     return [found("listed", dispute), found("retrieved", client.v1.disputes.retrieve(dispute.id))]
 
 
+def make_refund(client: stripe.StripeClient) -> list[Found]:
+    paid = _paid_intent(client, "pm_card_visa")
+    refund = client.v1.refunds.create(params={"charge": paid.latest_charge, "amount": 100})
+    return [
+        found("created", refund),
+        found("retrieved", client.v1.refunds.retrieve(refund.id)),
+        found("listed", client.v1.refunds.list(params={"charge": paid.latest_charge}).data[0]),
+    ]
+
+
 FACTORIES: dict[str, Callable[[stripe.StripeClient], list[Found]]] = {
     "customer": make_customer,
     "payment_method": make_payment_method,
@@ -402,6 +412,7 @@ FACTORIES: dict[str, Callable[[stripe.StripeClient], list[Found]]] = {
     "setup_intent": make_setup_intent,
     "setup_attempt": make_setup_attempt,
     "dispute": make_dispute,
+    "refund": make_refund,
 }
 
 

@@ -30,6 +30,14 @@ DATA = st.fixed_dictionaries(
         "attribution": st.sampled_from(["retry", "card_update", "customer_paid"]),
         "reason": st.sampled_from(["too_expensive", "switched", None]),
         "kind": st.sampled_from(["voluntary", "involuntary"]),
+        "refunded_minor": st.integers(0, 10**6),
+        "is_holdout": st.booleans(),
+        # A refund counts on the day of the recovery it takes back.
+        "counted_at": st.datetimes(
+            min_value=dt.datetime(2025, 12, 1),
+            max_value=dt.datetime(2026, 3, 1),
+            timezones=st.just(dt.UTC),
+        ).map(dt.datetime.isoformat),
     },
 )
 MOMENTS = st.datetimes(
@@ -96,6 +104,28 @@ def test_what_each_event_counts() -> None:
     )
     assert (won.metric, won.currency, won.amount_minor) == ("won_back", "eur", 4900)
     assert rollups.contributions("dunning.email.sent", {}) == []
+
+
+def test_a_refund_counts_off_the_recovery_on_its_day() -> None:
+    data = {
+        "attribution": "retry",
+        "refunded_minor": 1200,
+        "currency": "usd",
+        "counted_at": "2026-02-27T23:30:00+00:00",
+    }
+    [refund] = rollups.contributions("recovery.campaign.refunded", data)
+    assert (refund.metric, refund.key, refund.count, refund.amount_minor) == (
+        "refunded",
+        "retry",
+        1,
+        1200,
+    )
+    refunded_at = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    counted = rollups.counted_at(data, refunded_at)
+    assert rollups.day_of(counted, "UTC") == dt.date(2026, 2, 27)
+    assert rollups.day_of(counted, "Asia/Tokyo") == dt.date(2026, 2, 28)
+    assert rollups.counted_at({"counted_at": "garbage"}, refunded_at) == refunded_at
+    assert rollups.contributions("recovery.campaign.refunded", {**data, "is_holdout": True}) == []
 
 
 def test_days_follow_the_workspace_timezone() -> None:
