@@ -1,5 +1,6 @@
-"""Insights tasks: build a CSV export a member asked for, and the monthly summary email
-(beat fans it out on the 1st, one task per workspace)."""
+"""Insights tasks: build a CSV export a member asked for, the monthly summary email
+(beat fans it out on the 1st, one task per workspace), and the LTV of recovered
+customers (beat fans it out daily; a member may ask for it sooner)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy import select
 
 from app.accounts.models import Workspace
 from app.extensions import db
-from app.insights import exports, summary
+from app.insights import exports, lifetime, summary
 from app.queue import enqueue
+from app.recovery.models import RECOVERED, Campaign
 from workers.celery_app import current_task_is_eager
 
 log = logging.getLogger("backstop.workers")
@@ -22,13 +24,16 @@ log = logging.getLogger("backstop.workers")
 BUILD_EXPORT = exports.BUILD_TASK
 MONTHLY_SUMMARIES = "insights.monthly_summaries"
 SEND_SUMMARY = "insights.send_monthly_summary"
+DAILY_LTV = "insights.daily_ltv"
+COMPUTE_LTV = lifetime.TASK
 #: 12:00 UTC on the 1st: every timezone (UTC-12 to UTC+14) is on the 1st or the 2nd, so
 #: "last month" is the same month for every workspace.
 BEAT = {
     "monthly-summaries": {
         "task": MONTHLY_SUMMARIES,
         "schedule": crontab(minute=0, hour=12, day_of_month=1),
-    }
+    },
+    "daily-ltv": {"task": DAILY_LTV, "schedule": crontab(minute=30, hour=3)},
 }
 
 
@@ -80,3 +85,29 @@ def send_monthly_summary(workspace_id: int) -> str | None:
     )
     db.session.commit()
     return outcome
+
+
+@shared_task(name=DAILY_LTV, acks_late=True)
+def daily_ltv() -> int:
+    """One LTV computation per workspace that has recovered a payment."""
+    ids = (
+        db.session.execute(
+            select(Campaign.workspace_id).where(Campaign.state == RECOVERED).distinct()
+        )
+        .scalars()
+        .all()
+    )
+    for workspace_id in sorted(ids):
+        enqueue(db.session, COMPUTE_LTV, workspace_id)
+    db.session.commit()
+    return len(ids)
+
+
+@shared_task(name=COMPUTE_LTV, acks_late=True)
+def compute_ltv(workspace_id: int) -> int | None:
+    """Recompute a workspace's LTV of recovered customers; returns the customers followed."""
+    if db.session.get(Workspace, workspace_id) is None:
+        return None
+    estimates = lifetime.compute(db.session, workspace_id, now=_now())
+    db.session.commit()
+    return sum(e.customers for e in estimates.values())

@@ -15,7 +15,7 @@ from ..insights import charts, figures
 from ..insights.figures import Figures
 from ..money import format_money
 from ..winback.policy import REASON_LABELS
-from . import insights_holdout, insights_lift
+from . import insights_holdout, insights_lift, insights_ltv
 from .labels import LABELS
 
 CLASSES = ("immediate", "scheduled", "customer_action", "no_recovery")
@@ -76,6 +76,7 @@ def context(
         "has_data": any(read.totals[m].count for m in read.totals),
         "lift": insights_lift.context(session, workspace.id, read, shown),
         "holdout": insights_holdout.context(session, workspace.id, read),
+        "ltv": insights_ltv.context(session, workspace.id, workspace.timezone, now=now),
     }
 
 

@@ -11,7 +11,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from ..accounts import services as account_services
 from ..accounts.access import current_workspace, require_role
 from ..extensions import db
-from ..insights import lift
+from ..insights import lifetime, lift
 from ..outbox import services as outbox
 from ..recovery import queries as recovery_queries
 from ..retain import flows as retain_flows
@@ -99,6 +99,23 @@ def save_cost():
             period=request.form.get("period") or None,
             currency=request.form.get("shown_currency") or None,
             _anchor="insights-roi",
+        )
+    )
+
+
+@bp.post("/dashboard/insights/ltv")
+def compute_ltv():
+    """Queue the LTV calculator's computation now (it runs daily on its own)."""
+    queued = lifetime.request(db.session, current_workspace().id, now=dt.datetime.now(dt.UTC))
+    flash(
+        "Computing the lifetime value: reload in a minute."
+        if queued
+        else "The lifetime value is up to date or already being computed.",
+        "success",
+    )
+    return redirect(
+        url_for(
+            "dashboard.overview", period=request.form.get("period") or None, _anchor="insights-ltv"
         )
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     ForeignKey,
@@ -128,3 +129,30 @@ class InsightExport(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created_at]
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class InsightLtv(Base):
+    """The lifetime value gained from recovered customers, per currency (:mod:`.ltv`),
+    computed by a worker once a day: it reads every recovered subscription and its later
+    invoices, which no page view should. A row with currency ``''`` records when it was
+    last computed (and asked for), even with nothing recovered."""
+
+    __tablename__ = "insight_ltv"
+    __table_args__ = (UniqueConstraint("workspace_id", "currency"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    currency: Mapped[str] = mapped_column(String(3), comment="'': the workspace's marker row")
+    customers: Mapped[int] = mapped_column(default=0, comment="recovered subscriptions followed")
+    still_subscribed: Mapped[int] = mapped_column(default=0)
+    realized_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    months_paid: Mapped[int] = mapped_column(default=0)
+    projected_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    curve: Mapped[list[float]] = mapped_column(JSON, default=list, comment="S(0..horizon)")
+    observed_months: Mapped[int] = mapped_column(default=0)
+    horizon_months: Mapped[int] = mapped_column(default=24)
+    is_sampled: Mapped[bool] = mapped_column(
+        default=False, comment="more recoveries than one run reads: the newest were used"
+    )
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    computed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

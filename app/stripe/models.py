@@ -119,7 +119,11 @@ class MirrorSubscription(_Mirrored, Base):
 
 class MirrorInvoice(_Mirrored, Base):
     __tablename__ = "mirror_invoice"
-    __table_args__ = (UniqueConstraint("workspace_id", "stripe_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "stripe_id"),
+        # A subscription's invoices: the LTV of recovered customers reads them.
+        Index("ix_mirror_invoice_ws_subscription", "workspace_id", "subscription_stripe_id"),
+    )
 
     workspace_id: Mapped[int] = workspace_fk()
     customer_stripe_id: Mapped[str] = mapped_column(String(255), index=True)
