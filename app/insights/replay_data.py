@@ -52,10 +52,11 @@ def load(
     *,
     now: dt.datetime,
     import_days: int,
-    limit: int = MAX_FAILURES,
+    limit: int | None = None,
 ) -> History:
     """The workspace's failures to replay: live ones of the last :data:`LIVE_DAYS` days
-    and imported ones, the newest ``limit`` of them together."""
+    and imported ones, the newest ``limit`` (:data:`MAX_FAILURES`) of them together."""
+    limit = MAX_FAILURES if limit is None else limit
     live = _live(session, workspace_id, since=now - dt.timedelta(days=LIVE_DAYS), limit=limit)
     connected_at = session.execute(
         select(StripeConnection.connected_at).where(StripeConnection.workspace_id == workspace_id)
