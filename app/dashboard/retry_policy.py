@@ -1,5 +1,6 @@
 """Settings → Retry policy: the policy as text fields, a preview of its plan for a
-sample failure (``app/recovery/preview.py``), save and reset."""
+sample failure (``app/recovery/preview.py``), a what-if replay of the draft over past
+failures (``app/insights/replay.py``), save and reset."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from flask_login import current_user
 from ..accounts.access import current_workspace, require_role
 from ..audit import services as audit
 from ..extensions import db
+from ..insights import replay as what_if
+from ..insights import replay_data
 from ..recovery import config, holdout, preview, queries
 from ..recovery.policy import DEFAULT_CADENCE, DEFAULT_POLICY, LEGAL_MAXIMA, Policy
 from ..recovery.policy_text import (
@@ -20,7 +23,7 @@ from ..recovery.policy_text import (
     policy_from_form,
     policy_to_form,
 )
-from .chrome import feature_blueprint, on_refusal
+from .chrome import feature_blueprint, on_refusal, settings
 from .recovery import pausable
 
 bp = feature_blueprint("retry_policy", __name__)
@@ -47,17 +50,36 @@ def save():
     current = config.policy_for(db.session, workspace.id)
     form = form_from_fields(request.form)
 
-    def refused(exc):
-        errors = list(exc.errors)
-        if isinstance(exc, PolicyTextError):
-            # Report what is wrong with the parts that did parse too, not one round at a time.
-            errors += exc.partial.errors() if exc.partial else []
-        return _page(form, current, errors, bad_fields=getattr(exc, "fields", frozenset()))[0]
-
-    on_refusal(refused)
+    on_refusal(lambda exc: _refused(form, current, exc, "Nothing was saved."))
     config.save_policy(db.session, workspace.id, policy_from_form(form, current))
     flash("Retry policy saved. Campaigns use it from their next failure.", "success")
     return redirect(url_for("retry_policy.show"))
+
+
+@bp.post("/settings/recovery/replay")
+def replay():
+    """Replay the form's draft (never saved) over the workspace's past failures. It
+    changes nothing and calls no one, so every member may run it."""
+    workspace = current_workspace()
+    current = config.policy_for(db.session, workspace.id)
+    form = form_from_fields(request.form)
+    on_refusal(lambda exc: _refused(form, current, exc, "Nothing was replayed."))
+    draft = policy_from_form(form, current).validate()
+    now = dt.datetime.now(dt.UTC)
+    history = replay_data.load(
+        db.session, workspace.id, now=now, import_days=settings().import_days
+    )
+    result = what_if.replay(draft, history.failures, truncated=history.truncated)
+    return _page(form, current, replayed=(result, history, draft == current))[0]
+
+
+def _refused(form: PolicyForm, current: Policy, exc, title: str) -> str:
+    errors = list(exc.errors)
+    if isinstance(exc, PolicyTextError):
+        # Report what is wrong with the parts that did parse too, not one round at a time.
+        errors += exc.partial.errors() if exc.partial else []
+    bad = getattr(exc, "fields", frozenset())
+    return _page(form, current, errors, bad_fields=bad, error_title=title)[0]
 
 
 @bp.post("/settings/recovery/reset")
@@ -113,6 +135,8 @@ def _page(
     bad_fields: set[str] | frozenset[str] = frozenset(),
     holdout_errors: list[str] | None = None,
     holdout_typed: str | None = None,
+    error_title: str = "Nothing was saved.",
+    replayed: tuple[what_if.Replay, replay_data.History, bool] | None = None,
 ) -> tuple[str, int]:
     workspace = current_workspace()
     sample = preview.build(policy, request.args, workspace.timezone, dt.datetime.now(dt.UTC))
@@ -121,6 +145,10 @@ def _page(
         "dashboard/retry_policy.html",
         form=form,
         errors=errors or [],
+        error_title=error_title,
+        replayed=replayed,
+        replay_cap=replay_data.MAX_FAILURES,
+        replay_days=replay_data.LIVE_DAYS,
         bad_fields=bad_fields,
         caps=CAPS,
         maxima=LEGAL_MAXIMA,
