@@ -47,8 +47,9 @@ Then ``VACUUM ANALYZE`` of every table (what autovacuum keeps a steady table at)
 The timing, warm: each call is one transaction on the app's pooled connection, the
 session removed at the end as a request's teardown does: ``SELECT 1`` (the baseline),
 ``figures.read`` for 7/30/90/365 days, ``at_risk``, ``activity``, ``churn_by_month``,
-and a page view (``read`` of the default 30 days, ``at_risk``, ``activity``,
-``churn_by_month`` in one transaction), for workspace 1, and the page view for a small
+the stored LTV estimate (``lifetime.of_workspace``; a worker computes it daily), and a
+page view (``read`` of the default 30 days, ``at_risk``, ``activity``,
+``churn_by_month``, the LTV in one transaction), for workspace 1, and the page view for a small
 workspace. 10 warm-up rounds, then ``--rounds`` rounds, each running every call once in
 a rotating order, so drift hits all alike. p50 and p95 per call; the ratio is the
 call's p95 over SELECT 1's p95; the aim is p95 < 100 ms.
@@ -514,7 +515,7 @@ def calls(t0: dt.datetime) -> dict[str, Callable[[Any], Any]]:
     """Each timed call, given the session."""
     from sqlalchemy import text
 
-    from app.insights import figures
+    from app.insights import figures, lifetime
 
     big_today = figures.today_for("Europe/Berlin", t0)
     small_today = figures.today_for("UTC", t0)
@@ -527,6 +528,7 @@ def calls(t0: dt.datetime) -> dict[str, Callable[[Any], Any]]:
                 figures.at_risk(s, ws),
                 figures.activity(s, ws),
                 figures.churn_by_month(s, ws, today=today),
+                lifetime.of_workspace(s, ws),
             )
 
         return view
@@ -543,6 +545,7 @@ def calls(t0: dt.datetime) -> dict[str, Callable[[Any], Any]]:
         "at_risk": lambda s: figures.at_risk(s, BIG),
         "activity": lambda s: figures.activity(s, BIG),
         "churn_by_month": lambda s: figures.churn_by_month(s, BIG, today=big_today),
+        "ltv (stored estimate)": lambda s: lifetime.of_workspace(s, BIG),
         "page view": page(BIG, big_today),
         f"page view, workspace {SMALL}": page(SMALL, small_today),
     }

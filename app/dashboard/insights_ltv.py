@@ -13,9 +13,6 @@ from sqlalchemy.orm import Session
 from ..insights import charts, lifetime
 from ..insights.models import InsightLtv
 
-#: The months shown on the curve's axis and in its table.
-SHOWN_MONTHS = (0, 1, 2, 3, 6, 9, 12, 18, 24)
-
 
 @dataclass(frozen=True)
 class Row:
@@ -53,7 +50,7 @@ def _row(row: InsightLtv) -> Row:
 
 
 def _chart(row: InsightLtv, curve: list[float]) -> charts.Chart:
-    months = [m for m in SHOWN_MONTHS if m < len(curve)]
+    months = range(len(curve))  # every month: an even time axis
     observed = [round(curve[m] * 100, 1) if m <= row.observed_months else None for m in months]
     projected = [round(curve[m] * 100, 1) if m >= row.observed_months else None for m in months]
     return charts.line_chart(
