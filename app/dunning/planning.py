@@ -42,6 +42,8 @@ def plan_for(
         if touch.key in had:
             continue
         reason = touch.reason
+        if touch.position == 1 and campaign.class_reason:
+            reason = f"{reason}; {campaign.class_reason}"  # why the email, not a retry
         if touch.at < now:
             reason = f"{reason}; overdue when planned ({late or 'planned late'})"
         step = add_step(session, campaign, EMAIL, max(touch.at, now), reason)

@@ -24,11 +24,12 @@ from ..stripe.billing import Charge, Failure, InvoiceFacts
 from ..times import aware
 from . import closing, config, holdout, planning
 from .cadence import pick_timezone, retry_after_card_change
-from .declines import DeclineClass, classify, effective_class, normalize
+from .declines import DeclineClass, classify, effective_class, escalation_reason, normalize
 from .models import (
     EMAIL,
     IN_FLIGHT,
     LOST,
+    RECOVERED,
     RETRY,
     Campaign,
     ChargeAttempt,
@@ -226,26 +227,35 @@ def apply_failure(
         overrides=policy.overrides,
     )
     code = normalize(failure.decline_code or failure.failure_code)
-    cls = effective_class(base, code, _unrecovered_codes(session, campaign))
-    reason = None
-    if cls != base:
-        reason = f"{code} never recovered for this customer in 3 or more past campaigns"
+    by_code, cycles = _past_outcomes(session, campaign)
+    reason = escalation_reason(base, code, by_code, cycles)
+    cls = effective_class(base, code, by_code, cycles)
     changed = campaign.decline_class != str(cls)
     campaign.decline_class = str(cls)
     campaign.class_reason = reason
     return changed
 
 
-def _unrecovered_codes(session: Session, campaign: Campaign) -> Counter[str]:
-    codes = session.execute(
-        select(Campaign.decline_code).where(
+#: Who recovered a payment without the customer having to act.
+RETRY_ATTRIBUTIONS = frozenset({"retry", "stripe_retry"})
+
+
+def _past_outcomes(session: Session, campaign: Campaign) -> tuple[Counter[str], int]:
+    """The customer's past campaigns (held-out ones aside): lost ones per decline code,
+    and how many ended without a retry recovering them (lost, or paid only once the
+    customer acted)."""
+    rows = session.execute(
+        select(Campaign.state, Campaign.attribution, Campaign.decline_code).where(
             Campaign.workspace_id == campaign.workspace_id,
             Campaign.customer_stripe_id == campaign.customer_stripe_id,
-            Campaign.state == LOST,
+            Campaign.state.in_((LOST, RECOVERED)),
+            Campaign.is_holdout.is_(False),
             Campaign.id != campaign.id,
         )
-    ).scalars()
-    return Counter(c for code in codes if (c := normalize(code)))
+    ).all()
+    lost = Counter(c for state, _a, code in rows if state == LOST and (c := normalize(code)))
+    cycles = sum(1 for state, attribution, _c in rows if attribution not in RETRY_ATTRIBUTIONS)
+    return lost, cycles
 
 
 def sync_attempts(

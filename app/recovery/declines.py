@@ -169,15 +169,40 @@ def effective_class(
     cls: DeclineClass,
     code: str | None,
     past_unrecovered_for_customer: Mapping[str, int],
+    cycles_not_recovered_by_retries: int = 0,
 ) -> DeclineClass:
-    """Adaptive escalation: a scheduled code that has already failed to recover for
-    this customer in 3+ past campaigns (``code -> campaigns``) stops blind retries."""
+    """Adaptive escalation: a scheduled decline stops blind retries (the customer must
+    act) when its code already failed to recover for this customer in 3+ past campaigns
+    (``code -> campaigns``), or when 3+ of the customer's past failed payments were not
+    recovered by a retry at all (lost, or paid only after the customer acted)."""
+    return (
+        cls
+        if escalation_reason(
+            cls, code, past_unrecovered_for_customer, cycles_not_recovered_by_retries
+        )
+        is None
+        else DeclineClass.CUSTOMER_ACTION
+    )
+
+
+def escalation_reason(
+    cls: DeclineClass,
+    code: str | None,
+    past_unrecovered_for_customer: Mapping[str, int],
+    cycles_not_recovered_by_retries: int = 0,
+) -> str | None:
+    """Why :func:`effective_class` escalates, in the merchant's words (None: it does not)."""
     if cls is not DeclineClass.SCHEDULED:
-        return cls
-    past = past_unrecovered_for_customer.get(normalize(code) or "", 0)
-    if past >= ESCALATE_AFTER_UNRECOVERED:
-        return DeclineClass.CUSTOMER_ACTION
-    return cls
+        return None
+    name = normalize(code) or ""
+    if past_unrecovered_for_customer.get(name, 0) >= ESCALATE_AFTER_UNRECOVERED:
+        return f"{name} never recovered for this customer in 3 or more past campaigns"
+    if cycles_not_recovered_by_retries >= ESCALATE_AFTER_UNRECOVERED:
+        return (
+            f"retries recovered none of this customer's last {cycles_not_recovered_by_retries} "
+            "failed payments: straight to the card-update link, no blind retries"
+        )
+    return None
 
 
 def normalize_brand(brand: str | None) -> str:

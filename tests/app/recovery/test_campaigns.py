@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 
 from app.extensions import db
-from app.recovery.models import ChargeAttempt
+from app.recovery.models import Campaign, ChargeAttempt
 
 from .shop import START, Shop
 
@@ -277,3 +277,57 @@ def test_renewals_that_failed_before_connecting_get_campaigns_after_the_import(s
     assert [s for s in shop.steps(campaign) if s.status == "pending"]
     with pytest.raises(NoResultFound):
         shop.campaign(paid.id)
+
+
+@pytest.mark.parametrize(("past", "escalated"), [(2, False), (3, True)])
+def test_a_customer_whom_retries_never_saved_goes_straight_to_the_card_update(
+    shop, past, escalated
+) -> None:
+    """Past failed payments recovered only after the customer acted (or lost): from the
+    third on, a new decline gets no blind retries, and its first email says why."""
+    sub = shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    for n in range(past):  # earlier cycles: paid only after a card update, or lost
+        db.session.add(
+            Campaign(
+                workspace_id=shop.workspace.id,
+                invoice_stripe_id=f"in_past{n}",
+                customer_stripe_id=sub.customer,
+                amount_minor=2900,
+                currency="usd",
+                decline_code="do_not_honor" if n % 2 else "expired_card",
+                decline_class="scheduled",
+                state="recovered" if n % 2 == 0 else "lost",
+                attribution="card_update" if n % 2 == 0 else None,
+                opened_at=START - MONTH * (n + 2),
+                last_failure_at=START - MONTH * (n + 2),
+                window_ends_at=START - MONTH * (n + 1),
+            )
+        )
+    db.session.add(  # a cycle a retry recovered never counts
+        Campaign(
+            workspace_id=shop.workspace.id,
+            invoice_stripe_id="in_past_retry",
+            customer_stripe_id=sub.customer,
+            amount_minor=2900,
+            currency="usd",
+            decline_class="scheduled",
+            state="recovered",
+            attribution="retry",
+            opened_at=START - MONTH * 9,
+            last_failure_at=START - MONTH * 9,
+            window_ends_at=START - MONTH * 8,
+        )
+    )
+    db.session.commit()
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    assert campaign.decline_code == "insufficient_funds"
+    if not escalated:
+        assert campaign.decline_class == "scheduled" and campaign.class_reason is None
+        assert shop.steps(campaign)
+        return
+    assert campaign.decline_class == "customer_action"
+    assert "retries recovered none of this customer's last 3" in campaign.class_reason
+    assert shop.steps(campaign) == []  # no blind retry
+    first = shop.steps(campaign, "email")[0]
+    assert first.touch == "d0" and campaign.class_reason in first.reason

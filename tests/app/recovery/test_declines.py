@@ -14,6 +14,7 @@ from app.recovery.declines import (
     card_block_reason,
     classify,
     effective_class,
+    escalation_reason,
 )
 
 C = DeclineClass
@@ -183,3 +184,19 @@ def test_do_not_try_again_blocks_every_brand(brand):
     assert "21" in card_block_reason(brand, None, "card_declined", None, "21")
     assert card_block_reason(brand, "stolen_card")
     assert card_block_reason(brand, "insufficient_funds", None, "try_again_later", "02") is None
+
+
+@given(
+    cls=st.sampled_from(list(C)),
+    by_code=st.integers(0, 9),
+    cycles=st.integers(0, 9),
+)
+def test_escalation_only_stops_blind_retries_and_only_from_three(cls, by_code, cycles):
+    got = effective_class(cls, "insufficient_funds", {"insufficient_funds": by_code}, cycles)
+    reason = escalation_reason(cls, "insufficient_funds", {"insufficient_funds": by_code}, cycles)
+    if cls is not C.SCHEDULED:
+        assert got is cls and reason is None  # quick retries and the rest keep their class
+    elif by_code >= 3 or cycles >= 3:
+        assert got is C.CUSTOMER_ACTION and reason
+    else:
+        assert got is C.SCHEDULED and reason is None
