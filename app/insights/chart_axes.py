@@ -139,6 +139,12 @@ class Plot:
     def y(self, value: float) -> float:
         return BOTTOM - value / self.ticks[-1] * (BOTTOM - TOP)
 
+    def label_x(self, index: int, label: str) -> float:
+        """Where a bucket's label is centred: on the bucket, moved in just enough that a
+        label at either end stays inside the chart."""
+        half = text_width(label) / 2
+        return min(max(self.centre(index), half + 2), WIDTH - half - 2)
+
     def hit(self, index: int) -> Markup:
         """The bucket's whole column, transparent and under its marks, so hovering
         anywhere in it shows the bucket's title."""
@@ -164,7 +170,7 @@ class Plot:
             grid.append(el("text", {"class": "chart-axis", **at}, label))
         step = label_step(labels, RIGHT - self.left)
         under = [
-            el("text", {"class": "chart-axis", "x": self.centre(i), "y": HEIGHT - 8}, label)
+            el("text", {"class": "chart-axis", "x": self.label_x(i, label), "y": HEIGHT - 8}, label)
             for i, label in enumerate(labels)
             if i % step == 0
         ]

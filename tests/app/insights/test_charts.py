@@ -116,6 +116,15 @@ def test_shown_x_labels_never_overlap_and_are_at_most_eight(count, width, plot_w
         assert gap >= chart_axes.text_width(labels[0])
 
 
+@given(count=st.integers(1, 60), width=st.integers(1, 14))
+def test_x_labels_stay_inside_the_chart(count, width) -> None:
+    plot = chart_axes.Plot((0, 50, 100), ("0%", "50%", "100%"), count)
+    for index in range(count):
+        label = "m" * width
+        x, half = plot.label_x(index, label), chart_axes.text_width(label) / 2
+        assert half <= x + 1e-9 and x + half <= chart_axes.WIDTH + 1e-9
+
+
 def test_a_year_of_weeks_shows_a_few_labels_far_enough_apart() -> None:
     root = parse(
         bar_chart(
