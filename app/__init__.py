@@ -109,6 +109,7 @@ def _migrations_dir() -> Any:
 def _register_models() -> None:
     # Import every domain's models so metadata (and Alembic) sees all tables.
     from .accounts import models as _accounts  # noqa: F401
+    from .api.v1 import models as _api  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
