@@ -88,15 +88,21 @@ def listing(session: Session, workspace_id: int) -> list[ApiKey]:
     )
 
 
-def authenticate(session: Session, secret: str) -> ApiKey | None:
-    """The active key whose secret this is, or None (unknown, malformed or revoked)."""
+def find(session: Session, secret: str) -> ApiKey | None:
+    """The key whose secret this is, revoked or not; None if there is none."""
     if not secret.startswith((LIVE_PREFIX, TEST_PREFIX)) or len(secret) > 200:
         return None
     digest = hash_secret(secret)
     key = session.execute(select(ApiKey).where(ApiKey.secret_hash == digest)).scalar_one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, digest):
         return None
-    return key if key.revoked_at is None else None
+    return key
+
+
+def authenticate(session: Session, secret: str) -> ApiKey | None:
+    """The active key whose secret this is, or None (unknown, malformed or revoked)."""
+    key = find(session, secret)
+    return key if key is not None and key.revoked_at is None else None
 
 
 def touch(session: Session, key: ApiKey, *, now: dt.datetime) -> bool:
