@@ -66,3 +66,12 @@ class WorkspaceSettingsForm(FlaskForm):
             Length(max=500),
         ],
     )
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    scope = SelectField(
+        "Access",
+        choices=[("read", "Read only"), ("read_write", "Read and write")],
+        default="read",
+    )
