@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from .models import ROLES
@@ -72,6 +73,6 @@ class ApiKeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     scope = SelectField(
         "Access",
-        choices=[("read", "Read only"), ("read_write", "Read and write")],
+        choices=[SelectChoice("read", "Read only"), SelectChoice("read_write", "Read and write")],
         default="read",
     )
