@@ -1,9 +1,10 @@
 """Bearer authentication with API keys, the key's scope, and the key a request's rate
-limit counts against. The key is looked up once per request and kept in ``g``."""
+limit counts against. The key is looked up once per request and kept with the request
+(not in ``g``, which outlives a request when an app context is already pushed)."""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from ...accounts import api_keys
 from ...accounts.models import ApiKey, Workspace
@@ -12,6 +13,7 @@ from ...models import utcnow
 from .errors import AUTHENTICATION, PERMISSION, ApiError
 
 SCHEME = "bearer"
+_KEPT = "backstop.api_key"
 
 
 def _bearer() -> str | None:
@@ -24,8 +26,9 @@ def _bearer() -> str | None:
 
 def current_key() -> ApiKey:
     """The request's key, or a 401 (missing, unknown or revoked)."""
-    if "api_key" in g:
-        return g.api_key
+    found = request.environ.get(_KEPT)
+    if found is not None:
+        return found
     secret = _bearer()
     if secret is None:
         raise ApiError(
@@ -43,7 +46,7 @@ def current_key() -> ApiKey:
     if api_keys.touch(db.session, key, now=utcnow()):
         # Its own small transaction: a read answers with a rollback.
         db.session.commit()
-    g.api_key = key
+    request.environ[_KEPT] = key
     return key
 
 

@@ -9,6 +9,7 @@ unit with an ISO currency in lower case; times are ISO 8601 in UTC.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +19,9 @@ SessionStatus = Literal["open", "saved", "cancelled", "abandoned"]
 WinbackStatus = Literal["active", "won", "returned", "stopped", "ended"]
 Period = Literal["7", "30", "90", "365"]
 
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 #: Ids are ``<prefix>_<digits>``; 18 digits keep every one inside a 64-bit integer.
 DIGITS = "[0-9]{1,18}"
 
@@ -53,19 +57,27 @@ class ListQuery(BaseModel):
 
     limit: int = Field(10, ge=1, le=100, description="objects per page, 1 to 100")
     created_gte: dt.datetime | None = Field(
-        None, description="only objects created at or after this time (ISO 8601)"
+        None,
+        description="only objects created at or after this time (RFC 3339, in UTC or with an offset)",
     )
     created_lt: dt.datetime | None = Field(
-        None, description="only objects created before this time (ISO 8601)"
+        None, description="only objects created before this time (RFC 3339)"
     )
+
+    @field_validator("created_gte", "created_lt", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # The document promises RFC 3339 date-times; pydantic alone would also take a
+        # bare number as epoch seconds or a date without a time.
+        if isinstance(value, str) and not RFC3339.fullmatch(value):
+            raise ValueError("give a date-time with its offset, e.g. 2026-03-01T00:00:00Z")
+        return value
 
     @field_validator("created_gte", "created_lt")
     @classmethod
     def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
         try:
             return value.astimezone(dt.UTC)
         except OverflowError:

@@ -103,7 +103,7 @@ def test_campaigns_list_retrieve_and_filter(web, shop) -> None:
     assert [c["id"] for c in lost] == [shop.ids["lost_campaign_id"]]
     recent = web.get(f"{API}/campaigns?created_gte=2026-03-01T00:00:00Z", headers=shop.auth())
     assert [c["id"] for c in recent.get_json()["data"]] == [shop.ids["campaign_id"]]
-    older = web.get(f"{API}/campaigns?created_lt=2026-03-01", headers=shop.auth())
+    older = web.get(f"{API}/campaigns?created_lt=2026-03-01T00:00:00%2B00:00", headers=shop.auth())
     assert [c["id"] for c in older.get_json()["data"]] == [shop.ids["lost_campaign_id"]]
     one = web.get(f"{API}/campaigns/{shop.ids['campaign_id']}", headers=shop.auth()).get_json()
     assert one == first
@@ -138,6 +138,8 @@ def test_pages_follow_the_cursor_newest_first(web, shop) -> None:
         ("starting_after=cs_1", "starting_after"),
         ("starting_after=cmp_99999999999999999999", "starting_after"),
         ("created_gte=yesterday", "created_gte"),
+        ("created_gte=1700000000", "created_gte"),
+        ("created_lt=2026-03-01", "created_lt"),
         ("colour=blue", "colour"),
     ],
 )
