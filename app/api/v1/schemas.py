@@ -58,7 +58,7 @@ class ListQuery(BaseModel):
     limit: int = Field(10, ge=1, le=100, description="objects per page, 1 to 100")
     created_gte: dt.datetime | None = Field(
         None,
-        description="only objects created at or after this time (RFC 3339, in UTC or with an offset)",
+        description="only objects created at or after this time (RFC 3339, with its offset)",
     )
     created_lt: dt.datetime | None = Field(
         None, description="only objects created before this time (RFC 3339)"
