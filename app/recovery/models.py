@@ -63,7 +63,7 @@ class Campaign(Base):
         Index("ix_recovery_campaign_ws_state", "workspace_id", "state", "opened_at"),
         Index("ix_recovery_campaign_ws_customer", "workspace_id", "customer_stripe_id"),
         # The REST API's lists: newest first, a page after a cursor.
-        Index("ix_recovery_campaign_ws_id", "workspace_id", "id"),
+        Index("ix_recovery_campaign_ws_opened", "workspace_id", "opened_at", "id"),
     )
 
     id: Mapped[intpk]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from ...accounts.models import Workspace
@@ -35,19 +35,31 @@ def _page(
     model: Any,
     params: schemas.ListQuery,
     *,
+    workspace_id: int,
+    kind: str,
     prefix: str,
     created: Any,
 ) -> tuple[list[Any], bool]:
+    """A page newest first by ``created`` (then id), after the cursor's object: a range
+    of the table's (workspace, created) index whatever the filters, so a page deep in a
+    million rows costs what the first one does."""
     cursor = getattr(params, "starting_after", None)
     if cursor is not None:
         after = ids.parse(prefix, cursor)
-        if after is not None:  # the pattern is checked before: always an id here
-            query = query.where(model.id < after)
+        mark = None
+        if after is not None:
+            mark = session.execute(
+                select(created).where(model.workspace_id == workspace_id, model.id == after)
+            ).scalar_one_or_none()
+        if mark is None:
+            raise not_found(kind, cursor, "starting_after")
+        query = query.where(tuple_(created, model.id) < tuple_(mark, after))
     if params.created_gte is not None:
         query = query.where(created >= params.created_gte)
     if params.created_lt is not None:
         query = query.where(created < params.created_lt)
-    rows = list(session.execute(query.order_by(model.id.desc()).limit(params.limit + 1)).scalars())
+    ordered = query.order_by(created.desc(), model.id.desc()).limit(params.limit + 1)
+    rows = list(session.execute(ordered).scalars())
     return rows[: params.limit], len(rows) > params.limit
 
 
@@ -87,7 +99,14 @@ def list_campaigns(
     if params.status is not None:
         query = query.where(Campaign.state == params.status)
     rows, more = _page(
-        session, query, Campaign, params, prefix=ids.CAMPAIGN, created=Campaign.opened_at
+        session,
+        query,
+        Campaign,
+        params,
+        workspace_id=workspace_id,
+        kind="campaign",
+        prefix=ids.CAMPAIGN,
+        created=Campaign.opened_at,
     )
     return schemas.CampaignList(url=url, has_more=more, data=[campaign_out(r) for r in rows])
 
@@ -151,6 +170,8 @@ def list_sessions(
         query,
         CancelSession,
         params,
+        workspace_id=workspace_id,
+        kind="cancel session",
         prefix=ids.CANCEL_SESSION,
         created=CancelSession.created_at,
     )
@@ -209,6 +230,8 @@ def list_winbacks(
         query,
         WinbackCampaign,
         params,
+        workspace_id=workspace_id,
+        kind="win-back campaign",
         prefix=ids.WINBACK_CAMPAIGN,
         created=WinbackCampaign.created_at,
     )
@@ -248,7 +271,14 @@ def list_events(
     if params.type is not None:
         query = query.where(DomainEvent.name == params.type)
     rows, more = _page(
-        session, query, DomainEvent, params, prefix=ids.EVENT, created=DomainEvent.created_at
+        session,
+        query,
+        DomainEvent,
+        params,
+        workspace_id=workspace_id,
+        kind="event",
+        prefix=ids.EVENT,
+        created=DomainEvent.created_at,
     )
     return schemas.EventList(url=url, has_more=more, data=[event_out(r) for r in rows])
 
@@ -275,21 +305,26 @@ def get_customer(session: Session, workspace_id: int, stripe_id: str) -> schemas
         scoped(MirrorCustomer, workspace_id).where(MirrorCustomer.stripe_id == stripe_id)
     ).scalar_one_or_none()
 
-    def newest(query: Select[Any], model: Any) -> list[Any]:
-        return list(session.execute(query.order_by(model.id.desc()).limit(EMBEDDED)).scalars())
+    def newest(query: Select[Any], model: Any, created: Any) -> list[Any]:
+        ordered = query.order_by(created.desc(), model.id.desc()).limit(EMBEDDED)
+        return list(session.execute(ordered).scalars())
 
     campaigns = newest(
-        scoped(Campaign, workspace_id).where(Campaign.customer_stripe_id == stripe_id), Campaign
+        scoped(Campaign, workspace_id).where(Campaign.customer_stripe_id == stripe_id),
+        Campaign,
+        Campaign.opened_at,
     )
     sessions = newest(
         _sessions(workspace_id).where(CancelSession.customer_stripe_id == stripe_id),
         CancelSession,
+        CancelSession.created_at,
     )
     winbacks = newest(
         scoped(WinbackCampaign, workspace_id).where(
             WinbackCampaign.customer_stripe_id == stripe_id
         ),
         WinbackCampaign,
+        WinbackCampaign.created_at,
     )
     if mirrored is None and not (campaigns or sessions or winbacks):
         raise not_found("customer", stripe_id, "customer_id")

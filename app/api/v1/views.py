@@ -31,6 +31,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Error = schemas.ErrorResponse
 READ = {"HTTP_401": Error, "HTTP_429": Error}
 ONE = {**READ, "HTTP_404": Error}
+#: A list's 404: its ``starting_after`` names no object of the workspace.
+LIST = ONE
 WRITE = {**ONE, "HTTP_403": Error, "HTTP_409": Error}
 
 
@@ -67,7 +69,7 @@ def _workspace_id() -> int:
 @bp.get("/campaigns")
 @api.validate(
     query=schemas.CampaignListQuery,
-    resp=Responses(HTTP_200=schemas.CampaignList, **READ),
+    resp=Responses(HTTP_200=schemas.CampaignList, **LIST),
     tags=["campaigns"],
     operation_id="list_campaigns",
 )
@@ -170,7 +172,7 @@ def retrieve_customer(customer_id: str) -> Any:
 @bp.get("/cancel_sessions")
 @api.validate(
     query=schemas.SessionListQuery,
-    resp=Responses(HTTP_200=schemas.CancelSessionList, **READ),
+    resp=Responses(HTTP_200=schemas.CancelSessionList, **LIST),
     tags=["cancel sessions"],
     operation_id="list_cancel_sessions",
 )
@@ -197,7 +199,7 @@ def retrieve_cancel_session(session_id: str) -> Any:
 @bp.get("/winback_campaigns")
 @api.validate(
     query=schemas.WinbackListQuery,
-    resp=Responses(HTTP_200=schemas.WinbackCampaignList, **READ),
+    resp=Responses(HTTP_200=schemas.WinbackCampaignList, **LIST),
     tags=["win-back campaigns"],
     operation_id="list_winback_campaigns",
 )
@@ -224,7 +226,7 @@ def retrieve_winback_campaign(winback_id: str) -> Any:
 @bp.get("/events")
 @api.validate(
     query=schemas.EventListQuery,
-    resp=Responses(HTTP_200=schemas.EventList, **READ),
+    resp=Responses(HTTP_200=schemas.EventList, **LIST),
     tags=["events"],
     operation_id="list_events",
 )

@@ -110,12 +110,21 @@ def test_campaigns_list_retrieve_and_filter(web, shop) -> None:
 
 
 def test_pages_follow_the_cursor_newest_first(web, shop) -> None:
-    made = [seed.campaign(shop.workspace, "cus_a").id for _ in range(5)]
+    # Two at the same time as the open one (ties go by id), one later, two earlier.
+    made = [
+        seed.campaign(shop.workspace, "cus_a", opened=seed.NOW + dt.timedelta(minutes=m)).id
+        for m in (0, 0, 5, -5, -10)
+    ]
     db.session.commit()
-    everything = sorted(
-        [*made, int(shop.ids["campaign_id"][4:]), int(shop.ids["lost_campaign_id"][4:])],
-        reverse=True,
+    opened = dict(
+        db.session.execute(
+            select(Campaign.id, Campaign.opened_at).where(
+                Campaign.workspace_id == shop.workspace.id
+            )
+        ).all()
     )
+    assert len(opened) == len(made) + 2
+    everything = sorted(opened, key=lambda i: (opened[i], i), reverse=True)
     seen, cursor, pages = [], None, 0
     while True:
         url = f"{API}/campaigns?limit=3" + (f"&starting_after={cursor}" if cursor else "")
@@ -137,6 +146,7 @@ def test_pages_follow_the_cursor_newest_first(web, shop) -> None:
         ("status=won", "status"),
         ("starting_after=cs_1", "starting_after"),
         ("starting_after=cmp_99999999999999999999", "starting_after"),
+        ("created_gte=9999-12-31T23:59:59-23:59", "created_gte"),
         ("created_gte=yesterday", "created_gte"),
         ("created_gte=1700000000", "created_gte"),
         ("created_lt=2026-03-01", "created_lt"),
@@ -156,6 +166,15 @@ def test_bad_parameters_get_400_naming_the_parameter(web, shop, query, param) ->
 def test_unknown_or_malformed_ids_are_404(web, shop, bad) -> None:
     _error(web.get(f"{API}/campaigns/{bad}", headers=shop.auth()), 404, "resource_missing")
     _error(web.post(f"{API}/campaigns/{bad}/pause", headers=shop.auth()), 404, "resource_missing")
+
+
+def test_a_cursor_naming_no_object_is_404(web, shop) -> None:
+    error = _error(
+        web.get(f"{API}/events?starting_after=ev_999999", headers=shop.auth()),
+        404,
+        "resource_missing",
+    )
+    assert error["param"] == "starting_after"
 
 
 def test_unknown_urls_and_methods_answer_in_the_api_shape(web, shop) -> None:
