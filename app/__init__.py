@@ -109,6 +109,7 @@ def _migrations_dir() -> Any:
 def _register_models() -> None:
     # Import every domain's models so metadata (and Alembic) sees all tables.
     from .accounts import models as _accounts  # noqa: F401
+    from .api.v1 import models as _api  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
@@ -137,12 +138,14 @@ def _register_features() -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import dashboard
     from .accounts.views import bp as accounts_bp
+    from .api import v1 as api_v1
     from .api.embed import bp as api_bp
     from .outbox.views import bp as outbox_bp
     from .stripe.views import bp as stripe_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
+    api_v1.register(app)
     dashboard.register(app)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(stripe_bp)

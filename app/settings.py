@@ -73,6 +73,13 @@ class Settings:
             "help": "shares rate limits between web processes (in-process limits without it)",
         },
     )
+    api_rate_limit: str = field(
+        default="100 per second; 3000 per minute",
+        metadata={
+            "env": "BACKSTOP_API_RATE_LIMIT",
+            "help": "requests each REST API key may make (Flask-Limiter notation)",
+        },
+    )
     stripe_api_base: str = field(
         default="http://127.0.0.1:12111",
         metadata={"env": "STRIPE_API_BASE", "help": "https://api.stripe.com in production"},
@@ -261,6 +268,15 @@ class Settings:
         if self.step_lease_seconds < 1 or self.sweep_seconds < 1:
             raise SettingsError(
                 "BACKSTOP_STEP_LEASE_SECONDS and BACKSTOP_SWEEP_SECONDS must be at least 1"
+            )
+        try:
+            from limits import parse_many
+
+            parse_many(self.api_rate_limit)
+        except ValueError:
+            raise SettingsError(
+                "BACKSTOP_API_RATE_LIMIT must read like '100 per second; 3000 per minute', "
+                f"not {self.api_rate_limit!r}"
             )
         if self.mail_transport not in ("outbox", "ses", "resend", "smtp"):
             raise SettingsError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from .models import ROLES
@@ -65,4 +66,13 @@ class WorkspaceSettingsForm(FlaskForm):
             URL(require_tld=False, message="Use a full https:// address."),
             Length(max=500),
         ],
+    )
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    scope = SelectField(
+        "Access",
+        choices=[SelectChoice("read", "Read only"), SelectChoice("read_write", "Read and write")],
+        default="read",
     )

@@ -135,3 +135,37 @@ class CustomDomain(Base):
     @property
     def is_verified(self) -> bool:
         return self.status == "verified"
+
+
+class ApiKey(Base):
+    """A bearer key for the REST API and the MCP server. Only a hash of the secret is
+    stored; the secret is shown once, when the key is made."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    name: Mapped[str] = mapped_column(String(80), comment="the merchant's label")
+    prefix: Mapped[str] = mapped_column(
+        String(24), comment="bk_live_ or bk_test_ and the secret's first characters (shown)"
+    )
+    secret_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="sha256 hex of the whole key"
+    )
+    scope: Mapped[str] = mapped_column(String(16), comment="read | read_write")
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(), comment="updated at most once a minute"
+    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def livemode(self) -> bool:
+        return self.prefix.startswith("bk_live_")

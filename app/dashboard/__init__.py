@@ -8,6 +8,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from . import (
+        api_keys,
         cancel_analytics,
         cancel_embed,
         cancel_flows,
@@ -48,6 +49,7 @@ def register(app: Flask) -> None:
         portal_settings,
         languages,
         team,
+        api_keys,
         workspace,
     ):
         app.register_blueprint(feature.bp)

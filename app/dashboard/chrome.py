@@ -45,6 +45,7 @@ SETTINGS_NAV = [
     ("portal_settings.show", "Portal"),
     ("languages.show", "Languages"),
     ("team.show", "Team"),
+    ("api_keys.show", "API keys"),
 ]
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}

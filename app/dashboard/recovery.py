@@ -68,7 +68,7 @@ def campaign(campaign_id: int):
         customer=customer,
         facts=queries.campaign_facts(db.session, row),
         max_auto_retries=config.policy_for(db.session, workspace.id).max_auto_retries,
-        pause_reason=config.pause_reason(db.session, workspace.id),
+        pause_reason=config.pause_reason(db.session, workspace.id, row),
         entries=queries.timeline(db.session, row),
     )
 

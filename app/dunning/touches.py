@@ -205,7 +205,7 @@ def still_wanted(session: Session, message: OutboxMessage, *, now: dt.datetime) 
     campaign = step.campaign
     if not campaign.is_open:
         return f"the campaign was {campaign.state} before the email left"
-    paused = recovery_config.pause_reason(session, campaign.workspace_id)
+    paused = recovery_config.pause_reason(session, campaign.workspace_id, campaign)
     if paused:
         return f"{paused} before the email left"
     connection = stripe_connection.connected(session, campaign.workspace_id)

@@ -127,7 +127,7 @@ def on_payment_failed(
         )
     if changed:
         planning.cancel_pending(session, campaign, f"the decline is now {campaign.decline_class}")
-    paused = config.pause_reason(session, workspace.id)
+    paused = config.pause_reason(session, workspace.id, campaign)
     if changed or not planning.pending(session, campaign):
         planning.replan(session, campaign, now=clock_now, policy=policy, paused=paused)
     if opened and not paused:
@@ -349,7 +349,9 @@ def on_card_changed(
         return []
     planned = []
     for campaign in open_campaigns(session, workspace_id, customer_id):
-        if campaign.is_stripe_managed or campaign.is_holdout or planning.pending(session, campaign):
+        if campaign.is_paused or campaign.is_stripe_managed or campaign.is_holdout:
+            continue
+        if planning.pending(session, campaign):
             continue
         retry = retry_after_card_change(
             changed_at,
@@ -392,7 +394,7 @@ def resume(session: Session, workspace_id: int | None, *, actor: str, now: dt.da
         query = query.where(Campaign.workspace_id == workspace_id)
     planned = 0
     for campaign in session.execute(query).scalars():
-        paused = config.pause_reason(session, campaign.workspace_id)
+        paused = config.pause_reason(session, campaign.workspace_id, campaign)
         at = clocks.now_of(session, campaign, now)
         planned += len(
             planning.replan(

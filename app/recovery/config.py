@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import one_per
 from . import holdout
-from .models import RecoverySettings, RecoverySwitch
+from .models import Campaign, RecoverySettings, RecoverySwitch
 from .policy import DEFAULT_POLICY, InvalidPolicy, Policy, policy_from_doc, policy_to_doc
 
 
@@ -53,8 +53,10 @@ def _switch(session: Session) -> RecoverySwitch:
     return row
 
 
-def pause_reason(session: Session, workspace_id: int) -> str | None:
-    """Why recovery may not act for this workspace now, or None."""
+def pause_reason(
+    session: Session, workspace_id: int, campaign: Campaign | None = None
+) -> str | None:
+    """Why recovery may not act for this workspace (and this campaign) now, or None."""
     switch = session.get(RecoverySwitch, 1)
     if switch is not None and switch.is_paused:
         return "recovery is paused for the whole service by Backstop's on-call"
@@ -63,6 +65,8 @@ def pause_reason(session: Session, workspace_id: int) -> str | None:
     ).scalar_one_or_none()
     if paused:
         return "recovery is paused for this workspace"
+    if campaign is not None and campaign.is_paused:
+        return f"this campaign was paused by {campaign.paused_by or 'the merchant'}"
     return None
 
 

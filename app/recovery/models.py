@@ -62,6 +62,8 @@ class Campaign(Base):
         UniqueConstraint("workspace_id", "invoice_stripe_id"),
         Index("ix_recovery_campaign_ws_state", "workspace_id", "state", "opened_at"),
         Index("ix_recovery_campaign_ws_customer", "workspace_id", "customer_stripe_id"),
+        # The REST API's lists: newest first, a page after a cursor.
+        Index("ix_recovery_campaign_ws_opened", "workspace_id", "opened_at", "id"),
     )
 
     id: Mapped[intpk]
@@ -115,6 +117,13 @@ class Campaign(Base):
         String(120), comment="an offer the customer took, in words (a last-chance discount)"
     )
     offer_taken_at: Mapped[dt.datetime | None]
+    is_paused: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="the merchant paused this campaign alone: no retry, no email until resumed",
+    )
+    paused_at: Mapped[dt.datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(254), comment="who paused it, in words")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     steps: Mapped[list[Step]] = relationship(

@@ -71,7 +71,7 @@ def retry_now(session: Session, campaign: Campaign, *, actor: str, now: dt.datet
         raise OperationRefused(
             f"Campaign #{campaign.id} is held out to measure the lift: Backstop adds no retry."
         )
-    paused = config.pause_reason(session, campaign.workspace_id)
+    paused = config.pause_reason(session, campaign.workspace_id, campaign)
     if paused:
         raise OperationRefused(f"Campaign #{campaign.id} cannot retry: {paused}.")
     cap = config.policy_for(session, campaign.workspace_id).max_auto_retries

@@ -125,7 +125,7 @@ def record(
         campaign,
         now=at,
         policy=config.policy_for(session, campaign.workspace_id),
-        paused=config.pause_reason(session, campaign.workspace_id),
+        paused=config.pause_reason(session, campaign.workspace_id, campaign),
     )
     return kinds.Done("declined", f"declined: {code or 'unknown'}")
 

@@ -80,7 +80,7 @@ def prepare(
     if not connected:
         closing.abandon_all(session, campaign.workspace_id, "Stripe is disconnected", now=now)
         return finish(step, "closed", "Stripe is disconnected", at=at, status=CANCELLED)
-    paused = config.pause_reason(session, campaign.workspace_id)
+    paused = config.pause_reason(session, campaign.workspace_id, campaign)
     if paused:
         return finish(step, "cancelled", paused, at=at, status=CANCELLED)
     if at >= aware(campaign.window_ends_at):

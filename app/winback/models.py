@@ -63,6 +63,8 @@ class WinbackCampaign(Base):
         UniqueConstraint("workspace_id", "subscription_stripe_id"),
         Index("ix_winback_campaign_ws_state", "workspace_id", "state", "ended_at"),
         Index("ix_winback_campaign_ws_customer", "workspace_id", "customer_stripe_id"),
+        # The REST API's list: newest first, a page after a cursor.
+        Index("ix_winback_campaign_ws_created", "workspace_id", "created_at", "id"),
     )
 
     id: Mapped[intpk]
