@@ -51,7 +51,7 @@ def _render(session: dict, items: list, error: str = "") -> Response:
         word = "paid" if session["status"] == "complete" else "expired"
         return _page("Checkout", f"<h1>This checkout session has {word}</h1>", 410)
     rows = "".join(
-        f"<p>{esc(i['description'] or '')} × {i['quantity']}: "
+        f"<p>{esc(i['description'] or '')} &times; {i['quantity']}: "
         f"{i['currency'].upper()} {i['amount_total'] / 100:.2f} / "
         f"{esc(i['price']['recurring']['interval'])}</p>"
         for i in items

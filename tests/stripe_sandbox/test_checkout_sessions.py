@@ -105,10 +105,10 @@ def test_bad_input_is_a_400_and_changes_nothing(shop: Shop) -> None:
     before = len(shop.client.v1.checkout.sessions.list().data)
     with pytest.raises(stripe.InvalidRequestError, match="30 minutes and 24 hours"):
         new_session(shop, expires_at=T0 + 60)
+    one_time = shop.client.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 500, "product": shop.pro.product}
+    )
     with pytest.raises(stripe.InvalidRequestError, match="recurring"):
-        one_time = shop.client.v1.prices.create(
-            params={"currency": "usd", "unit_amount": 500, "product": shop.pro.product}
-        )
         new_session(shop, line_items=[{"price": one_time.id}])
     with pytest.raises(stripe.InvalidRequestError, match="unknown parameter"):
         new_session(shop, after_expiration={"recovery": {"enabled": True, "typo": 1}})
