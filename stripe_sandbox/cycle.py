@@ -367,3 +367,8 @@ _JOBS = {
     "cancel_at": _cancel_at,
     "discount_end": discounting.end,
 }
+
+
+def register_job(kind: str, run: Any) -> None:
+    """A job kind of another module (a Checkout Session's expiry), run like the above."""
+    _JOBS[kind] = run

@@ -52,6 +52,8 @@ RESOURCE_MODULES = (
     "refunds",
     "events",
     "test_clocks",
+    "checkout_sessions",
+    "checkout_pages",
     "sandbox",
     "accounts",
 )

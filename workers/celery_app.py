@@ -24,6 +24,7 @@ TASK_MODULES = [
     "workers.retain_tasks",
     "workers.portal_tasks",
     "workers.winback_tasks",
+    "workers.checkout_recovery_tasks",
     "workers.insights_tasks",
 ]
 

@@ -31,6 +31,7 @@ NAV = [
     ("recovery.index", "Recovery"),
     ("cancel_flows.index", "Cancel flows"),
     ("winback.index", "Win back"),
+    ("checkout_recovery.index", "Checkout recovery"),
     ("customers.index", "Customers"),
     ("exports.index", "Exports"),
 ]
@@ -39,6 +40,7 @@ SETTINGS_NAV = [
     ("retry_policy.show", "Retry policy"),
     ("emails.show", "Emails"),
     ("winback_settings.show", "Win back"),
+    ("checkout_recovery.settings_page", "Checkout recovery"),
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),

@@ -47,6 +47,7 @@ PLACES = (
     ("app/dunning/expiry", "Card-expiry email"),
     ("app/dunning/", "Card-update page"),
     ("app/portal/", "Customer portal"),
+    ("app/checkout_recovery/", "Checkout-recovery email"),
     ("app/winback/copy", "Win-back email"),
     ("app/winback/", "Win-back email and page"),
     ("emails/templates/dunning", "Dunning email"),
@@ -54,6 +55,7 @@ PLACES = (
     ("emails/templates/card_update_link", "Fresh-link email"),
     ("emails/templates/portal_link", "Billing-link email"),
     ("emails/templates/winback", "Win-back email"),
+    ("emails/templates/checkout_recovery", "Checkout-recovery email"),
     ("emails/templates/base", "Every email (footer)"),
 )
 

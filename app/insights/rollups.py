@@ -35,6 +35,8 @@ METRICS = {
     "cancel.session.cancelled": "cancelled",
     "winback.reactivated": "won_back",
     "winback.returned": "returned",
+    "checkout.recovery.started": "checkouts_abandoned",
+    "checkout.recovery.recovered": "checkouts_recovered",
     "subscription.ended": "churned",
 }
 
@@ -103,6 +105,9 @@ def contributions(name: str, data: Mapping[str, Any]) -> list[Contribution]:
     elif metric in ("won_back", "returned"):
         key, amount = _text(data.get("reason"), 64), int(data.get("regained_mrr_minor") or 0)
         currency = _text(data.get("regained_currency") or data.get("currency"), 3).lower()
+    elif metric in ("checkouts_abandoned", "checkouts_recovered"):
+        # What the checkout was for (a period's price), by how it came back (link, email).
+        key, amount = _text(data.get("won_via"), 64), int(data.get("amount_minor") or 0)
     else:  # churned: voluntary or involuntary, with the MRR that left
         key, amount = _text(data.get("kind"), 64), int(data.get("mrr_minor") or 0)
     return [Contribution(metric, key, currency, 1, amount)]

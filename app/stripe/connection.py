@@ -50,6 +50,8 @@ ENDPOINT_EVENTS = (
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",
+    "checkout.session.expired",
+    "checkout.session.completed",
 )
 
 

@@ -155,3 +155,33 @@ def winback_step(campaign: Any, number: int = 1, **kw: Any) -> Any:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def checkout_recovery_campaign(ws: Workspace, email: str = "cart@example.com", **kw: Any) -> Any:
+    """A checkout-recovery campaign row (flushed), its checkout expired a day ago."""
+    import datetime as dt
+
+    from app.checkout_recovery.models import CheckoutRecoveryCampaign
+
+    n = next(_n)
+    row = CheckoutRecoveryCampaign(
+        **{
+            "workspace_id": ws.id,
+            "session_stripe_id": f"cs_test_{n}",
+            "customer_stripe_id": None,
+            "email": email,
+            "customer_name": "Casey Cart",
+            "consent": "stripe",
+            "price_ids": ["price_pro"],
+            "plan_name": "Pro",
+            "amount_minor": 4900,
+            "currency": "usd",
+            "recovery_url": f"https://checkout.example/c/recover/{n}",
+            "expired_at": dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+            "state": "active",
+            **kw,
+        }
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -205,3 +205,21 @@ def test_win_back_reads_and_pauses_only_the_current_workspace(web, two_shops) ->
     assert web.post("/winback/pause", data={"csrf_token": token}).status_code == 302
     db.session.expire_all()
     assert db.session.get(WinbackCampaign, theirs.id).state == "active"
+
+
+def test_checkout_recovery_reads_and_pauses_only_the_current_workspace(web, two_shops) -> None:
+    """The Checkout recovery pages take no id: they read, pause and configure the
+    signed-in member's workspace only."""
+    from app.accounts.models import Workspace
+    from app.checkout_recovery import settings as recovery_settings
+    from app.checkout_recovery.models import CheckoutRecoveryCampaign
+
+    shop_b = db.session.execute(select(Workspace).where(Workspace.slug == two_shops["slug"]))
+    theirs = f.checkout_recovery_campaign(shop_b.scalar_one(), customer_name="Secret Cara")
+    db.session.commit()
+    assert "Secret Cara" not in web.get("/checkout-recovery").get_data(as_text=True)
+    token = csrf_token(web, "/checkout-recovery")
+    assert web.post("/checkout-recovery/pause", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CheckoutRecoveryCampaign, theirs.id).state == "active"
+    assert not recovery_settings.settings_for(db.session, theirs.workspace_id).is_paused

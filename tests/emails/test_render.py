@@ -68,6 +68,16 @@ CONTEXTS = {
         "link_days": 30,
         "unsubscribe_url": "https://x.example/unsubscribe/u",
     },
+    "checkout_recovery": {
+        "subject": "You left something at Acme",
+        "headline": "You left something at Acme",
+        "message": "Hi Jo, your Pro checkout is saved.",
+        "plan": "Pro",
+        "price": "$49.00 a month",
+        "button_label": "Finish checking out",
+        "button_url": "https://checkout.example/c/recover/acct/cs_test",
+        "unsubscribe_url": "https://x.example/unsubscribe/u",
+    },
     "monthly_summary": {
         "workspace": "Acme",
         "month": "November 2026",
