@@ -1,7 +1,7 @@
 """checkout recovery settings campaigns steps
 
 Revision ID: 10af0f72c332
-Revises: 325e707c1ea5
+Revises: dc1311a2cb66
 Create Date: 2026-12-06 07:49:40.446163
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "10af0f72c332"
-down_revision = "325e707c1ea5"
+down_revision = "dc1311a2cb66"
 branch_labels = None
 depends_on = None
 
