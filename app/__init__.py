@@ -110,6 +110,7 @@ def _register_models() -> None:
     # Import every domain's models so metadata (and Alembic) sees all tables.
     from .accounts import models as _accounts  # noqa: F401
     from .audit import models as _audit  # noqa: F401
+    from .disputes import models as _disputes  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
     from .i18n import models as _i18n  # noqa: F401
@@ -125,9 +126,10 @@ def _register_models() -> None:
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import dunning, insights, recovery, retain, winback
+    from . import disputes, dunning, insights, recovery, retain, winback
 
     recovery.register()
+    disputes.register()
     dunning.register()
     retain.register()
     winback.register()
