@@ -35,7 +35,7 @@ def find(session: Session, workspace_id: int, stripe_id: str) -> Dispute | None:
 
 def _apply(dispute: Dispute, obj: dict[str, Any], created: int) -> bool:
     """Copy Stripe's state when the event is not older than what we have."""
-    if created < dispute.source_created:
+    if created < (dispute.source_created or 0):
         return False
     details = obj.get("evidence_details") or {}
     card = (obj.get("payment_method_details") or {}).get("card") or {}
@@ -91,7 +91,7 @@ def _open(
 
     clock = None
     if charge.customer_id:
-        clock = _customer_clock(connection, charge.customer_id)
+        clock = stripe_disputes.customer_clock(connection, charge.customer_id)
         clocks.ensure(session, connection, clock)
     dispute = Dispute(
         workspace_id=connection.workspace_id,
@@ -134,14 +134,6 @@ def _open(
     submitting.plan(session, dispute)
     log.info("disputes.opened workspace=%s dispute=%s", dispute.workspace_id, dispute.stripe_id)
     return dispute
-
-
-def _customer_clock(connection: StripeConnection, customer_id: str) -> str | None:
-    from ..stripe.client import client_for
-
-    customer = client_for(connection).v1.customers.retrieve(customer_id)
-    clock = customer.get("test_clock")
-    return clock if isinstance(clock, str) else None
 
 
 def _period(charged: dt.datetime, invoice: Any) -> list[str]:

@@ -45,6 +45,11 @@ def read_charge(connection: StripeConnection, charge_id: str) -> DisputedCharge:
     )
 
 
+def customer_clock(connection: StripeConnection, customer_id: str) -> str | None:
+    """The test clock the customer lives on, if any."""
+    return _id(_get(client_for(connection).v1.customers.retrieve(customer_id), "test_clock"))
+
+
 def invoice_of_payment(
     connection: StripeConnection, customer_id: str, payment_intent_id: str
 ) -> DisputedInvoice | None:
