@@ -31,6 +31,7 @@ NAV = [
     ("recovery.index", "Recovery"),
     ("cancel_flows.index", "Cancel flows"),
     ("winback.index", "Win back"),
+    ("disputes.index", "Disputes"),
     ("customers.index", "Customers"),
     ("exports.index", "Exports"),
 ]
@@ -39,6 +40,7 @@ SETTINGS_NAV = [
     ("retry_policy.show", "Retry policy"),
     ("emails.show", "Emails"),
     ("winback_settings.show", "Win back"),
+    ("dispute_settings.show", "Disputes"),
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
@@ -49,7 +51,8 @@ SETTINGS_NAV = [
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
 NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
-                "cancel_analytics.": "cancel_flows.index"}  # fmt: skip
+                "cancel_analytics.": "cancel_flows.index",
+                "disputes.": "disputes.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

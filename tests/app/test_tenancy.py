@@ -88,6 +88,7 @@ def two_shops(web, ctx):
         requested_by_id=None,
         now=dt.datetime.now(dt.UTC),
     )
+    their_dispute = f.dispute(shop_b, "dp_secret_b")
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -102,6 +103,7 @@ def two_shops(web, ctx):
         "flow_id": their_flow.id,
         "step_id": "survey",
         "export_id": their_export.id,
+        "dispute_id": their_dispute.id,
     }
 
 
@@ -144,6 +146,10 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert flow.status == "active" and flow.draft_revision == 1 and flow.is_default
     export = db.session.get(InsightExport, two_shops["export_id"])
     assert export.status == "done" and export.attempts == 1  # not started again
+    from app.disputes.models import Dispute
+
+    dispute = db.session.get(Dispute, two_shops["dispute_id"])
+    assert dispute.submitted_at is None and dispute.support_contact is None
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
@@ -154,6 +160,7 @@ def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
     assert "in_secret_b" not in web.get("/customers/cus_a").get_data(as_text=True)
     recovery = web.get("/recovery").get_data(as_text=True)
     assert "in_mine_a" in recovery and "in_secret_b" not in recovery
+    assert "dp_secret_b" not in web.get("/disputes").get_data(as_text=True)
 
 
 def test_language_settings_stay_in_their_workspace(web, two_shops) -> None:
