@@ -28,7 +28,7 @@ def _shop(role: str = "owner"):
 
 
 def test_list_and_dispute_page_show_cause_signals_and_draft(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    _ws, dispute, owner = _shop()
     f.login(web, owner)
     listing = web.get("/disputes").get_data(as_text=True)
     assert dispute.stripe_id in listing and "Friendly fraud" in listing
@@ -41,7 +41,7 @@ def test_list_and_dispute_page_show_cause_signals_and_draft(web, ctx) -> None:
 
 
 def test_owner_edits_the_draft_and_support_contact_reclassifies(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    _ws, dispute, owner = _shop()
     f.login(web, owner)
     url = f"/disputes/{dispute.id}"
     response = submit(
@@ -52,7 +52,7 @@ def test_owner_edits_the_draft_and_support_contact_reclassifies(web, ctx) -> Non
             "uncategorized_text": "Our note.",
             "support_contact": "yes",
             "support_note": "Wrote in on June 2",
-        },  # fmt: skip
+        },
         page=url,
     )
     assert response.status_code == 302
@@ -76,7 +76,7 @@ def test_owner_edits_the_draft_and_support_contact_reclassifies(web, ctx) -> Non
 
 
 def test_viewers_cannot_change_or_answer(web, ctx) -> None:
-    ws, dispute, viewer = _shop("viewer")
+    _ws, dispute, viewer = _shop("viewer")
     f.login(web, viewer)
     url = f"/disputes/{dispute.id}"
     page = web.get(url).get_data(as_text=True)
@@ -88,7 +88,7 @@ def test_viewers_cannot_change_or_answer(web, ctx) -> None:
 
 
 def test_pdf_preview_is_a_readable_document(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    _ws, dispute, owner = _shop()
     f.login(web, owner)
     response = web.get(f"/disputes/{dispute.id}/evidence.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -100,7 +100,7 @@ def test_pdf_preview_is_a_readable_document(web, ctx) -> None:
 
 
 def test_answering_without_stripe_is_refused_and_changes_nothing(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    _ws, dispute, owner = _shop()
     f.login(web, owner)
     url = f"/disputes/{dispute.id}"
     response = submit(web, f"{url}/submit", {}, page=url)
@@ -112,7 +112,7 @@ def test_answering_without_stripe_is_refused_and_changes_nothing(web, ctx) -> No
 
 
 def test_monitor_shows_chart_and_table(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    ws, _dispute, owner = _shop()
     month = monitor.month_of(utcnow())
     for n in range(99):
         db.session.add(
@@ -135,7 +135,7 @@ def test_monitor_shows_chart_and_table(web, ctx) -> None:
 
 
 def test_settings_save_and_refuse_bad_input(web, ctx) -> None:
-    ws, dispute, owner = _shop()
+    _ws, _dispute, owner = _shop()
     f.login(web, owner)
     ok = submit(
         web,
@@ -145,7 +145,7 @@ def test_settings_save_and_refuse_bad_input(web, ctx) -> None:
             "auto_submit_hours": "48",
             "terms_url": "https://s.example/t",
             "cancellation_policy_url": "https://s.example/c",
-        },  # fmt: skip
+        },
     )
     assert ok.status_code == 302
     db.session.expire_all()
