@@ -112,6 +112,7 @@ def _register_models() -> None:
     from .api.v1 import models as _api  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .checkout_recovery import models as _checkout_recovery  # noqa: F401
+    from .disputes import models as _disputes  # noqa: F401
     from .dunning import models as _dunning  # noqa: F401
     from .events import models as _events  # noqa: F401
     from .i18n import models as _i18n  # noqa: F401
@@ -127,9 +128,10 @@ def _register_models() -> None:
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import checkout_recovery, dunning, insights, recovery, retain, winback
+    from . import checkout_recovery, disputes, dunning, insights, recovery, retain, winback
 
     recovery.register()
+    disputes.register()
     dunning.register()
     retain.register()
     winback.register()

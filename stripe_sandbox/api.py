@@ -43,6 +43,14 @@ def route(method: str, path: str, *, auth: str = "secret", params: tuple[str, ..
     return decorate
 
 
+@dataclass(frozen=True)
+class RawBody:
+    """A handler's answer that is not JSON (a file's contents)."""
+
+    data: bytes
+    mimetype: str
+
+
 class Ctx:
     """One request against one account."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from . import billing, discounting, invoicing, prorations, store
 from .api import Ctx
 from .events import changed
+from .resources import disputes
 from .store import SANDBOX_RETRY_SCHEDULE_DAYS, snapshot
 
 DAY = 86400
@@ -366,6 +367,8 @@ _JOBS = {
     "resume_collection": _resume_collection,
     "cancel_at": _cancel_at,
     "discount_end": discounting.end,
+    "dispute_decide": disputes.decide,
+    "dispute_due": disputes.past_due,
 }
 
 

@@ -13,8 +13,9 @@ import importlib
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -49,6 +50,7 @@ RESOURCE_MODULES = (
     "payments",
     "payment_confirm",
     "disputes",
+    "files",
     "refunds",
     "events",
     "test_clocks",
@@ -62,6 +64,8 @@ PAGE_MODULES = ("stripe_sandbox.oauth", "stripe_sandbox.oauth_tokens", "stripe_s
 _KEY_PREFIXES = ("sk_test_", "rk_test_")
 _PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MAX_BODY = 1024 * 1024
+#: ``POST /v1/files``: Stripe takes files up to 5 MB (plus the multipart envelope).
+MAX_UPLOAD = 6 * 1024 * 1024
 
 
 def _load_routes() -> Map:
@@ -103,7 +107,7 @@ class SandboxApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        request.max_content_length = MAX_BODY
+        request.max_content_length = MAX_UPLOAD if _is_upload(request) else MAX_BODY
         response = self.handle(request)
         return response(environ, start_response)
 
@@ -149,9 +153,17 @@ class SandboxApp:
         self, route: api.Route, request: Request, path_args: dict[str, Any], request_id: str
     ) -> Response:
         key = self._api_key(request, route)
-        body = request.get_data(as_text=True) if request.method in ("POST", "DELETE") else ""
         query = request.query_string.decode()
-        params = Params({**decode(query), **decode(body)})
+        if _is_upload(request):
+            try:
+                form = urlencode(list(request.form.items(multi=True)))
+                names = dict.fromkeys(request.files, "")  # the handler reads request.files
+            except RequestEntityTooLarge:
+                raise InvalidRequest("The file is larger than 5 MB.", param="file")
+            params = Params({**decode(query), **decode(form), **names})
+        else:
+            body = request.get_data(as_text=True) if request.method in ("POST", "DELETE") else ""
+            params = Params({**decode(query), **decode(body)})
         for name in params:
             if not _PARAM_NAME.match(name) or (
                 route.params is not None and name not in route.params
@@ -187,6 +199,8 @@ class SandboxApp:
             )
             try:
                 result = route.handler(ctx, **path_args)
+                if isinstance(result, api.RawBody):
+                    return Response(result.data, mimetype=result.mimetype)
                 status = 200
                 payload = json.dumps(self._render(ctx, result)).encode()
             except StripeError as exc:
@@ -260,6 +274,10 @@ class SandboxApp:
 
     def _error(self, exc: StripeError, request_id: str, status: int | None = None) -> Response:
         return self._json(json.dumps(exc.body()).encode(), status or exc.status, request_id)
+
+
+def _is_upload(request: Request) -> bool:
+    return request.method == "POST" and request.mimetype == "multipart/form-data"
 
 
 def _canonical(data: Any) -> str:

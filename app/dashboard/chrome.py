@@ -32,6 +32,7 @@ NAV = [
     ("cancel_flows.index", "Cancel flows"),
     ("winback.index", "Win back"),
     ("checkout_recovery.index", "Checkout recovery"),
+    ("disputes.index", "Disputes"),
     ("customers.index", "Customers"),
     ("exports.index", "Exports"),
 ]
@@ -41,6 +42,7 @@ SETTINGS_NAV = [
     ("emails.show", "Emails"),
     ("winback_settings.show", "Win back"),
     ("checkout_recovery.settings_page", "Checkout recovery"),
+    ("dispute_settings.show", "Disputes"),
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
@@ -52,7 +54,8 @@ SETTINGS_NAV = [
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
 NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
-                "cancel_analytics.": "cancel_flows.index"}  # fmt: skip
+                "cancel_analytics.": "cancel_flows.index",
+                "disputes.": "disputes.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -47,6 +47,7 @@ ENDPOINT_EVENTS = (
     "payment_method.automatically_updated",
     "setup_intent.succeeded",
     "charge.refunded",
+    "charge.succeeded",
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",

@@ -1,10 +1,20 @@
 """Disputes: ``/v1/disputes`` and the sandbox's ``/v1/test_helpers/charges/<id>/dispute``.
 
-A dispute starts as ``needs_response`` with evidence due seven days later; submitting
-evidence puts it ``under_review``, and Stripe's documented test strings decide it at
-once: ``uncategorized_text`` ``winning_evidence`` wins it, ``losing_evidence`` loses it.
+A dispute starts as ``needs_response`` with evidence due seven days later, and the
+disputed amount is withdrawn (``charge.dispute.funds_withdrawn``). Submitting evidence
+puts it ``under_review``, and Stripe's documented test strings decide it at once:
+``uncategorized_text`` ``winning_evidence`` wins it, ``losing_evidence`` loses it.
 Accepting (``POST /v1/disputes/<id>/close``) loses it. Charges on Stripe's dispute test
 cards are disputed by the payment engine through :func:`create_dispute`.
+
+The sandbox's own rules on the customer's test clock (or the wall clock), where Stripe
+would wait for the cardholder's bank:
+
+- a dispute submitted with other evidence is decided :data:`DECISION_DAYS` after the
+  submission: ``won`` when it has evidence (and the funds come back,
+  ``charge.dispute.funds_reinstated``), else ``lost``;
+- at ``evidence_details.due_by`` a dispute still waiting for a response gets
+  ``past_due: true`` and closes ``lost``.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from ..render import paginate
 from ..store import Account, State, new_id, snapshot
 
 EVIDENCE_DAYS = 7
+DECISION_DAYS = 10
+DAY = 86400
 REASONS = (
     "bank_cannot_process",
     "check_returned",
@@ -145,7 +157,38 @@ def create_dispute(
     acct.put(dispute)
     charge["disputed"] = True
     emit(state, acct, "charge.dispute.created", dispute, created=created)
+    emit(state, acct, "charge.dispute.funds_withdrawn", dispute, created=created)
+    _schedule(state, acct, dispute, dispute["evidence_details"]["due_by"], "dispute_due")
     return dispute
+
+
+def _schedule(state: State, acct: Account, dispute: dict[str, Any], due: int, kind: str) -> None:
+    charge = acct.get(dispute["charge"], "charge") or {}
+    acct.schedule(
+        state.clock_of_customer(acct, charge.get("customer")), due, kind, dispute["id"], state.seq
+    )
+
+
+def _closed(state: State, acct: Account, dispute: dict[str, Any], at: int, status: str) -> None:
+    _transition(state, acct, dispute, at, status=status)
+    if status == "won":
+        emit(state, acct, "charge.dispute.funds_reinstated", dispute, created=at)
+
+
+def decide(ctx: Ctx, dispute: dict[str, Any], due: int) -> None:
+    """The bank decides a dispute under review (a job on the clock)."""
+    if dispute["status"] != "under_review" or ctx.acct.priv(dispute["id"]).get("decide_at") != due:
+        return
+    won = dispute["evidence_details"]["has_evidence"]
+    _closed(ctx.state, ctx.acct, dispute, due, "won" if won else "lost")
+
+
+def past_due(ctx: Ctx, dispute: dict[str, Any], due: int) -> None:
+    """Evidence was due and none was submitted: the dispute is lost (a job on the clock)."""
+    if dispute["status"] not in OPEN or dispute["evidence_details"]["due_by"] != due:
+        return
+    details = {**dispute["evidence_details"], "past_due": True}
+    _transition(ctx.state, ctx.acct, dispute, due, evidence_details=details, status="lost")
 
 
 def _now(ctx: Ctx, dispute: dict[str, Any]) -> int:
@@ -222,7 +265,11 @@ def update(ctx: Ctx, oid: str) -> dict[str, Any]:
         text = dispute["evidence"].get("uncategorized_text") or ""
         outcome = {"winning_evidence": "won", "losing_evidence": "lost"}.get(text.strip())
         if outcome:
-            _transition(ctx.state, ctx.acct, dispute, at, status=outcome)
+            _closed(ctx.state, ctx.acct, dispute, at, outcome)
+        else:
+            decide_at = at + DECISION_DAYS * DAY
+            ctx.acct.priv(dispute["id"])["decide_at"] = decide_at
+            _schedule(ctx.state, ctx.acct, dispute, decide_at, "dispute_decide")
     return dispute
 
 

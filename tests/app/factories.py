@@ -185,3 +185,36 @@ def checkout_recovery_campaign(ws: Workspace, email: str = "cart@example.com", *
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def dispute(ws: Workspace, stripe_id: str | None = None, **kw: Any) -> Any:
+    """A dispute mirror row (no Stripe behind it), needing a response in a week."""
+    import datetime as dt
+
+    from app.disputes.models import Dispute
+
+    opened = kw.pop("opened_at", dt.datetime.now(dt.UTC))
+    row = Dispute(
+        workspace_id=ws.id,
+        stripe_id=stripe_id or f"dp_test{next(_n)}",
+        charge_stripe_id=f"ch_test{next(_n)}",
+        customer_stripe_id=kw.pop("customer", "cus_dp"),
+        status=kw.pop("status", "needs_response"),
+        reason=kw.pop("reason", "fraudulent"),
+        network=kw.pop("network", "visa"),
+        amount_minor=kw.pop("amount_minor", 2900),
+        currency="usd",
+        charged_at=opened - dt.timedelta(days=2),
+        opened_at=opened,
+        due_by=opened + dt.timedelta(days=7),
+        likely_cause=kw.pop("likely_cause", "friendly_fraud"),
+        recommended_action=kw.pop("recommended_action", "fight"),
+        signals=kw.pop("signals", {"usage": "used", "timing": "renewal", "why": "active"}),
+        evidence=kw.pop(
+            "evidence", {"customer_name": "Ada Lovelace", "uncategorized_text": "Records."}
+        ),
+        **kw,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.accounts import api_keys
 from app.accounts.models import ApiKey, Membership
+from app.disputes.models import Dispute
 from app.extensions import db
 from app.insights import exports
 from app.insights.models import InsightExport
@@ -95,6 +96,7 @@ def two_shops(web, ctx):
         requested_by_id=None,
         now=dt.datetime.now(dt.UTC),
     )
+    their_dispute = f.dispute(shop_b, "dp_secret_b")
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -110,6 +112,7 @@ def two_shops(web, ctx):
         "step_id": "survey",
         "export_id": their_export.id,
         "key_id": their_key.id,
+        "dispute_id": their_dispute.id,
     }
 
 
@@ -156,6 +159,8 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert export.status == "done" and export.attempts == 1  # not started again
     key = db.session.get(ApiKey, two_shops["key_id"])
     assert key is not None and key.revoked_at is None
+    dispute = db.session.get(Dispute, two_shops["dispute_id"])
+    assert dispute.submitted_at is None and dispute.support_contact is None
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
@@ -166,6 +171,7 @@ def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
     assert "in_secret_b" not in web.get("/customers/cus_a").get_data(as_text=True)
     recovery = web.get("/recovery").get_data(as_text=True)
     assert "in_mine_a" in recovery and "in_secret_b" not in recovery
+    assert "dp_secret_b" not in web.get("/disputes").get_data(as_text=True)
 
 
 def test_language_settings_stay_in_their_workspace(web, two_shops) -> None:

@@ -92,7 +92,7 @@ def test_dispute_cards_are_disputed_when_charged(
     assert dispute.evidence.uncategorized_text is None
     assert dispute.payment_method_details.card.brand == "visa"
     assert client.v1.disputes.retrieve(dispute.id).to_dict() == dispute.to_dict()
-    assert _types(client) == ["charge.dispute.created"]
+    assert _types(client) == ["charge.dispute.created", "charge.dispute.funds_withdrawn"]
     assert client.v1.disputes.list(params={"payment_intent": pi.id}).data[0].id == dispute.id
 
 
@@ -159,9 +159,11 @@ def test_staged_evidence_then_winning_evidence(
     assert won.evidence.customer_name == "Jenny Rosen"  # earlier evidence is kept
     assert _types(client) == [
         "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
         "charge.dispute.updated",
         "charge.dispute.updated",
         "charge.dispute.closed",
+        "charge.dispute.funds_reinstated",
     ]
     events = receiver.wait_for(lambda got: any(e["type"] == "charge.dispute.closed" for e in got))
     closed = next(e for e in events if e["type"] == "charge.dispute.closed")
@@ -204,7 +206,11 @@ def test_other_evidence_stays_under_review(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         client.v1.disputes.update(dispute["id"], params={"evidence": {"mood": "sad"}})
     assert unknown.value.param == "evidence[mood]"
-    assert _types(client) == ["charge.dispute.created", "charge.dispute.updated"]
+    assert _types(client) == [
+        "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.updated",
+    ]
 
 
 def test_accepting_a_dispute_closes_it_as_lost(client: stripe.StripeClient) -> None:
@@ -213,7 +219,11 @@ def test_accepting_a_dispute_closes_it_as_lost(client: stripe.StripeClient) -> N
     assert closed.status == "lost"
     assert closed.evidence_details.submission_count == 0
     assert client.v1.disputes.close(dispute["id"]).status == "lost"  # idempotent
-    assert _types(client) == ["charge.dispute.created", "charge.dispute.closed"]
+    assert _types(client) == [
+        "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.closed",
+    ]
     with pytest.raises(stripe.InvalidRequestError) as missing:
         client.v1.disputes.close("dp_missing")
     assert missing.value.http_status == 404
@@ -231,3 +241,95 @@ def test_disputes_follow_the_customers_test_clock(client: stripe.StripeClient) -
     assert event.created == frozen
     helper = _dispute(client, _pay(client, customer=customer.id).latest_charge)
     assert helper["created"] == frozen
+
+
+def _clocked(client: stripe.StripeClient, frozen: int) -> tuple[Any, Any]:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": frozen})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    return clock, customer
+
+
+def test_submitted_evidence_is_decided_on_the_clock(client: stripe.StripeClient) -> None:
+    frozen = 1_800_000_000
+    clock, customer = _clocked(client, frozen)
+    with_evidence = _dispute(client, _pay(client, customer=customer.id).latest_charge)
+    without = _dispute(client, _pay(client, customer=customer.id).latest_charge)
+    client.v1.disputes.update(
+        with_evidence["id"], params={"evidence": {"product_description": "Studio plan"}}
+    )
+    client.v1.disputes.update(without["id"], params={"submit": True})
+    advance = client.v1.test_helpers.test_clocks.advance
+    advance(clock.id, params={"frozen_time": frozen + 9 * DAY})
+    assert client.v1.disputes.retrieve(with_evidence["id"]).status == "under_review"
+    assert client.v1.disputes.retrieve(without["id"]).status == "under_review"
+    advance(clock.id, params={"frozen_time": frozen + 10 * DAY})
+    won = client.v1.disputes.retrieve(with_evidence["id"])
+    assert won.status == "won" and won.evidence_details.past_due is False
+    assert client.v1.disputes.retrieve(without["id"]).status == "lost"
+    closed = client.v1.events.list(params={"type": "charge.dispute.closed"}).data
+    assert {e.created for e in closed} == {frozen + 10 * DAY}
+    reinstated = client.v1.events.list(params={"type": "charge.dispute.funds_reinstated"}).data
+    assert [e.data.object.id for e in reinstated] == [with_evidence["id"]]
+
+
+def test_no_response_by_the_due_date_is_past_due_and_lost(client: stripe.StripeClient) -> None:
+    frozen = 1_800_000_000
+    clock, customer = _clocked(client, frozen)
+    dispute = _dispute(client, _pay(client, customer=customer.id).latest_charge)
+    answered = _dispute(client, _pay(client, customer=customer.id).latest_charge)
+    client.v1.disputes.update(answered["id"], params={"evidence": {"customer_name": "J"}})
+    advance = client.v1.test_helpers.test_clocks.advance
+    advance(clock.id, params={"frozen_time": frozen + 7 * DAY - 1})
+    assert client.v1.disputes.retrieve(dispute["id"]).status == "needs_response"
+    advance(clock.id, params={"frozen_time": frozen + 7 * DAY})
+    late = client.v1.disputes.retrieve(dispute["id"])
+    assert (late.status, late.evidence_details.past_due) == ("lost", True)
+    assert client.v1.disputes.retrieve(answered["id"]).status == "under_review"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.disputes.update(dispute["id"], params={"evidence": {"customer_name": "J"}})
+
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def test_file_upload_for_dispute_evidence(client: stripe.StripeClient, api_key: str) -> None:
+    import io
+    import urllib.request
+
+    uploaded = client.v1.files.create(
+        params={"purpose": "dispute_evidence", "file": io.BytesIO(PDF)}
+    )
+    assert uploaded.id.startswith("file_") and uploaded.object == "file"
+    assert (uploaded.type, uploaded.size, uploaded.purpose) == ("pdf", len(PDF), "dispute_evidence")
+    assert client.v1.files.retrieve(uploaded.id).to_dict() == uploaded.to_dict()
+    assert [f.id for f in client.v1.files.list().data] == [uploaded.id]
+    request = urllib.request.Request(uploaded.url, headers={"Authorization": f"Bearer {api_key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.read() == PDF
+
+    dispute = _dispute(client, _pay(client).latest_charge)
+    staged = client.v1.disputes.update(
+        dispute["id"], params={"evidence": {"uncategorized_file": uploaded.id}, "submit": False}
+    )
+    assert staged.evidence.uncategorized_file == uploaded.id
+
+    with pytest.raises(stripe.InvalidRequestError) as not_a_pdf:
+        client.v1.files.create(
+            params={"purpose": "dispute_evidence", "file": io.BytesIO(b"plain text")}
+        )
+    assert not_a_pdf.value.param == "file"
+    with pytest.raises(stripe.InvalidRequestError) as purpose:
+        client.v1.files.create(params={"purpose": "selfie", "file": io.BytesIO(PDF)})
+    assert purpose.value.param == "purpose"
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.files.create(params={"purpose": "dispute_evidence"})
+    assert missing.value.http_status == 400
+    with pytest.raises(stripe.InvalidRequestError) as big:
+        client.v1.files.create(
+            params={"purpose": "dispute_evidence", "file": io.BytesIO(PDF + b" " * 5_300_000)}
+        )
+    assert big.value.http_status == 400
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.files.retrieve("file_missing")
+    assert unknown.value.http_status == 404

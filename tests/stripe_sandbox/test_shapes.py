@@ -380,6 +380,18 @@ def make_dispute(client: stripe.StripeClient) -> list[Found]:
     return [found("listed", dispute), found("retrieved", client.v1.disputes.retrieve(dispute.id))]
 
 
+def make_file(client: stripe.StripeClient) -> list[Found]:
+    import io
+
+    upload = io.BytesIO(b"%PDF-1.4\n%%EOF\n")
+    created = client.v1.files.create(params={"purpose": "dispute_evidence", "file": upload})
+    return [
+        found("created", created),
+        found("retrieved", client.v1.files.retrieve(created.id)),
+        found("listed", client.v1.files.list().data[0]),
+    ]
+
+
 def make_refund(client: stripe.StripeClient) -> list[Found]:
     paid = _paid_intent(client, "pm_card_visa")
     refund = client.v1.refunds.create(params={"charge": paid.latest_charge, "amount": 100})
@@ -412,6 +424,7 @@ FACTORIES: dict[str, Callable[[stripe.StripeClient], list[Found]]] = {
     "setup_intent": make_setup_intent,
     "setup_attempt": make_setup_attempt,
     "dispute": make_dispute,
+    "file": make_file,
     "refund": make_refund,
 }
 
