@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): "auto" is one per core; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 PORT ?= 5000
 SANDBOX_PORT ?= 12111
 PYBABEL := $(VENV)/bin/pybabel
@@ -31,7 +33,7 @@ run: $(VENV)/.installed ## run web, worker, beat and the Stripe sandbox, seeded 
 	$(PY) -m scripts.dev --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(VENV)/.installed ## run every test (embedded defaults; see README for the services lane)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -175,8 +175,29 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DATABASE_URL:
         if not reachable(TEST_DATABASE_URL):
             service_unavailable(f"database at {TEST_DATABASE_URL}")
-        return TEST_DATABASE_URL
+        return worker_database(TEST_DATABASE_URL)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "backstop.sqlite")
+
+
+def worker_database(url: str) -> str:
+    """The database of this xdist worker on the server of ``url`` (``test_gw0``, made if
+    missing): workers empty their tables after every test, so they cannot share one.
+    Without xdist, ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker}"
+    admin_url = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 @pytest.fixture(scope="session")
