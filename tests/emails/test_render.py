@@ -78,6 +78,16 @@ CONTEXTS = {
         "button_url": "https://checkout.example/c/recover/acct/cs_test",
         "unsubscribe_url": "https://x.example/unsubscribe/u",
     },
+    "dispute_rate_alert": {
+        "workspace": "Acme",
+        "network_label": "Visa",
+        "rate": "0.92%",
+        "month": "November 2026",
+        "disputes": 12,
+        "settled": 1304,
+        "threshold": "0.9%, Visa's dispute monitoring program (VDMP)",
+        "monitor_url": "https://x.example/disputes/monitor",
+    },
     "monthly_summary": {
         "workspace": "Acme",
         "month": "November 2026",
