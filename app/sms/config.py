@@ -125,7 +125,9 @@ def check(session: Session, workspace_id: int, draft: Draft) -> list[str]:
         errors.append(f"the monthly cap is {low} to {high:,} texts")
     if (draft.quiet_start_minute is None) != (draft.quiet_end_minute is None):
         errors.append("give quiet hours a start and an end, or leave both empty")
-    elif draft.quiet_start_minute is not None and draft.quiet_start_minute == draft.quiet_end_minute:
+    elif (
+        draft.quiet_start_minute is not None and draft.quiet_start_minute == draft.quiet_end_minute
+    ):
         errors.append("quiet hours must start and end at different times")
     sequence = dunning_config.settings_for(session, workspace_id).sequence
     errors += policy.touch_days_errors(draft.touch_days, SEQUENCES[sequence])
@@ -191,5 +193,4 @@ def _quiet_words(row: SmsSettings) -> str | None:
 
 def quiet_words(row: SmsSettings) -> str:
     """The quiet hours in the merchant's words, for reasons on the timeline."""
-    return (_quiet_words(row) or "none").replace("-", "–")
-
+    return _quiet_words(row) or "none"

@@ -12,7 +12,9 @@ from ..i18n import N_
 
 MAX_MERCHANT = 30
 
-FIRST = N_("{merchant}: your {amount} payment failed. Update your card: {link} Reply STOP to opt out.")
+FIRST = N_(
+    "{merchant}: your {amount} payment failed. Update your card: {link} Reply STOP to opt out."
+)
 LATER = N_(
     "{merchant}: your {amount} payment is still due. Update your card: {link} "
     "Reply STOP to opt out."
@@ -66,12 +68,10 @@ def help_reply(*, merchant: str, contact: str | None, translate: Callable[[str],
     return _render(HELP_NO_CONTACT, translate, merchant)
 
 
-def test_text(*, merchant: str, translate: Callable[[str], str] = str) -> str:
+def trial_text(*, merchant: str, translate: Callable[[str], str] = str) -> str:
     return _render(TEST, translate, merchant)
 
 
-def _render(
-    message: str, translate: Callable[[str], str], merchant: str, **values: str
-) -> str:
+def _render(message: str, translate: Callable[[str], str], merchant: str, **values: str) -> str:
     filled: Mapping[str, str] = {"merchant": merchant_name(merchant), **values}
     return plain(fill(translate(message), {k: plain(v) for k, v in filled.items()}))

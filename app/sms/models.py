@@ -47,8 +47,7 @@ class SmsSettings(Base):
     )
     quiet_end_minute: Mapped[int | None] = mapped_column(comment="quiet hours end, minutes")
     touch_days: Mapped[list[int]] = mapped_column(
-        JSON,
-        default=list, comment="days after the failure a text goes (e.g. [1, 5])"
+        JSON, default=list, comment="days after the failure a text goes (e.g. [1, 5])"
     )
     support_contact: Mapped[str | None] = mapped_column(
         String(120), comment="what a HELP reply points to (an email, a phone, a URL)"

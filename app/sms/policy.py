@@ -203,14 +203,21 @@ def touch_key(day: int) -> str:
 
 
 def send_time(failed_at: dt.datetime, day: int, tz: str) -> dt.datetime:
-    """10:00 local on the ``day``-th calendar day after the failure (never before it)."""
+    """10:00 local, ``day`` calendar days after the first email's day (the first 10:00
+    at or after the failure, as the emails count): a text is then whole days from every
+    email of the sequence."""
     zone_info = zone(tz)
-    local_day = failed_at.astimezone(zone_info).date() + dt.timedelta(days=day)
-    at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone_info).astimezone(dt.UTC)
-    while at < failed_at:
-        local_day += dt.timedelta(days=1)
-        at = dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone_info).astimezone(dt.UTC)
-    return at
+    first = dt.datetime.combine(
+        failed_at.astimezone(zone_info).date(), SEND_TIME, tzinfo=zone_info
+    ).astimezone(dt.UTC)
+    if first < failed_at:
+        first = dt.datetime.combine(
+            failed_at.astimezone(zone_info).date() + dt.timedelta(days=1),
+            SEND_TIME,
+            tzinfo=zone_info,
+        ).astimezone(dt.UTC)
+    local_day = first.astimezone(zone_info).date() + dt.timedelta(days=day)
+    return dt.datetime.combine(local_day, SEND_TIME, tzinfo=zone_info).astimezone(dt.UTC)
 
 
 def plan_texts(

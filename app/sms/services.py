@@ -189,7 +189,9 @@ def describe(message: SmsMessage) -> str:
         UNDELIVERED: "; not delivered",
         FAILED: "; failed",
     }.get(message.status, f"; {message.status}")
-    error = f": {message.error}" if message.error and message.status in (FAILED, UNDELIVERED) else ""
+    error = (
+        f": {message.error}" if message.error and message.status in (FAILED, UNDELIVERED) else ""
+    )
     return f"{words}{status}{error}"
 
 

@@ -63,9 +63,9 @@ def plan_for(
         if key in had:
             continue
         label = policy.position_label(position, len(planned))
-        when = "on the day of the failure" if day == 0 else f"{day} days after the failure"
-        if day == 1:
-            when = "1 day after the failure"
+        when = "on the first day of the reminders"
+        if day:
+            when = f"{day} day{'s' if day > 1 else ''} into the reminders"
         reason = f"{label} ({position} of {len(planned)}): {when}, at 10:00 the customer's time"
         if at < now:
             reason = f"{reason}; overdue when planned ({late or 'planned late'})"
@@ -94,6 +94,9 @@ def send_text(
     workspace = session.get(Workspace, campaign.workspace_id)
     assert workspace is not None
     row = config.settings_for(session, workspace.id)
+    done = _already_written(session, step)
+    if done is not None:
+        return done
     if not row.is_enabled:
         return kinds.Done("skipped", "skipped: texts are turned off (Settings → Text messages)")
     contact = phones.customer_phone(connection, campaign.customer_stripe_id)
@@ -112,7 +115,9 @@ def send_text(
     stopped = services.opted_out(session, workspace.id, phone)
     if stopped is not None:
         return kinds.Done("skipped", "skipped: the customer replied STOP to texts")
-    until = policy.next_allowed(at, campaign.customer_tz, row.quiet_start_minute, row.quiet_end_minute)
+    until = policy.next_allowed(
+        at, campaign.customer_tz, row.quiet_start_minute, row.quiet_end_minute
+    )
     if until is not None:
         local = until.astimezone(zone(campaign.customer_tz))
         moved = (
@@ -131,7 +136,7 @@ def send_text(
             f"skipped: this month's cap of {row.monthly_cap} texts was reached "
             "(Settings → Text messages)",
         )
-    link, token = links.issue(
+    _link, token = links.issue(
         session,
         workspace.id,
         purpose=PURPOSE,
@@ -176,6 +181,19 @@ def send_text(
     return kinds.Done("sent", services.describe(message))
 
 
+def _already_written(session: Session, step: Step) -> kinds.Done | None:
+    """A step run again (its lease ran out while another worker had it) finds its text
+    stored and ends as that run did: one text per step, whatever the runs."""
+    message = session.execute(
+        select(SmsMessage).where(SmsMessage.step_id == step.id)
+    ).scalar_one_or_none()
+    if message is None:
+        return None
+    if message.status == "blocked":
+        return kinds.Done("blocked", f"not sent: {message.error}")
+    return kinds.Done("sent", services.describe(message))
+
+
 def _is_first(session: Session, step: Step) -> bool:
     """Whether no text of this campaign went before this one."""
     earlier = session.execute(
@@ -186,7 +204,7 @@ def _is_first(session: Session, step: Step) -> bool:
     return earlier is None
 
 
-# -- the moment the text leaves ---------------------------------------------------------------------
+# -- the moment the text leaves -------------------------------------------------------------
 
 
 def still_wanted(session: Session, message: SmsMessage) -> str | None:

@@ -24,10 +24,18 @@ class PhoneContact:
 def customer_phone(connection: StripeConnection, customer_id: str) -> PhoneContact:
     customer = client_for(connection).v1.customers.retrieve(customer_id)
     metadata = _get(customer, "metadata") or {}
-    country = _get(customer, "address", "country") or _get(customer, "shipping", "address", "country")
+    country = _get(customer, "address", "country") or _get(
+        customer, "shipping", "address", "country"
+    )
     return PhoneContact(
         phone=_get(customer, "phone") or None,
         name=_get(customer, "name") or None,
         country=country if isinstance(country, str) else None,
-        metadata={str(k): v for k, v in dict(metadata).items()},
+        metadata=_plain(metadata),
     )
+
+
+def _plain(metadata: Any) -> dict[str, Any]:
+    if hasattr(metadata, "to_dict"):
+        metadata = metadata.to_dict()
+    return {str(k): v for k, v in dict(metadata or {}).items()}
