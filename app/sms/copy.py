@@ -12,13 +12,8 @@ from ..i18n import N_
 
 MAX_MERCHANT = 30
 
-FIRST = N_(
-    "{merchant}: your {amount} payment failed. Update your card: {link} Reply STOP to opt out."
-)
-LATER = N_(
-    "{merchant}: your {amount} payment is still due. Update your card: {link} "
-    "Reply STOP to opt out."
-)
+FIRST = N_("{merchant}: {amount} payment failed. Update your card: {link} Reply STOP to opt out.")
+LATER = N_("{merchant}: {amount} still due. Update your card: {link} Reply STOP to opt out.")
 HELP = N_("{merchant}: for help with your billing, contact {contact}. Reply STOP to opt out.")
 HELP_NO_CONTACT = N_("{merchant}: billing reminders. Reply STOP to opt out.")
 TEST = N_("{merchant}: this is a test text from Backstop. Reply STOP to opt out.")

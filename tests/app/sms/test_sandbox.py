@@ -104,7 +104,7 @@ def test_texts_go_between_the_emails_stop_ends_them_and_payment_ends_everything(
     [text] = texts()
     assert text.status == "sent" and text.transport == "outbox" and text.to_number == E164
     assert text.provider_id.startswith("outbox-") and text.campaign_id == campaign.id
-    assert text.body.startswith(f"{shop.workspace.name}: your $29.00 payment failed.")
+    assert text.body.startswith(f"{shop.workspace.name}: $29.00 payment failed.")
     assert text.body.endswith("Reply STOP to opt out.") and "/update-card/" in text.body
     assert (text.segments, text.encoding) == (1, "gsm7")
     link = db.session.execute(
@@ -184,7 +184,7 @@ def test_quiet_hours_in_the_customers_timezone_move_the_text(shop):
     assert "quiet hours 21:00-11:00 (America/New_York)" in d1.reason
     assert d1.outcome_detail.startswith("held: moved to 11:00")
     reach(shop, d1)
-    [text] = texts()
+    assert len(texts()) == 1
     d1 = db.session.get(type(d1), d1.id)
     assert d1.outcome == "sent" and d1.executed_at.astimezone(new_york).hour == 11
     assert "moved to 11:00" in d1.reason  # the why-now stays on the timeline
