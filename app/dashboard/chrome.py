@@ -38,6 +38,7 @@ SETTINGS_NAV = [
     ("workspace.settings", "Workspace"),
     ("retry_policy.show", "Retry policy"),
     ("emails.show", "Emails"),
+    ("sms_settings.show", "Text messages"),
     ("winback_settings.show", "Win back"),
     ("send_domain.show", "Send domain"),
     ("stripe_settings.show", "Stripe"),

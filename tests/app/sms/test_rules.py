@@ -158,7 +158,7 @@ def test_the_copy_stays_one_gsm7_segment_with_a_typical_link() -> None:
 
 def test_babels_spaces_and_quotes_are_made_plain() -> None:
     body = copy.reminder(
-        merchant="L’Atelier\u00a0Café", amount="29,00\u202f€", link="L", is_first=False
+        merchant="L\u2019Atelier\u00a0Café", amount="29,00\u202f€", link="L", is_first=False
     )
     assert "L'Atelier Café" in body and "29,00 €" in body
     assert policy.segments(body)[1] == "gsm7"
