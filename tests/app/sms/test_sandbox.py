@@ -219,3 +219,24 @@ def test_a_step_run_twice_writes_one_text(shop):
     step = db.session.get(type(d1), d1.id)
     assert (step.status, step.outcome) == ("done", "sent")
     assert clocks.now_of(db.session, campaign, dt.datetime.now(dt.UTC)) >= step.due_at
+
+
+def test_the_customer_page_shows_the_texts_their_status_and_the_stop(shop, web):
+    from .. import factories as f
+
+    owner = f.member(shop.workspace, "owner", "owner@shop.example")
+    db.session.commit()
+    settings = turn_on(shop.workspace.id)
+    sub = subscribe(shop)
+    renew(shop)
+    campaign = shop.campaign(sub.id)
+    reach(shop, shop.steps(campaign, "email")[0])
+    reach(shop, shop.steps(campaign, "sms")[0])
+    reply(web, settings.webhook_token, E164, "STOP")
+    f.login(web, owner)
+    page = web.get(f"/customers/{campaign.customer_stripe_id}").get_data(as_text=True)
+    assert 'id="customer-texts"' in page and "Reminder text" in page
+    assert "$29.00 payment failed" in page and "They replied" in page
+    assert 'id="texts-stopped"' in page
+    timeline = web.get(f"/recovery/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "First reminder text" in timeline and f"texted {E164}" in timeline
