@@ -47,6 +47,7 @@ PLACES = (
     ("app/dunning/expiry", "Card-expiry email"),
     ("app/dunning/", "Card-update page"),
     ("app/portal/", "Customer portal"),
+    ("app/sms/", "Dunning text message (SMS)"),
     ("app/winback/copy", "Win-back email"),
     ("app/winback/", "Win-back email and page"),
     ("emails/templates/dunning", "Dunning email"),
