@@ -121,6 +121,7 @@ def _register_models() -> None:
     from .portal import models as _portal  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
     from .retain import models as _retain  # noqa: F401
+    from .sms import models as _sms  # noqa: F401
     from .stripe import models as _stripe  # noqa: F401
     from .winback import models as _winback  # noqa: F401
 
@@ -128,7 +129,7 @@ def _register_models() -> None:
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import checkout_recovery, disputes, dunning, insights, recovery, retain, winback
+    from . import checkout_recovery, disputes, dunning, insights, recovery, retain, sms, winback
 
     recovery.register()
     disputes.register()
@@ -136,6 +137,7 @@ def _register_features() -> None:
     retain.register()
     winback.register()
     checkout_recovery.register()
+    sms.register()
     insights.register()
 
 
@@ -145,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api import v1 as api_v1
     from .api.embed import bp as api_bp
     from .outbox.views import bp as outbox_bp
+    from .sms.views import bp as sms_bp
     from .stripe.views import bp as stripe_bp
 
     app.register_blueprint(accounts_bp)
@@ -153,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     dashboard.register(app)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(stripe_bp)
+    app.register_blueprint(sms_bp)
 
 
 def _load_extensions(app: Flask) -> None:

@@ -144,6 +144,14 @@ class Settings:
             "help": "outbox (store only) | ses | resend | smtp; every message is stored anyway",
         },
     )
+    sms_transport: str = field(
+        default="outbox",
+        metadata={
+            "env": "BACKSTOP_SMS_TRANSPORT",
+            "help": "outbox (store only) | twilio (each workspace's own Twilio account); "
+            "every text is stored anyway",
+        },
+    )
     ses_region: str = field(
         default="us-east-1",
         metadata={"env": "BACKSTOP_SES_REGION", "help": "Amazon SES region (sending, DKIM)"},
@@ -282,6 +290,10 @@ class Settings:
             raise SettingsError(
                 "BACKSTOP_MAIL_TRANSPORT must be outbox, ses, resend or smtp, "
                 f"not {self.mail_transport!r}"
+            )
+        if self.sms_transport not in ("outbox", "twilio"):
+            raise SettingsError(
+                f"BACKSTOP_SMS_TRANSPORT must be outbox or twilio, not {self.sms_transport!r}"
             )
         if self.mail_transport == "resend" and not self.resend_api_key:
             raise SettingsError("RESEND_API_KEY is required when BACKSTOP_MAIL_TRANSPORT=resend")

@@ -27,6 +27,7 @@ TASK_MODULES = [
     "workers.checkout_recovery_tasks",
     "workers.insights_tasks",
     "workers.dispute_tasks",
+    "workers.sms_tasks",
 ]
 
 

@@ -40,6 +40,7 @@ SETTINGS_NAV = [
     ("workspace.settings", "Workspace"),
     ("retry_policy.show", "Retry policy"),
     ("emails.show", "Emails"),
+    ("sms_settings.show", "Text messages"),
     ("winback_settings.show", "Win back"),
     ("checkout_recovery.settings_page", "Checkout recovery"),
     ("dispute_settings.show", "Disputes"),

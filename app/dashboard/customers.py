@@ -14,6 +14,7 @@ from ..accounts.access import current_workspace
 from ..extensions import db
 from ..recovery import queries as recovery_queries
 from ..recovery.models import IN_FLIGHT, Campaign
+from ..sms import queries as sms_queries
 from ..stripe.models import MirrorCustomer, MirrorInvoice, MirrorSubscription
 from ..tenancy import get_or_404, scoped
 from ..winback import policy as winback_policy
@@ -186,6 +187,7 @@ def show(stripe_id: str):
         invoices=invoices,
         campaigns=campaigns,
         winbacks=winbacks,
+        texts=sms_queries.for_customer(db.session, workspace.id, stripe_id, row.data),
         winback_words=WINBACK_WORDS,
         reason_labels=winback_policy.REASON_LABELS,
         copy_key=winback_policy.copy_key,

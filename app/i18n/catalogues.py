@@ -48,6 +48,7 @@ PLACES = (
     ("app/dunning/", "Card-update page"),
     ("app/portal/", "Customer portal"),
     ("app/checkout_recovery/", "Checkout-recovery email"),
+    ("app/sms/", "Dunning text message (SMS)"),
     ("app/winback/copy", "Win-back email"),
     ("app/winback/", "Win-back email and page"),
     ("emails/templates/dunning", "Dunning email"),

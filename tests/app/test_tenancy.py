@@ -27,6 +27,9 @@ NOT_TENANT_IDS = {
     "accounts.reset",
     "accounts.accept",
     "stripe.workspace_webhook",
+    # Twilio's calls: the token names the workspace, the signature proves it (tests/app/sms).
+    "sms_webhooks.inbound",
+    "sms_webhooks.status",
     "static",
     "admin.static",
     "hosted.static",
