@@ -46,7 +46,8 @@ class DunningSettings(Base):
     )
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     subject_test_salt: Mapped[str | None] = mapped_column(
-        String(64), comment="hex; made with the first subject test, never changed: arms reproducible"
+        String(64),
+        comment="hex; made with the first subject test, never changed: stable arms",
     )
 
 

@@ -74,7 +74,7 @@ def upgrade():
                 "subject_test_salt",
                 sa.String(length=64),
                 nullable=True,
-                comment="hex; made with the first subject test, never changed: arms reproducible",
+                comment="hex; made with the first subject test, never changed: stable arms",
             )
         )
 
