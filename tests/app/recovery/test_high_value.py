@@ -21,13 +21,17 @@ from .. import factories as f
 from .shop import START, Shop
 
 
+#: Renewals fail in the afternoon (UTC), when the usual first email waits for tomorrow.
+AFTERNOON = START.replace(hour=14)
+
+
 @pytest.fixture
 def shop(ctx, sandbox_url):
-    return Shop(sandbox_url)
+    return Shop(sandbox_url, start=AFTERNOON)
 
 
 def _renew(shop: Shop) -> None:
-    shop.advance(to=START + dt.timedelta(days=30, hours=2))  # fails at 09:00 UTC, Wednesday
+    shop.advance(to=AFTERNOON + dt.timedelta(days=30, hours=2))
 
 
 def _messages() -> list[OutboxMessage]:
@@ -60,7 +64,8 @@ def test_a_high_value_failure_is_emailed_at_once_pinged_and_listed_to_call(shop)
     campaign = shop.campaign(sub.id)
     assert campaign.is_high_value and campaign.called_at is None
     d0 = shop.steps(campaign, "email")[0]
-    assert d0.due_at == campaign.opened_at  # at the failure, not the next day's 10:00
+    assert campaign.opened_at.hour >= 14  # after 10:00: the usual first email is tomorrow's
+    assert d0.due_at == campaign.opened_at  # at the failure instead
     assert d0.reason.endswith("at the failure, because the payment is high-value")
     assert (d0.status, d0.outcome) == ("done", "sent")
 
@@ -115,7 +120,7 @@ def test_below_the_threshold_or_in_another_currency_nothing_changes(shop) -> Non
     campaign = shop.campaign(sub.id)
     assert not campaign.is_high_value
     d0 = shop.steps(campaign, "email")[0]
-    assert campaign.opened_at < d0.due_at == dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)
+    assert d0.due_at == dt.datetime(2026, 7, 2, 10, 0, tzinfo=dt.UTC)  # the usual 10:00
     assert not [m for m in _messages() if m.template == high_value.TEMPLATE]
     assert calls.to_call(db.session, shop.workspace.id) == []
 
