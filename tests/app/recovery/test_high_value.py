@@ -20,7 +20,6 @@ from app.recovery import calls, high_value
 from .. import factories as f
 from .shop import START, Shop
 
-
 #: Renewals fail in the afternoon (UTC), when the usual first email waits for tomorrow.
 AFTERNOON = START.replace(hour=14)
 
