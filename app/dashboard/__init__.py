@@ -8,6 +8,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from . import (
+        calls,
         cancel_analytics,
         cancel_embed,
         cancel_flows,
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
         retry_policy,
         send_domain,
         stripe_settings,
+        subject_tests,
         team,
         winback,
         winback_settings,
@@ -35,12 +37,14 @@ def register(app: Flask) -> None:
         customers,
         exports,
         recovery,
+        calls,
         cancel_flows,
         cancel_embed,
         cancel_analytics,
         winback,
         retry_policy,
         email_settings,
+        subject_tests,
         winback_settings,
         send_domain,
         stripe_settings,

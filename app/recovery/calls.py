@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..audit import services as audit
 from ..errors import Conflict, Refusal
 from ..stripe.models import MirrorCustomer
+from ..times import aware
 from .high_value import Contact, contact_from
 from .models import IN_FLIGHT, Campaign
 
@@ -29,9 +30,23 @@ class CallRefused(Refusal):
 class CallTask:
     campaign: Campaign
     contact: Contact
+    waiting: str
+    """How long since the failure, in words ("3 hours")."""
 
 
-def to_call(session: Session, workspace_id: int, *, limit: int = SHOWN) -> list[CallTask]:
+def waited(since: dt.datetime, now: dt.datetime) -> str:
+    """``since`` to ``now`` in the largest whole unit: "just now", "5 minutes", "2 days"."""
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "just now"
+
+
+def to_call(
+    session: Session, workspace_id: int, *, now: dt.datetime, limit: int = SHOWN
+) -> list[CallTask]:
     """Open high-value campaigns not called yet, oldest failure first, with the
     customer's name, email and phone from the mirror when known."""
     rows = session.execute(
@@ -50,7 +65,10 @@ def to_call(session: Session, workspace_id: int, *, limit: int = SHOWN) -> list[
         .order_by(Campaign.opened_at, Campaign.id)
         .limit(limit)
     ).all()
-    return [CallTask(campaign, contact_from(customer)) for campaign, customer in rows]
+    return [
+        CallTask(campaign, contact_from(customer), waited(aware(campaign.opened_at), now))
+        for campaign, customer in rows
+    ]
 
 
 def mark_called(

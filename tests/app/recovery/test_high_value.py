@@ -83,7 +83,7 @@ def test_a_high_value_failure_is_emailed_at_once_pinged_and_listed_to_call(shop)
     ).scalars()
     assert event.data["campaign_id"] == campaign.id and event.data["customer_phone"]
 
-    [task] = calls.to_call(db.session, shop.workspace.id)
+    [task] = calls.to_call(db.session, shop.workspace.id, now=dt.datetime.now(dt.UTC))
     assert task.campaign.id == campaign.id
     assert (task.contact.name, task.contact.phone) == ("Jane Doe", "+1 555 0100")
 
@@ -97,7 +97,7 @@ def test_a_high_value_failure_is_emailed_at_once_pinged_and_listed_to_call(shop)
         now=now,
     )
     db.session.commit()
-    assert calls.to_call(db.session, shop.workspace.id) == []
+    assert calls.to_call(db.session, shop.workspace.id, now=dt.datetime.now(dt.UTC)) == []
     campaign = shop.campaign(sub.id)
     assert (campaign.called_by, campaign.call_note) == (admin.email, "Card replaced, paying today")
     [entry] = db.session.execute(
@@ -121,7 +121,7 @@ def test_below_the_threshold_or_in_another_currency_nothing_changes(shop) -> Non
     d0 = shop.steps(campaign, "email")[0]
     assert d0.due_at == dt.datetime(2026, 7, 2, 10, 0, tzinfo=dt.UTC)  # the usual 10:00
     assert not [m for m in _messages() if m.template == high_value.TEMPLATE]
-    assert calls.to_call(db.session, shop.workspace.id) == []
+    assert calls.to_call(db.session, shop.workspace.id, now=dt.datetime.now(dt.UTC)) == []
 
 
 @pytest.mark.parametrize(
