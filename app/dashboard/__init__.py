@@ -9,6 +9,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from . import (
         api_keys,
+        calls,
         cancel_analytics,
         cancel_embed,
         cancel_flows,
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
         send_domain,
         sms_settings,
         stripe_settings,
+        subject_tests,
         team,
         winback,
         winback_settings,
@@ -40,6 +42,7 @@ def register(app: Flask) -> None:
         customers,
         exports,
         recovery,
+        calls,
         cancel_flows,
         cancel_embed,
         cancel_analytics,
@@ -49,6 +52,7 @@ def register(app: Flask) -> None:
         retry_policy,
         email_settings,
         sms_settings,
+        subject_tests,
         winback_settings,
         dispute_settings,
         send_domain,

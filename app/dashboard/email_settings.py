@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
 import emails
 
@@ -22,6 +23,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..outbox import services as outbox
 from ..recovery.models import Campaign
+from . import subject_tests as subject_test_views
 from .chrome import feature_blueprint, on_refusal, settings
 
 bp = feature_blueprint("emails", __name__)
@@ -98,7 +100,7 @@ def save():
         )
         return _page(shown, errors), 400
     on_refusal(lambda exc: _page(shown, exc.errors))
-    dunning_config.save(db.session, current_workspace().id, **form)
+    dunning_config.save(db.session, current_workspace().id, **form, actor=current_user.email)
     flash("Email settings saved. New touches use them from now on.", "success")
     return redirect(url_for("emails.show"))
 
@@ -254,8 +256,9 @@ def _form() -> dict[str, Any]:
     for key in _all_touches():
         subject = data.get(f"copy-{key}-subject", "")
         message = data.get(f"copy-{key}-message", "")
-        if subject.strip() or message.strip():
-            copy[key] = {"subject": subject, "message": message}
+        subject_b = data.get(f"copy-{key}-subject_b", "")  # an A/B test's second subject
+        if subject.strip() or message.strip() or subject_b.strip():
+            copy[key] = {"subject": subject, "message": message, "subject_b": subject_b}
     reply_to = data.get("reply_to", "").strip()
     if reply_to and ("@" not in reply_to or " " in reply_to or len(reply_to) > 254):
         errors.append("the reply-to address is not an email address")
@@ -296,4 +299,5 @@ def _page(form: dict[str, Any], errors: list[str] | None = None) -> str:
         discount_percent_range=DISCOUNT_PERCENT,
         discount_months_range=DISCOUNT_MONTHS,
         editable=can("admin"),
+        tests=subject_test_views.context(workspace.id),
     )

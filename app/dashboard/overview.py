@@ -13,6 +13,7 @@ from ..accounts.access import current_workspace, require_role
 from ..extensions import db
 from ..insights import lifetime, lift
 from ..outbox import services as outbox
+from ..recovery import calls
 from ..recovery import queries as recovery_queries
 from ..retain import flows as retain_flows
 from ..stripe import connection as connection_service
@@ -66,6 +67,7 @@ def _page(**extra: Any) -> str:
         progress=checklist.progress(steps),
         warnings=checklist.warnings(facts),
         import_status=_import_status(connection),
+        to_call=calls.to_call(db.session, workspace.id, now=dt.datetime.now(dt.UTC)),
         insights=insights.context(
             db.session,
             workspace,

@@ -8,8 +8,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
+from ..dunning import subject_tests
 from ..extensions import db
-from ..recovery import campaigns, config, queries
+from ..recovery import calls, campaigns, config, high_value, queries
 from ..recovery.models import CAMPAIGN_STATES, IN_FLIGHT, Campaign
 from ..stripe import connection as connection_service
 from ..stripe.models import MirrorCustomer
@@ -49,6 +50,7 @@ def index():
         recovered=queries.recovered_since(db.session, workspace.id, now=now),
         at_stake=queries.open_amounts(db.session, workspace.id),
         pause=queries.pause_state(db.session, workspace.id),
+        to_call=calls.to_call(db.session, workspace.id, now=now) if state == IN_FLIGHT else [],
         stripe_warning=checklist.STRIPE_RETRIES_WARNING
         if queries.stripe_retries_on(db.session, workspace.id, now=now)
         else None,
@@ -70,6 +72,8 @@ def campaign(campaign_id: int):
         max_auto_retries=config.policy_for(db.session, workspace.id).max_auto_retries,
         pause_reason=config.pause_reason(db.session, workspace.id, row),
         entries=queries.timeline(db.session, row),
+        contact=high_value.contact_from(customer) if row.is_high_value else None,
+        sent_subjects=subject_tests.sent_subjects(db.session, row),
     )
 
 

@@ -5,6 +5,7 @@ failures (``app/insights/replay.py``), save and reset."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ..audit import services as audit
 from ..extensions import db
 from ..insights import replay as what_if
 from ..insights import replay_data
-from ..recovery import config, holdout, preview, queries
+from ..recovery import config, high_value, holdout, preview, queries
 from ..recovery.policy import DEFAULT_CADENCE, DEFAULT_POLICY, LEGAL_MAXIMA, Policy
 from ..recovery.policy_text import (
     PolicyForm,
@@ -127,6 +128,42 @@ def save_holdout():
     return redirect(url_for("retry_policy.show") + "#holdout")
 
 
+@bp.post("/settings/recovery/high-value")
+@require_role("owner", "admin")
+def save_high_value():
+    """The threshold above which a failed payment is high-value (audited); empty: off."""
+    workspace = current_workspace()
+    typed = {name: request.form.get(name, "") for name in ("amount", "currency")}
+    policy = config.policy_for(db.session, workspace.id)
+    on_refusal(
+        lambda exc: _page(
+            policy_to_form(policy), policy, high_value_form={**typed, "errors": exc.errors}
+        )[0]
+    )
+    threshold = high_value.parse_threshold(typed["amount"], typed["currency"])
+    before = high_value.threshold_of(db.session, workspace.id)
+    high_value.save_threshold(db.session, workspace.id, threshold)
+    audit.record(
+        db.session,
+        actor_id=current_user.id,
+        actor_label=current_user.email,
+        action="recovery.high_value_saved",
+        target_type="workspace",
+        target_id=str(workspace.id),
+        workspace_id=workspace.id,
+        threshold=list(threshold) if threshold else None,
+        was=list(before) if before else None,
+    )
+    flash(
+        f"Failed payments of {high_value.threshold_text(threshold)} or more are high-value "
+        "from now on."
+        if threshold
+        else "High-value payments off: every failed payment gets the usual treatment.",
+        "success",
+    )
+    return redirect(url_for("retry_policy.show") + "#high-value")
+
+
 def _page(
     form: PolicyForm,
     policy: Policy,
@@ -137,6 +174,7 @@ def _page(
     holdout_typed: str | None = None,
     error_title: str = "Nothing was saved.",
     replayed: tuple[what_if.Replay, replay_data.History, bool] | None = None,
+    high_value_form: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
     workspace = current_workspace()
     sample = preview.build(policy, request.args, workspace.timezone, dt.datetime.now(dt.UTC))
@@ -164,6 +202,8 @@ def _page(
         holdout_max=holdout.MAX_PERCENT,
         holdout_errors=holdout_errors or [],
         holdout_typed=holdout_typed,
+        high_value=high_value.threshold_of(db.session, workspace.id),
+        high_value_form=high_value_form or {},
         stripe_retries_on=queries.stripe_retries_on(
             db.session, workspace.id, now=dt.datetime.now(dt.UTC)
         ),

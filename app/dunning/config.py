@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from ..errors import Refusal
-from ..models import one_per
+from ..models import one_per, utcnow
+from . import subject_tests
 from .copy import copy_errors
 from .models import DunningSettings
 from .offers import PAUSE_OFFER_DAYS, discount_errors
@@ -53,10 +54,12 @@ def save(
     pause_offer_days: int | None = None,
     discount_percent: int | None = None,
     discount_months: int | None = None,
+    actor: str | None = None,
 ) -> DunningSettings:
     """Store the settings, or raise :class:`InvalidDunningSettings` listing every problem
     (nothing changes then). Copy is kept for every sequence's touches, so switching the
-    sequence back finds it again."""
+    sequence back finds it again. A touch's B subject starts (or changes) its subject test
+    (``subject_tests.sync``)."""
     errors, clean = check(
         sequence=sequence,
         copy=copy,
@@ -79,6 +82,7 @@ def save(
     row.discount_months = discount_months
     if gap_hours is not None:
         row.gap_hours = gap_hours
+    subject_tests.sync(session, row, actor=actor, now=utcnow())
     session.flush()
     return row
 
@@ -123,4 +127,10 @@ def check(
         errors += [f"{key}: {e}" for e in copy_errors(subject, message)]
         if subject or message:
             clean[key] = {"subject": subject, "message": message}
+        subject_b = (text.get("subject_b") or "").strip()
+        if subject_b:
+            errors += [f"{key}: subject B: {e}" for e in copy_errors(subject_b, "")]
+            if subject_b == subject:
+                errors.append(f"{key}: subject B is the same as subject A")
+            clean[key] = {"subject": subject, "message": message, "subject_b": subject_b}
     return errors, clean

@@ -45,6 +45,41 @@ class DunningSettings(Base):
         comment="last-chance discount: for this many months (1-12)"
     )
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    subject_test_salt: Mapped[str | None] = mapped_column(
+        String(64),
+        comment="hex; made with the first subject test, never changed: stable arms",
+    )
+
+
+class SubjectTest(Base):
+    """An A/B test of one touch's subject line: running while ``ended_at`` is null; when
+    it ends (a subject promoted, or the subjects edited) its counts and verdict are
+    frozen on the row, so past results stay readable."""
+
+    __tablename__ = "dunning_subject_test"
+    __table_args__ = (Index("ix_dunning_subject_test_ws_touch", "workspace_id", "touch"),)
+
+    id: Mapped[intpk]
+    workspace_id: Mapped[int] = workspace_fk()
+    touch: Mapped[str] = mapped_column(String(8), comment="d0, d3, ...")
+    subject_a: Mapped[str] = mapped_column(
+        String(150), comment="the merchant's subject A; empty: Backstop's default"
+    )
+    subject_b: Mapped[str] = mapped_column(String(150))
+    started_at: Mapped[created_at]
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(16), comment="promoted | edited")
+    promoted_arm: Mapped[str | None] = mapped_column(String(1), comment="a | b")
+    ended_by: Mapped[str | None] = mapped_column(String(254))
+    a_ended: Mapped[int | None] = mapped_column(comment="frozen at the end: ended campaigns")
+    a_recovered: Mapped[int | None]
+    b_ended: Mapped[int | None]
+    b_recovered: Mapped[int | None]
+    verdict: Mapped[str | None] = mapped_column(String(255), comment="frozen at the end")
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
 
 
 class CardUpdateLink(Base):

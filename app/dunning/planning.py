@@ -36,6 +36,7 @@ def plan_for(
         campaign.opened_at,
         campaign.customer_tz,
         window_ends_at=campaign.window_ends_at,
+        early_first=campaign.is_high_value,
     )
     written = []
     for touch in touches:

@@ -3,7 +3,9 @@ no clock reads.
 
 A touch ``dN`` goes at 10:00 in the customer's timezone on the N-th day after the
 failure (local calendar days); d0 is the first 10:00 at or after the failure. No touch
-goes after the campaign's window ends: the last one is pulled inside it.
+goes after the campaign's window ends: the last one is pulled inside it. A high-value
+payment's first touch goes at the failure itself, unless it is night for the customer
+(21:00 to 08:00): then at 08:00 (:func:`early_first_touch`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ DEFAULT_SEQUENCE = "standard"
 SEND_TIME = dt.time(10, 0)
 PAUSE_OFFER_FROM_DAY = 7  # the extended sequence offers a pause from d7 on
 PAUSE_DAYS = (14, 30, 60)
+#: No early (high-value) touch lands in these local hours: from NIGHT[0] to NIGHT[1].
+NIGHT = (dt.time(21, 0), dt.time(8, 0))
 _LAST_TOUCH_MARGIN = dt.timedelta(minutes=5)
 
 
@@ -38,6 +42,8 @@ class Touch:
     offers_pause: bool
     """Extended sequence from d7: the email offers a pause instead of losing the account."""
     is_final: bool
+    why: str | None = None
+    """When the touch is not at 10:00 local: why (a high-value payment's first touch)."""
 
     @property
     def label(self) -> str:
@@ -48,9 +54,8 @@ class Touch:
         when = (
             "on the day of the failure" if self.day == 0 else f"{_days(self.day)} after the failure"
         )
-        return (
-            f"{self.label} ({self.position} of {self.count}): {when}, at 10:00 the customer's time"
-        )
+        at = self.why or f"{when}, at 10:00 the customer's time"
+        return f"{self.label} ({self.position} of {self.count}): {at}"
 
 
 def touch_keys(sequence: str) -> tuple[str, ...]:
@@ -68,14 +73,33 @@ def send_time(failed_at: dt.datetime, day: int, tz: str) -> dt.datetime:
     return at
 
 
+def early_first_touch(failed_at: dt.datetime, tz: str) -> tuple[dt.datetime, str]:
+    """A high-value payment's first touch: at the failure, or at 08:00 local when the
+    failure falls in the customer's night; with the why for the timeline. Never before
+    the failure, never at night, never later than the usual first touch (d0's 10:00)."""
+    zone_info = zone(tz)
+    local = failed_at.astimezone(zone_info)
+    evening, morning = NIGHT
+    if morning <= local.time() < evening:
+        return failed_at, "at the failure, because the payment is high-value"
+    day = local.date() + dt.timedelta(days=1 if local.time() >= evening else 0)
+    at = dt.datetime.combine(day, morning, tzinfo=zone_info).astimezone(dt.UTC)
+    return max(at, failed_at), (
+        f"at {morning:%H:%M} the customer's time (the failure came at night for them), "
+        "early because the payment is high-value"
+    )
+
+
 def plan_touches(
     sequence: str,
     failed_at: dt.datetime,
     tz: str,
     *,
     window_ends_at: dt.datetime,
+    early_first: bool = False,
 ) -> list[Touch]:
-    """Every touch of ``sequence`` for a failure at ``failed_at`` (aware), in order."""
+    """Every touch of ``sequence`` for a failure at ``failed_at`` (aware), in order;
+    ``early_first``: a high-value payment's, whose first touch goes early."""
     if sequence not in SEQUENCES:
         raise ValueError(f"unknown dunning sequence {sequence!r}")
     if failed_at.tzinfo is None:
@@ -84,7 +108,11 @@ def plan_touches(
     latest = window_ends_at - _LAST_TOUCH_MARGIN
     touches = []
     for position, day in enumerate(days, start=1):
-        at = min(send_time(failed_at, day, tz), latest)
+        at, why = send_time(failed_at, day, tz), None
+        if early_first and position == 1:
+            early, why = early_first_touch(failed_at, tz)
+            at = min(at, early)
+        at = min(at, latest)
         if touches and at <= touches[-1].at:
             continue  # pulled onto the previous touch by the window's end: one is enough
         touches.append(
@@ -96,6 +124,7 @@ def plan_touches(
                 count=len(days),
                 offers_pause=sequence == "extended" and day >= PAUSE_OFFER_FROM_DAY,
                 is_final=position == len(days),
+                why=why,
             )
         )
     return touches

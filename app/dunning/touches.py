@@ -23,7 +23,7 @@ from ..stripe import billing, cards, mirror
 from ..stripe import connection as stripe_connection
 from ..stripe.models import StripeConnection
 from ..times import zone
-from . import links, planning
+from . import links, planning, subject_tests
 from .config import message_gap, settings_for
 from .copy import EXPLANATIONS, copy_for, fill, variant_for
 from .mailing import send_to_customer
@@ -150,7 +150,7 @@ def send_touch(
         campaign,
         key=step.touch or "d0",
         sequence=settings.sequence,
-        overrides=settings.copy or {},
+        overrides=subject_tests.copy_for_step(session, settings, campaign, step),
         customer_name=contact.name,
         link_url=links.url_for_token(session, workspace.id, token),
         at=at,
@@ -182,7 +182,8 @@ def send_touch(
         return kinds.Done("blocked", f"not sent: {message.error}")
     paused = f"; subscription paused until {paused_until:%B %-d, %Y}" if paused_until else ""
     offer = f"; last chance: {discount_words(*discount)} if paid now" if discount else ""
-    return kinds.Done("sent", f"emailed {contact.email}{paused}{offer}")
+    arm = f" with subject {step.subject_arm.upper()} of its test" if step.subject_arm else ""
+    return kinds.Done("sent", f"emailed {contact.email}{arm}{paused}{offer}")
 
 
 def last_chance_offer(settings: DunningSettings) -> tuple[int, int] | None:

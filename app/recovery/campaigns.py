@@ -22,7 +22,7 @@ from ..schedule import kinds
 from ..stripe import clocks
 from ..stripe.billing import Charge, Failure, InvoiceFacts
 from ..times import aware
-from . import closing, config, holdout, planning
+from . import closing, config, high_value, holdout, planning
 from .cadence import pick_timezone, retry_after_card_change
 from .declines import DeclineClass, classify, effective_class, escalation_reason, normalize
 from .models import (
@@ -116,6 +116,7 @@ def on_payment_failed(
             data=closing.campaign_facts(campaign),
             occurred_at=campaign.opened_at,
         )
+        high_value.flag(session, workspace, campaign)  # before its touches are planned
     sync_attempts(session, campaign, charges)
     policy = config.policy_for(session, workspace.id)
     if invoice.is_stripe_retrying and not campaign.is_stripe_managed:

@@ -42,6 +42,12 @@ class RecoverySettings(Base):
     holdout_salt: Mapped[str | None] = mapped_column(
         String(64), comment="hex; made once, never changed: the holdout draws are reproducible"
     )
+    high_value_minor: Mapped[int | None] = mapped_column(
+        BigInteger, comment="invoices of at least this much are high-value; null: off"
+    )
+    high_value_currency: Mapped[str | None] = mapped_column(
+        String(3), comment="only invoices in this currency compare"
+    )
     updated_at: Mapped[created_at]
 
 
@@ -124,6 +130,12 @@ class Campaign(Base):
     )
     paused_at: Mapped[dt.datetime | None]
     paused_by: Mapped[str | None] = mapped_column(String(254), comment="who paused it, in words")
+    is_high_value: Mapped[bool] = mapped_column(
+        default=False, server_default=false(), comment="at or above the workspace's threshold"
+    )
+    called_at: Mapped[dt.datetime | None] = mapped_column(comment="high-value: the merchant called")
+    called_by: Mapped[str | None] = mapped_column(String(254))
+    call_note: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     steps: Mapped[list[Step]] = relationship(
@@ -174,6 +186,10 @@ class Step(Base):
     outcome_detail: Mapped[str | None] = mapped_column(String(500))
     executed_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
+    subject_test_id: Mapped[int | None] = mapped_column(
+        BigId, comment="email steps: the subject test the touch was part of when sent"
+    )
+    subject_arm: Mapped[str | None] = mapped_column(String(1), comment="a | b: which subject went")
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
 

@@ -9,7 +9,8 @@
   var frame = document.getElementById("preview-frame");
   var subject = document.getElementById("preview-subject");
   var pauseRow = document.getElementById("pause-row");
-  var timer = null, seq = 0;
+  var subjectLabel = document.getElementById("preview-subject-label");
+  var timer = null, seq = 0, arm = "a";  // arm: which subject of the touch is previewed
 
   function sequence() {
     var checked = form.querySelector('input[name="sequence"]:checked');
@@ -58,6 +59,9 @@
     var key = touchSelect.value, mine = ++seq;
     if (!key) return;
     var own = field(key, "subject");  // the pause offer has no copy of the merchant's
+    var b = field(key, "subject_b");
+    if (own && arm === "b" && b && b.value.trim()) own = b;  // subject B's turn (its A/B test)
+    subjectLabel.textContent = own && own === b ? "Subject B:" : "Subject:";
     fetch(cfg.preview, {
       method: "POST",
       credentials: "same-origin",
@@ -91,12 +95,15 @@
   form.addEventListener("input", soon);
   form.addEventListener("focusin", function (ev) {
     var set = ev.target.closest("fieldset.touch");
-    if (set && touchSelect.value !== set.dataset.touch) {
+    if (!set) return;
+    var wanted = /-subject_b$/.test(ev.target.id || "") ? "b" : "a";
+    if (touchSelect.value !== set.dataset.touch || wanted !== arm) {
       touchSelect.value = set.dataset.touch;
+      arm = wanted;
       refresh();
     }
   });
-  touchSelect.addEventListener("change", refresh);
+  touchSelect.addEventListener("change", function () { arm = "a"; refresh(); });
   variant.addEventListener("change", refresh);
   layout();
   refresh();

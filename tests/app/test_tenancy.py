@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.accounts import api_keys
 from app.accounts.models import ApiKey, Membership
 from app.disputes.models import Dispute
+from app.dunning.models import SubjectTest
 from app.extensions import db
 from app.insights import exports
 from app.insights.models import InsightExport
@@ -83,6 +84,9 @@ def two_shops(web, ctx):
         db.session, shop_a.id, {"id": "cus_a", "object": "customer", "email": "mine@a.example"}, 1
     )
     theirs = _campaign(shop_b, "cus_b", "in_secret_b")
+    theirs.is_high_value = True
+    their_test = SubjectTest(workspace_id=shop_b.id, touch="d0", subject_a="", subject_b="B")
+    db.session.add(their_test)
     their_flow = flows.create_from_template(
         db.session, shop_b.id, "saas_standard", actor_id=None, actor_label="b", support_email=None
     )
@@ -116,6 +120,7 @@ def two_shops(web, ctx):
         "export_id": their_export.id,
         "key_id": their_key.id,
         "dispute_id": their_dispute.id,
+        "test_id": their_test.id,
     }
 
 
@@ -158,6 +163,9 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert campaign is not None and campaign.state == "in_flight"
     flow = db.session.get(RetainFlow, two_shops["flow_id"])
     assert flow.status == "active" and flow.draft_revision == 1 and flow.is_default
+    assert campaign.called_at is None
+    their_test = db.session.get(SubjectTest, two_shops["test_id"])
+    assert their_test.ended_at is None and their_test.promoted_arm is None
     export = db.session.get(InsightExport, two_shops["export_id"])
     assert export.status == "done" and export.attempts == 1  # not started again
     key = db.session.get(ApiKey, two_shops["key_id"])

@@ -62,3 +62,40 @@ def test_the_preview_follows_the_copy_the_touch_and_the_decline(live, chromium) 
             "{name}, a quick word about {merchant}"
         )
         browser.close()
+
+
+def test_a_b_subject_is_previewed_saved_and_its_test_shown(live, chromium) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(live + "/login")
+        page.get_by_label("Email").fill("owner@yoga.example")
+        page.get_by_label("Password").fill(f.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(live + "/settings/emails")
+
+        subject = page.locator("#preview-subject")
+        page.locator("#copy-d3-subject").fill("A word from {merchant}")
+        expect(subject).to_have_text("A word from Yoga Loft")
+        page.locator("#copy-d3-subject_b").fill("{name}, your card needs a look")
+        expect(page.locator("#preview-subject-label")).to_have_text("Subject B:")
+        expect(subject).to_have_text("Jordan, your card needs a look")
+        page.locator("#copy-d3-message").focus()  # back to the touch's own subject
+        expect(page.locator("#preview-subject-label")).to_have_text("Subject:")
+        expect(subject).to_have_text("A word from Yoga Loft")
+
+        page.get_by_role("button", name="Save email settings").click()
+        expect(page.get_by_text("Email settings saved")).to_be_visible()
+        panel = page.locator("#subject-test-d3")
+        expect(panel).to_contain_text("A/B test running")
+        expect(panel).to_contain_text("No difference yet: about 60 more ended campaigns")
+        page.screenshot(path="/tmp/email_settings_subject_test.png", full_page=True)
+        panel.get_by_role("button", name="Keep subject B only").click()
+        expect(page.get_by_text("Subject B is now the only subject of d3")).to_be_visible()
+        expect(page.locator("#copy-d3-subject")).to_have_value("{name}, your card needs a look")
+        expect(page.locator("#copy-d3-subject_b")).to_have_value("")
+        expect(page.locator("#finished-subject-tests")).to_contain_text("B promoted by")
+        browser.close()

@@ -109,6 +109,15 @@ CONTEXTS = {
         "dashboard_url": "https://x.example/dashboard",
         "settings_url": "https://x.example/exports",
     },
+    "high_value_failure": {
+        "workspace": "Acme",
+        "amount": "1,240.00 USD",
+        "customer": "Jane Doe",
+        "customer_email": "jane@example.com",
+        "customer_phone": "+1 555 0100",
+        "campaign_url": "https://x.example/recovery/campaigns/7",
+        "settings_url": "https://x.example/settings/recovery#high-value",
+    },
     "portal_link": {
         "button_url": "https://x.example/portal/tok",
         "link_days": 90,
