@@ -114,6 +114,7 @@ def _register_models() -> None:
     from .events import models as _events  # noqa: F401
     from .i18n import models as _i18n  # noqa: F401
     from .insights import models as _insights  # noqa: F401
+    from .integrations import models as _integrations  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .portal import models as _portal  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
@@ -125,13 +126,14 @@ def _register_models() -> None:
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import dunning, insights, recovery, retain, winback
+    from . import dunning, insights, integrations, recovery, retain, winback
 
     recovery.register()
     dunning.register()
     retain.register()
     winback.register()
     insights.register()
+    integrations.register()
 
 
 def _register_blueprints(app: Flask) -> None:

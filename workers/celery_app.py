@@ -25,6 +25,7 @@ TASK_MODULES = [
     "workers.portal_tasks",
     "workers.winback_tasks",
     "workers.insights_tasks",
+    "workers.integration_tasks",
 ]
 
 

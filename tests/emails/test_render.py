@@ -89,6 +89,20 @@ CONTEXTS = {
         "dashboard_url": "https://x.example/dashboard",
         "settings_url": "https://x.example/exports",
     },
+    "webhook_disabled": {
+        "workspace": "Acme",
+        "url": "https://hooks.acme.example/backstop",
+        "days": 3,
+        "since": "December 03, 2026 at 07:00 UTC",
+        "settings_url": "https://x.example/settings/webhooks/1",
+    },
+    "notification_revoked": {
+        "workspace": "Acme",
+        "service": "Slack",
+        "url": "https://hooks.slack.com/services/…abcd",
+        "detail": "Slack answered HTTP 404 (no_service)",
+        "settings_url": "https://x.example/settings/notifications",
+    },
     "portal_link": {
         "button_url": "https://x.example/portal/tok",
         "link_days": 90,
