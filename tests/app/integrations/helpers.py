@@ -42,8 +42,15 @@ def endpoint(ws, url: str, types: list[str] | None = None):
 
 
 def channel(ws, url: str, kind: str = "slack", posts: list[str] | None = None, threshold=None):
-    return channels.create(db.session, ws.id, kind=kind, url=url,
-                           posts=posts or ["recovered"], threshold=threshold, rules=LOCAL)  # fmt: skip
+    return channels.create(
+        db.session,
+        ws.id,
+        kind=kind,
+        url=url,
+        posts=posts or ["recovered"],
+        threshold=threshold,
+        rules=LOCAL,
+    )
 
 
 RECOVERED = {

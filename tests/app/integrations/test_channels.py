@@ -23,8 +23,12 @@ from .helpers import LOCAL, RECOVERED, channel, deliveries, emit, use_clock
 
 def shop():
     ws = f.workspace(f.user("owner@example.com"), "Acme")
-    mirror.upsert(db.session, ws.id, {"id": "cus_1", "object": "customer",
-                                      "name": "Jordan Lee", "email": "j@example.com"}, 1)  # fmt: skip
+    mirror.upsert(
+        db.session,
+        ws.id,
+        {"id": "cus_1", "object": "customer", "name": "Jordan Lee", "email": "j@example.com"},
+        1,
+    )
     return ws
 
 
@@ -37,7 +41,7 @@ def test_a_recovery_posts_slack_blocks_with_a_link_to_the_campaign(ctx, receiver
     [request] = receiver.requests  # the save was not chosen
     body = json.loads(request["body"])
     assert body["text"].startswith("Payment recovered: 49.00 USD")
-    header, section, fields, actions = body["blocks"]
+    header, section, _fields, actions = body["blocks"]
     assert header["text"]["text"] == "Payment recovered: 49.00 USD"
     assert (
         "Jordan Lee" in section["text"]["text"] and "a retry by Backstop" in section["text"]["text"]
@@ -49,8 +53,17 @@ def test_discord_gets_an_embed(ctx, receiver) -> None:
     ws = shop()
     channel(ws, receiver.url, "discord", ["saved"])
     db.session.commit()
-    emit(ws, "cancel.session.saved", {"customer": "cus_1", "mrr_minor": 900, "currency": "usd",
-                                      "offer": "25% off for 3 months", "reason": "too_expensive"})  # fmt: skip
+    emit(
+        ws,
+        "cancel.session.saved",
+        {
+            "customer": "cus_1",
+            "mrr_minor": 900,
+            "currency": "usd",
+            "offer": "25% off for 3 months",
+            "reason": "too_expensive",
+        },
+    )
     [embed] = json.loads(receiver.requests[0]["body"])["embeds"]
     assert embed["title"] == "Customer saved: 9.00 USD a month"
     assert "Jordan Lee clicked cancel, then took 25% off for 3 months" in embed["description"]
@@ -132,8 +145,17 @@ def test_the_digest_posts_yesterday_once_a_day_from_the_morning(ctx, receiver) -
     ws.timezone = "Europe/Paris"
     channel(ws, receiver.url, "slack", ["digest"])
     channel(ws, receiver.url, "discord", ["recovered"])  # did not choose the digest
-    db.session.add(InsightDaily(workspace_id=ws.id, day=dt.date(2026, 12, 5), metric="recovered",
-                                key="retry", currency="usd", count=2, amount_minor=9800))  # fmt: skip
+    db.session.add(
+        InsightDaily(
+            workspace_id=ws.id,
+            day=dt.date(2026, 12, 5),
+            metric="recovered",
+            key="retry",
+            currency="usd",
+            count=2,
+            amount_minor=9800,
+        )
+    )
     db.session.commit()
     assert digest.workspaces_with_digest(db.session) == [ws.id]
     early = dt.datetime(2026, 12, 6, 6, 59, tzinfo=dt.UTC)  # 07:59 in Paris
