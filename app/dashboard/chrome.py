@@ -43,13 +43,16 @@ SETTINGS_NAV = [
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
     ("portal_settings.show", "Portal"),
+    ("webhooks.index", "Webhooks"),
+    ("notifications.show", "Notifications"),
     ("languages.show", "Languages"),
     ("team.show", "Team"),
 ]
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
 NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
-                "cancel_analytics.": "cancel_flows.index"}  # fmt: skip
+                "cancel_analytics.": "cancel_flows.index",
+                "webhooks.": "webhooks.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -88,7 +88,8 @@ def hint(url: str) -> str:
     """The URL as pages show it: the host and the start of the path, never the token."""
     parts = urlsplit(url)
     path = parts.path
-    return f"{parts.scheme}://{parts.netloc}{path[: min(len(path), 18)]}…{url[-4:]}"[:120]
+    shown = path[: min(18, max(0, len(path) - 12))]  # the token (the path's end) stays hidden
+    return f"{parts.scheme}://{parts.netloc}{shown}…{url[-4:]}"[:120]
 
 
 def create(

@@ -9,9 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import Membership
+from app.audit.models import AuditEntry
 from app.extensions import db
 from app.insights import exports
 from app.insights.models import InsightExport
+from app.integrations import channels, endpoints
+from app.integrations.endpoints import Rules
+from app.integrations.models import Delivery, NotificationChannel, WebhookEndpoint
 from app.recovery.models import Campaign
 from app.retain import flows
 from app.retain.models import RetainFlow
@@ -88,6 +92,15 @@ def two_shops(web, ctx):
         requested_by_id=None,
         now=dt.datetime.now(dt.UTC),
     )
+    their_endpoint = endpoints.create(db.session, shop_b.id, url="https://hooks.b.example/x",
+                                      event_types=["*"], description="", rules=Rules())  # fmt: skip
+    their_channel = channels.create(db.session, shop_b.id, kind="slack", posts=["recovered"],
+                                    url="https://hooks.slack.com/services/T/B/x", threshold=None,
+                                    rules=Rules())  # fmt: skip
+    their_delivery = Delivery(workspace_id=shop_b.id, endpoint_id=their_endpoint.id,
+                              event_type="recovery.campaign.recovered", payload={"id": "evt_b"},
+                              status="failed", due_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    db.session.add(their_delivery)
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -102,6 +115,9 @@ def two_shops(web, ctx):
         "flow_id": their_flow.id,
         "step_id": "survey",
         "export_id": their_export.id,
+        "endpoint_id": their_endpoint.id,
+        "delivery_id": their_delivery.id,
+        "channel_id": their_channel.id,
     }
 
 
@@ -144,6 +160,12 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert flow.status == "active" and flow.draft_revision == 1 and flow.is_default
     export = db.session.get(InsightExport, two_shops["export_id"])
     assert export.status == "done" and export.attempts == 1  # not started again
+    endpoint = db.session.get(WebhookEndpoint, two_shops["endpoint_id"])
+    assert endpoint.is_enabled and endpoint.previous_secret_enc is None  # not off, not rotated
+    assert db.session.get(Delivery, two_shops["delivery_id"]).status == "failed"  # not resent
+    assert db.session.get(NotificationChannel, two_shops["channel_id"]).posts == ["recovered"]
+    audited = db.session.execute(select(AuditEntry.action)).scalars().all()
+    assert not [a for a in audited if a.startswith(("webhooks.", "notifications."))]
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:
