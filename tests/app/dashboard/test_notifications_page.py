@@ -101,7 +101,9 @@ def test_a_revoked_channel_says_so_and_a_new_url_brings_it_back(web, owner, rece
     receiver.status = 200
     data = {"url": receiver.url, "posts": ["recovered"], "threshold_amount": "",
             "threshold_currency": ""}  # fmt: skip
-    response = submit(web, f"/settings/notifications/{row.id}", data, page="/settings/notifications")
+    response = submit(
+        web, f"/settings/notifications/{row.id}", data, page="/settings/notifications"
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(NotificationChannel, row.id).state == "active"

@@ -113,7 +113,9 @@ def test_reveal_and_rotate_the_secret(web, owner, receiver) -> None:
     add(web, receiver.url)
     row = db.session.execute(select(WebhookEndpoint)).scalar_one()
     old = endpoints.secret(row)
-    page = submit(web, f"/settings/webhooks/{row.id}/secret", {}, page=f"/settings/webhooks/{row.id}")
+    page = submit(
+        web, f"/settings/webhooks/{row.id}/secret", {}, page=f"/settings/webhooks/{row.id}"
+    )
     assert page.status_code == 200 and old in page.get_data(as_text=True)
     response = submit(web, f"/settings/webhooks/{row.id}/rotate", {"overlap": "1"},
                       page=f"/settings/webhooks/{row.id}")  # fmt: skip
