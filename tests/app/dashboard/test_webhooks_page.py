@@ -37,8 +37,13 @@ def actions() -> list[str]:
 
 
 def add(web, url: str, **extra):
-    data = {"url": url, "description": "CRM", "all_events": "0",
-            "event_types": ["recovery.campaign.recovered", "cancel.session.saved"], **extra}  # fmt: skip
+    data = {
+        "url": url,
+        "description": "CRM",
+        "all_events": "0",
+        "event_types": ["recovery.campaign.recovered", "cancel.session.saved"],
+        **extra,
+    }
     return submit(web, "/settings/webhooks", data)
 
 
@@ -103,8 +108,12 @@ def test_a_viewer_reads_but_cannot_change_or_see_the_secret(web, ctx, receiver) 
     assert "Only owners and admins can see or rotate the secret." in page
     assert "Add an endpoint" not in web.get("/settings/webhooks").get_data(as_text=True)
     token = csrf_token(web, "/settings/webhooks")
-    for url in ("/settings/webhooks", f"/settings/webhooks/{row.id}/secret",
-                f"/settings/webhooks/{row.id}/rotate", f"/settings/webhooks/{row.id}/test"):  # fmt: skip
+    for url in (
+        "/settings/webhooks",
+        f"/settings/webhooks/{row.id}/secret",
+        f"/settings/webhooks/{row.id}/rotate",
+        f"/settings/webhooks/{row.id}/test",
+    ):
         assert web.post(url, data={"csrf_token": token}).status_code == 403
     assert endpoints.secret(db.session.get(WebhookEndpoint, row.id)) == secret
 
@@ -131,8 +140,12 @@ def test_send_a_test_event_and_resend_a_failed_delivery(web, owner, receiver) ->
     add(web, receiver.url)
     row = db.session.execute(select(WebhookEndpoint)).scalar_one()
     receiver.status = 500
-    response = submit(web, f"/settings/webhooks/{row.id}/test",
-                      {"event_type": "cancel.session.saved"}, page=f"/settings/webhooks/{row.id}")  # fmt: skip
+    response = submit(
+        web,
+        f"/settings/webhooks/{row.id}/test",
+        {"event_type": "cancel.session.saved"},
+        page=f"/settings/webhooks/{row.id}",
+    )
     assert response.status_code == 302
     [delivery] = deliveries()
     assert (delivery.status, delivery.is_test) == ("failed", True)  # a test is tried once
