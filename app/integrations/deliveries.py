@@ -18,13 +18,14 @@ DELIVER_TASK = "integrations.deliver"
 def hand_over_new(
     session: Session, deliveries: Iterable[Delivery], *, now: dt.datetime, lease: dt.timedelta
 ) -> None:
-    """Claim the rows for a task sent after the commit (as the sweeper would); a lost
-    task leaves them to the sweeper once the lease runs out."""
+    """Claim the rows (new or not yet added) for a task sent after the commit, as the
+    sweeper would; a lost task leaves them to the sweeper once the lease runs out."""
     rows = list(deliveries)
     for row in rows:
         row.status = QUEUED
         row.lease_until = now + lease
         row.attempts = (row.attempts or 0) + 1
+    session.add_all(rows)
     session.flush()
     for row in rows:
         enqueue(session, DELIVER_TASK, row.id)

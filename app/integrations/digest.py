@@ -77,8 +77,6 @@ def send(
         )
         for channel in wanting
     ]
-    session.add_all(made)
-    session.flush()
     hand_over_new(session, made, now=now, lease=lease)
     return made
 

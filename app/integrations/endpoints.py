@@ -161,8 +161,6 @@ def send_test(
         status=PENDING,
         due_at=now,
     )
-    session.add(delivery)
-    session.flush()
     hand_over_new(session, [delivery], now=now, lease=lease)
     return delivery
 

@@ -60,9 +60,7 @@ def fan_out(
         made += _for_endpoints(session, event, done, now=now)
     made += _for_channels(session, event, done, ctx, now=now)
     if made:
-        session.add_all(made)
-        session.flush()
-        hand_over_new(session, made, now=now, lease=ctx.lease)
+        hand_over_new(session, made, now=now, lease=ctx.lease)  # one INSERT each, claimed
     return made
 
 

@@ -94,8 +94,9 @@ class Delivery(Base):
 
     __tablename__ = "outbound_delivery"
     __table_args__ = (
-        UniqueConstraint("endpoint_id", "event_id", name="uq_outbound_delivery_endpoint_event"),
-        UniqueConstraint("channel_id", "event_id", name="uq_outbound_delivery_channel_event"),
+        # Event first: the fan-out looks up an event's deliveries by it.
+        UniqueConstraint("event_id", "endpoint_id", name="uq_outbound_delivery_event_endpoint"),
+        UniqueConstraint("event_id", "channel_id", name="uq_outbound_delivery_event_channel"),
         CheckConstraint("(endpoint_id IS NULL) <> (channel_id IS NULL)", name="one_target"),
         Index("ix_outbound_delivery_due", "status", "due_at"),
         Index("ix_outbound_delivery_lease", "status", "lease_until"),

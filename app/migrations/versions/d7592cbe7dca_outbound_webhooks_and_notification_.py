@@ -206,8 +206,8 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_delivery")),
-        sa.UniqueConstraint("channel_id", "event_id", name="uq_outbound_delivery_channel_event"),
-        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_outbound_delivery_endpoint_event"),
+        sa.UniqueConstraint("event_id", "channel_id", name="uq_outbound_delivery_event_channel"),
+        sa.UniqueConstraint("event_id", "endpoint_id", name="uq_outbound_delivery_event_endpoint"),
     )
     with op.batch_alter_table("outbound_delivery", schema=None) as batch_op:
         batch_op.create_index(
