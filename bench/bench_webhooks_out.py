@@ -4,7 +4,9 @@ to a local receiver, against posting the same 10,000 bodies directly (issue 17).
     .venv/bin/python bench/bench_webhooks_out.py      (from the repo root; about 1 minute)
 
 Options: ``--events N`` (default 10000), ``--database-url URL`` (default: a temporary
-SQLite file; a PostgreSQL URL works too, its tables are dropped and re-created).
+SQLite file; with a PostgreSQL URL, e.g.
+``postgresql://postgres@127.0.0.1:5432/backstop_bench_hooks``, that database is created if
+missing and its public schema emptied first).
 
 Setup: the app on the embedded defaults (tasks not eager, ``memory://`` broker, so the
 hand-over after each commit is a real ``send_task``), one workspace with one endpoint
@@ -44,6 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 BATCH = 500
 
@@ -80,6 +83,10 @@ def main() -> None:
     url = f"http://127.0.0.1:{queue.get(timeout=10)}/hook"
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
+        if database_url.startswith("postgres"):
+            from _support import fresh_database
+
+            fresh_database(database_url)
         try:
             run(args.events, database_url, url)
         finally:
