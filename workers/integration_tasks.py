@@ -50,10 +50,13 @@ def deliver(delivery_id: int) -> str | None:
         db.session.rollback()
         return None
     row = db.session.get(Delivery, delivery_id)
+    if row is None:  # its endpoint or channel was deleted a moment ago
+        db.session.rollback()
+        return None
     request = outbound.prepare(db.session, row, now=now)
     db.session.commit()
     if request is None:
-        return "cancelled"
+        return row.status  # cancelled, or failed when given up
     answer = transport.post(
         request.url,
         request.body,
@@ -63,6 +66,9 @@ def deliver(delivery_id: int) -> str | None:
         require_https=not settings.outbound_allow_loopback,
     )
     row = db.session.get(Delivery, delivery_id)
+    if row is None:  # deleted while the post was under way
+        db.session.rollback()
+        return None
     outcome = outbound.record(
         db.session,
         row,

@@ -37,6 +37,8 @@ from .transport import Answer
 log = logging.getLogger("backstop.integrations")
 
 MAX_LOGGED = 8192
+#: Past its window, a delivery whose tries were never recorded is given up.
+STUCK = dt.timedelta(hours=1)
 DISABLED_TEMPLATE, REVOKED_TEMPLATE = "webhook_disabled", "notification_revoked"
 
 
@@ -56,6 +58,12 @@ def encode(payload: dict[str, Any]) -> bytes:
 def prepare(session: Session, delivery: Delivery, *, now: dt.datetime) -> Request | None:
     """The request to send now, or None when the delivery must not leave any more (it
     is then cancelled, saying why)."""
+    first = delivery.first_attempt_at
+    if first is not None and now >= first + backoff.WINDOW + STUCK:
+        # Tried before but never recorded (the worker kept dying mid-post): stop.
+        delivery.status, delivery.lease_until, delivery.finished_at = FAILED, None, now
+        delivery.last_error = "gave up: no try could be recorded within the retry window"
+        return None
     if delivery.endpoint_id is not None:
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         if endpoint is None or not endpoint.is_enabled:

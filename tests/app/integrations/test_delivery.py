@@ -177,3 +177,21 @@ def test_no_redirect_is_followed(ctx, receiver) -> None:
     assert (answer.status == 302 and not answer.ok) or answer.error
     assert "redirects are not followed" in (answer.error or "")
     assert len(receiver.requests) == 1
+
+
+def test_a_delivery_whose_tries_never_got_recorded_is_given_up(ctx, receiver, monkeypatch) -> None:
+    clock = use_clock(monkeypatch)
+    ws = shop()
+    endpoint(ws, receiver.url)
+    db.session.commit()
+    receiver.status = 500
+    emit(ws)
+    [delivery] = deliveries()
+    # The worker died mid-post on every later try: the row sits running under a lease.
+    delivery.status, delivery.lease_until = "running", clock.now
+    db.session.commit()
+    clock.advance(days=3, hours=2)
+    assert sweep_once(clock.now) == 1
+    [delivery] = deliveries()
+    assert delivery.status == "failed" and "gave up" in delivery.last_error
+    assert len(receiver.requests) == 1  # not posted again
