@@ -59,6 +59,10 @@ def test_webhook_endpoint_and_slack_channel_from_the_browser(live, chromium, rec
         assert body["type"] == "winback.reactivated" and body["test"] is True
         assert receiver.requests[-1]["headers"]["Backstop-Signature"].count("v1=") == 2
 
+        page.get_by_role("link", name="Webhooks", exact=True).click()
+        expect(page.locator("table.endpoints")).to_contain_text("Delivered")
+        page.screenshot(path="/tmp/webhooks_list.png", full_page=True)
+
         page.get_by_role("link", name="Notifications").click()
         page.get_by_label("Slack").check()
         page.get_by_label("Incoming-webhook URL").fill(receiver.url)
@@ -68,6 +72,11 @@ def test_webhook_endpoint_and_slack_channel_from_the_browser(live, chromium, rec
         expect(page.get_by_text("Slack channel added.")).to_be_visible()
         page.get_by_role("button", name="Send test message").click()
         expect(page.locator(".channel .pill.delivered")).to_be_visible()
-        page.screenshot(path="/tmp/notifications.png", full_page=True)
         assert "blocks" in json.loads(receiver.requests[-1]["body"])
+        receiver.status = 404  # the webhook was removed in Slack
+        page.get_by_role("button", name="Send test message").click()
+        expect(page.locator(".channel")).to_have_attribute("data-state", "revoked")
+        expect(page.get_by_role("alert")).to_contain_text("no longer exists")
+        expect(page.get_by_role("button", name="Send test message")).to_be_disabled()
+        page.screenshot(path="/tmp/notifications.png", full_page=True)
         browser.close()

@@ -155,6 +155,8 @@ def test_send_a_test_event_and_resend_a_failed_delivery(web, owner, receiver) ->
     assert "HTTP 500" in page and "Backstop-Signature" in page and "Resend" in page
     receiver.status = 200
     url = f"/settings/webhooks/{row.id}/deliveries/{delivery.id}/resend"
+    assert web.post(url).status_code == 400  # no CSRF token: nothing resent
+    assert len(receiver.requests) == 1
     assert submit(web, url, {}, page=f"/settings/webhooks/{row.id}").status_code == 302
     [delivery] = deliveries()
     assert delivery.status == "delivered" and len(receiver.requests) == 2
