@@ -117,6 +117,7 @@ def _register_models() -> None:
     from .events import models as _events  # noqa: F401
     from .i18n import models as _i18n  # noqa: F401
     from .insights import models as _insights  # noqa: F401
+    from .integrations import models as _integrations  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .portal import models as _portal  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
@@ -129,7 +130,17 @@ def _register_models() -> None:
 def _register_features() -> None:
     """Each loop declares its step kinds, Stripe event handlers, message re-checks and
     domain-event consumers here, explicitly (never as a side effect of an import)."""
-    from . import checkout_recovery, disputes, dunning, insights, recovery, retain, sms, winback
+    from . import (
+        checkout_recovery,
+        disputes,
+        dunning,
+        insights,
+        integrations,
+        recovery,
+        retain,
+        sms,
+        winback,
+    )
 
     recovery.register()
     disputes.register()
@@ -139,6 +150,7 @@ def _register_features() -> None:
     checkout_recovery.register()
     sms.register()
     insights.register()
+    integrations.register()
 
 
 def _register_blueprints(app: Flask) -> None:

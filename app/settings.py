@@ -220,6 +220,21 @@ class Settings:
             "help": "true behind HTTPS (forced in production)",
         },
     )
+    outbound_allow_loopback: bool = field(
+        default=False,
+        metadata={
+            "env": "BACKSTOP_OUTBOUND_ALLOW_LOOPBACK",
+            "help": "let webhooks, Slack and Discord post to loopback and plain http "
+            "(development and tests; refused in production)",
+        },
+    )
+    outbound_timeout_seconds: int = field(
+        default=5,
+        metadata={
+            "env": "BACKSTOP_OUTBOUND_TIMEOUT",
+            "help": "seconds an outbound webhook or Slack/Discord post may take",
+        },
+    )
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "logging"})
 
     @property
@@ -286,6 +301,8 @@ class Settings:
                 "BACKSTOP_API_RATE_LIMIT must read like '100 per second; 3000 per minute', "
                 f"not {self.api_rate_limit!r}"
             )
+        if not 1 <= self.outbound_timeout_seconds <= 30:
+            raise SettingsError("BACKSTOP_OUTBOUND_TIMEOUT must be between 1 and 30 seconds")
         if self.mail_transport not in ("outbox", "ses", "resend", "smtp"):
             raise SettingsError(
                 "BACKSTOP_MAIL_TRANSPORT must be outbox, ses, resend or smtp, "
@@ -310,6 +327,8 @@ class Settings:
                 raise SettingsError("DATABASE_URL must point at PostgreSQL in production")
             if not self.stripe_webhook_secret:
                 raise SettingsError("STRIPE_WEBHOOK_SECRET is required in production")
+            if self.outbound_allow_loopback:
+                raise SettingsError("BACKSTOP_OUTBOUND_ALLOW_LOOPBACK must be off in production")
         return self
 
 

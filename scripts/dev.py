@@ -92,6 +92,8 @@ def env(ports: Ports) -> dict[str, str]:
     values.setdefault("STRIPE_CONNECT_BASE", ports.sandbox_url)
     values.setdefault("STRIPE_SECRET_KEY", PLATFORM_KEY)
     values.setdefault("STRIPE_CLIENT_ID", "ca_" + PLATFORM_KEY.removeprefix("sk_test_"))
+    # Webhooks, Slack and Discord may post to a receiver on this machine (docs/webhooks.md).
+    values.setdefault("BACKSTOP_OUTBOUND_ALLOW_LOOPBACK", "true")
     dev_env = VAR / "dev.env"
     if dev_env.exists():
         for line in dev_env.read_text().splitlines():

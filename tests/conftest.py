@@ -213,6 +213,8 @@ def app_settings(tmp_path_factory: pytest.TempPathFactory, sandbox_url: str) -> 
         "stripe_secret_key": "sk_test_backstop_tests",
         "stripe_client_id": "ca_backstop_tests",
         "stripe_webhook_secret": WEBHOOK_SECRET,
+        # Outbound webhooks and Slack/Discord posts reach the tests' local receivers.
+        "outbound_allow_loopback": True,
     }
 
 

@@ -28,6 +28,7 @@ TASK_MODULES = [
     "workers.insights_tasks",
     "workers.dispute_tasks",
     "workers.sms_tasks",
+    "workers.integration_tasks",
 ]
 
 

@@ -48,6 +48,8 @@ SETTINGS_NAV = [
     ("stripe_settings.show", "Stripe"),
     ("embed.show", "Embed"),
     ("portal_settings.show", "Portal"),
+    ("webhooks.index", "Webhooks"),
+    ("notifications.show", "Notifications"),
     ("languages.show", "Languages"),
     ("team.show", "Team"),
     ("api_keys.show", "API keys"),
@@ -56,7 +58,8 @@ SETTINGS_NAV = [
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
 NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
                 "cancel_analytics.": "cancel_flows.index",
-                "disputes.": "disputes.index"}  # fmt: skip
+                "disputes.": "disputes.index",
+                "webhooks.": "webhooks.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -48,6 +48,8 @@ def test_production_accepts_strong_settings() -> None:
         ({"DATABASE_URL": "sqlite:///prod.db"}, "PostgreSQL"),
         ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET"),
         ({"BACKSTOP_ENV": "staging"}, "BACKSTOP_ENV"),
+        ({"BACKSTOP_OUTBOUND_ALLOW_LOOPBACK": "true"}, "OUTBOUND_ALLOW_LOOPBACK"),
+        ({"BACKSTOP_OUTBOUND_TIMEOUT": "60"}, "OUTBOUND_TIMEOUT"),
     ],
 )
 def test_production_refuses_weak_settings(change, message) -> None:

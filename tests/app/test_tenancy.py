@@ -10,11 +10,15 @@ from sqlalchemy import func, select
 
 from app.accounts import api_keys
 from app.accounts.models import ApiKey, Membership
+from app.audit.models import AuditEntry
 from app.disputes.models import Dispute
 from app.dunning.models import SubjectTest
 from app.extensions import db
 from app.insights import exports
 from app.insights.models import InsightExport
+from app.integrations import channels, endpoints
+from app.integrations.endpoints import Rules
+from app.integrations.models import Delivery, NotificationChannel, WebhookEndpoint
 from app.recovery.models import Campaign
 from app.retain import flows
 from app.retain.models import RetainFlow
@@ -104,6 +108,15 @@ def two_shops(web, ctx):
         now=dt.datetime.now(dt.UTC),
     )
     their_dispute = f.dispute(shop_b, "dp_secret_b")
+    their_endpoint = endpoints.create(db.session, shop_b.id, url="https://hooks.b.example/x",
+                                      event_types=["*"], description="", rules=Rules())  # fmt: skip
+    their_channel = channels.create(db.session, shop_b.id, kind="slack", posts=["recovered"],
+                                    url="https://hooks.slack.com/services/T/B/x", threshold=None,
+                                    rules=Rules())  # fmt: skip
+    their_delivery = Delivery(workspace_id=shop_b.id, endpoint_id=their_endpoint.id,
+                              event_type="recovery.campaign.recovered", payload={"id": "evt_b"},
+                              status="failed", due_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    db.session.add(their_delivery)
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -121,6 +134,9 @@ def two_shops(web, ctx):
         "key_id": their_key.id,
         "dispute_id": their_dispute.id,
         "test_id": their_test.id,
+        "endpoint_id": their_endpoint.id,
+        "delivery_id": their_delivery.id,
+        "channel_id": their_channel.id,
     }
 
 
@@ -172,6 +188,12 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert key is not None and key.revoked_at is None
     dispute = db.session.get(Dispute, two_shops["dispute_id"])
     assert dispute.submitted_at is None and dispute.support_contact is None
+    endpoint = db.session.get(WebhookEndpoint, two_shops["endpoint_id"])
+    assert endpoint.is_enabled and endpoint.previous_secret_enc is None  # not off, not rotated
+    assert db.session.get(Delivery, two_shops["delivery_id"]).status == "failed"  # not resent
+    assert db.session.get(NotificationChannel, two_shops["channel_id"]).posts == ["recovered"]
+    audited = db.session.execute(select(AuditEntry.action)).scalars().all()
+    assert not [a for a in audited if a.startswith(("webhooks.", "notifications."))]
 
 
 def test_lists_show_only_the_current_workspace(web, two_shops) -> None:

@@ -73,12 +73,14 @@ def serve(build: Callable[[str], Any]) -> Iterator[tuple[str, Any]]:
 
 @contextmanager
 def serve_dashboard(
-    tmp_path: Any, sandbox_url: str, owner_email: str, workspace_name: str
+    tmp_path: Any, sandbox_url: str, owner_email: str, workspace_name: str, **overrides: Any
 ) -> Iterator[tuple[str, Any]]:
     """The app (tasks in-process) on its own SQLite file, served on loopback, with one
-    merchant: ``owner_email`` (password ``factories.PASSWORD``) owning ``workspace_name``."""
+    merchant: ``owner_email`` (password ``factories.PASSWORD``) owning ``workspace_name``;
+    ``overrides`` are more settings."""
     from app import create_app
     from app.extensions import db
+    from workers.celery_app import init_celery
 
     from ..app import factories as f
 
@@ -92,8 +94,10 @@ def serve_dashboard(
                 "base_url": base_url,
                 "stripe_api_base": sandbox_url,
                 "stripe_connect_base": sandbox_url,
+                **overrides,
             }
         )
+        init_celery(flask_app)
         with flask_app.app_context():
             db.create_all()
             f.workspace(f.user(owner_email), workspace_name)

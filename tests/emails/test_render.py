@@ -118,6 +118,20 @@ CONTEXTS = {
         "campaign_url": "https://x.example/recovery/campaigns/7",
         "settings_url": "https://x.example/settings/recovery#high-value",
     },
+    "webhook_disabled": {
+        "workspace": "Acme",
+        "url": "https://hooks.acme.example/backstop",
+        "days": 3,
+        "since": "December 03, 2026 at 07:00 UTC",
+        "settings_url": "https://x.example/settings/webhooks/1",
+    },
+    "notification_revoked": {
+        "workspace": "Acme",
+        "service": "Slack",
+        "url": "https://hooks.slack.com/services/…abcd",
+        "detail": "Slack answered HTTP 404 (no_service)",
+        "settings_url": "https://x.example/settings/notifications",
+    },
     "portal_link": {
         "button_url": "https://x.example/portal/tok",
         "link_days": 90,
