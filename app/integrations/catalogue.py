@@ -76,9 +76,13 @@ _TYPES = [
     ),
     EventType(
         "dispute.created",
-        "A customer disputed a payment (coming: sent once dispute tracking ships).",
+        "A customer disputed a payment; Backstop assembled the evidence draft.",
         "dispute",
-        is_coming=True,
+    ),
+    EventType(
+        "dispute.closed",
+        "A dispute was decided: won, lost, or accepted.",
+        "dispute",
     ),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
@@ -167,6 +171,23 @@ def _winback(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _dispute(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "object": "dispute",
+        "id": data.get("dispute"),
+        "charge": data.get("charge"),
+        "customer": data.get("customer"),
+        "amount": data.get("amount"),
+        "currency": data.get("currency"),
+        "reason": data.get("reason"),
+        "status": data.get("outcome") or data.get("status"),
+        "network": data.get("network"),
+        "likely_cause": data.get("likely_cause"),
+        "recommended_action": data.get("recommended_action"),
+        "due_by": _iso(data.get("due_by")),
+    }
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "recovery.campaign.started": lambda d: _campaign(d, "in_flight"),
     "recovery.campaign.recovered": lambda d: _campaign(d, "recovered"),
@@ -177,6 +198,8 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "cancel.session.saved": _cancel_session,
     "cancel.session.cancelled": _cancel_session,
     "winback.reactivated": _winback,
+    "dispute.created": _dispute,
+    "dispute.closed": _dispute,
 }
 
 
@@ -252,6 +275,20 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "regained_currency": "usd",
     },
 }
+SAMPLES["dispute.created"] = {
+    "dispute": "dp_1PqT7uV8",
+    "charge": "ch_3PqS1aB4",
+    "customer": "cus_QX2mV8yLk1",
+    "amount": 4900,
+    "currency": "usd",
+    "reason": "subscription_canceled",
+    "status": "needs_response",
+    "network": "visa",
+    "likely_cause": "forgotten_subscription",
+    "recommended_action": "fight",
+    "due_by": "2027-01-22T23:59:59+00:00",
+}
+SAMPLES["dispute.closed"] = {**SAMPLES["dispute.created"], "status": "won", "outcome": "won"}
 SAMPLES["recovery.campaign.recovered"] = {
     **SAMPLES["recovery.campaign.started"],
     "reason": "the invoice was paid",

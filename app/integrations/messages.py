@@ -17,7 +17,7 @@ POSTS = {
     "high_value_failure": ("High-value payment failed", "recovery.campaign.started"),
     "saved": ("Customer saved from cancelling", "cancel.session.saved"),
     "won_back": ("Customer won back", "winback.reactivated"),
-    "dispute": ("Dispute opened (once dispute tracking ships)", "dispute.created"),
+    "dispute": ("Dispute opened", "dispute.created"),
     "digest": ("Daily digest (yesterday's figures, each morning)", None),
 }
 DEFAULT_POSTS = ["recovered", "high_value_failure", "saved", "won_back", "digest"]
@@ -117,13 +117,16 @@ def note_for(post: str, data: Mapping[str, Any], *, customer: str, base_url: str
             [("Customer", customer), ("Back at", f"{mrr} a month")],
         )
     if post == "dispute":
+        disputed = format_money(int(data.get("amount") or 0), data.get("currency"))
+        due = str(data.get("due_by") or "")[:10] or "soon"
         return Note(
-            f"Dispute opened: {money}",
-            f"{customer} disputed a payment of {money}.",
+            f"Dispute opened: {disputed}",
+            f"{customer} disputed a payment of {disputed}. Likely cause: "
+            f"{_words(data.get('likely_cause'))}. Evidence is due by {due}.",
             AMBER,
-            customer_link,
-            "Open the customer",
-            [("Customer", customer), ("Amount", money)],
+            f"{base}/disputes",
+            "Review the evidence",
+            [("Customer", customer), ("Amount", disputed)],
         )
     raise ValueError(f"no message for {post!r}")
 

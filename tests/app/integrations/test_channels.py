@@ -10,6 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.disputes.services import CREATED
 from app.extensions import db
 from app.insights.models import InsightDaily
 from app.integrations import channels, digest, messages
@@ -18,7 +19,7 @@ from app.outbox.models import OutboxMessage
 from app.stripe import mirror
 
 from .. import factories as f
-from .helpers import LOCAL, RECOVERED, channel, deliveries, emit, use_clock
+from .helpers import LOCAL, RECOVERED, channel, deliveries, emit, endpoint, use_clock
 
 
 def shop():
@@ -195,3 +196,26 @@ def test_only_slack_and_discord_urls_outside_development() -> None:
     errors = channels.check("slack", "https://hooks.slack.com/services/x", ["high_value_failure"],
                             None, strict)  # fmt: skip
     assert errors == ["Say from what amount a failed payment counts as high-value."]
+
+
+def test_a_dispute_the_disputes_loop_opens_posts_and_is_sent_to_endpoints(ctx, receiver) -> None:
+    """``dispute.created`` as app/disputes emits it reaches a Slack channel that chose
+    disputes and an endpoint subscribed to it, as a ``dispute`` object."""
+    ws = shop()
+    channel(ws, receiver.url, "slack", ["dispute"])
+    endpoint(ws, receiver.url, ["dispute.created"])
+    db.session.commit()
+    data = {
+        "dispute": "dp_1", "charge": "ch_1", "customer": "cus_1", "amount": 4900,
+        "currency": "usd", "reason": "subscription_canceled", "status": "needs_response",
+        "network": "visa", "likely_cause": "forgotten_subscription",
+        "recommended_action": "fight", "due_by": "2027-01-22T23:59:59+00:00",
+    }  # fmt: skip
+    emit(ws, CREATED, data)
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    [slack] = [b for b in bodies if "blocks" in b]
+    assert slack["text"].startswith("Dispute opened: 49.00 USD")
+    assert "forgotten subscription" in json.dumps(slack) and "2027-01-22" in json.dumps(slack)
+    [hook] = [b for b in bodies if "type" in b]
+    assert hook["type"] == CREATED and hook["data"]["object"]["object"] == "dispute"
+    assert hook["data"]["object"]["id"] == "dp_1" and hook["data"]["object"]["amount"] == 4900
