@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
@@ -20,16 +19,15 @@ from ..accounts.models import Workspace
 from ..events import services as events
 from ..schedule import kinds
 from ..stripe import clocks
-from ..stripe.billing import Charge, Failure, InvoiceFacts
+from ..stripe.billing import Charge, InvoiceFacts
 from ..times import aware
 from . import closing, config, high_value, holdout, planning
 from .cadence import pick_timezone, retry_after_card_change
-from .declines import DeclineClass, classify, effective_class, escalation_reason, normalize
+from .classifying import apply_failure
+from .declines import DeclineClass
 from .models import (
     EMAIL,
     IN_FLIGHT,
-    LOST,
-    RECOVERED,
     RETRY,
     Campaign,
     ChargeAttempt,
@@ -203,60 +201,6 @@ def _open(
         held_out,
     )
     return campaign
-
-
-def apply_failure(
-    session: Session, campaign: Campaign, failure: Failure, failed_at: dt.datetime
-) -> bool:
-    """Take the latest decline: its codes, its card and its class (a new code may move
-    the campaign to another class). Returns True when the class changed."""
-    policy = config.policy_for(session, campaign.workspace_id)
-    campaign.decline_code = failure.decline_code
-    campaign.failure_code = failure.failure_code
-    campaign.advice_code = failure.advice_code
-    campaign.network_advice_code = failure.network_advice_code
-    campaign.last_failure_at = failed_at
-    if failure.card.fingerprint:
-        campaign.card_brand = failure.card.brand
-        campaign.card_fingerprint = failure.card.fingerprint
-        campaign.payment_method_id = failure.card.payment_method_id
-    base = classify(
-        failure.decline_code,
-        failure.failure_code,
-        failure.advice_code,
-        failure.network_advice_code,
-        overrides=policy.overrides,
-    )
-    code = normalize(failure.decline_code or failure.failure_code)
-    by_code, cycles = _past_outcomes(session, campaign)
-    reason = escalation_reason(base, code, by_code, cycles)
-    cls = effective_class(base, code, by_code, cycles)
-    changed = campaign.decline_class != str(cls)
-    campaign.decline_class = str(cls)
-    campaign.class_reason = reason
-    return changed
-
-
-#: Who recovered a payment without the customer having to act.
-RETRY_ATTRIBUTIONS = frozenset({"retry", "stripe_retry"})
-
-
-def _past_outcomes(session: Session, campaign: Campaign) -> tuple[Counter[str], int]:
-    """The customer's past campaigns (held-out ones aside): lost ones per decline code,
-    and how many ended without a retry recovering them (lost, or paid only once the
-    customer acted)."""
-    rows = session.execute(
-        select(Campaign.state, Campaign.attribution, Campaign.decline_code).where(
-            Campaign.workspace_id == campaign.workspace_id,
-            Campaign.customer_stripe_id == campaign.customer_stripe_id,
-            Campaign.state.in_((LOST, RECOVERED)),
-            Campaign.is_holdout.is_(False),
-            Campaign.id != campaign.id,
-        )
-    ).all()
-    lost = Counter(c for state, _a, code in rows if state == LOST and (c := normalize(code)))
-    cycles = sum(1 for state, attribution, _c in rows if attribution not in RETRY_ATTRIBUTIONS)
-    return lost, cycles
 
 
 def sync_attempts(

@@ -17,7 +17,7 @@ from ..schedule import kinds
 from ..stripe import billing, clocks
 from ..stripe.models import StripeConnection
 from ..times import aware
-from . import campaigns, closing, config, planning
+from . import campaigns, classifying, closing, config, planning
 from .caps import Attempt, Decline, check_attempt
 from .models import RETRY, Campaign, ChargeAttempt, Step
 
@@ -112,7 +112,7 @@ def record(
         return kinds.Done("closed", f"the invoice is {invoice.status}")
     failure = invoice.failure
     code = (failure.decline_code or failure.failure_code) if failure else None
-    if failure is not None and campaigns.apply_failure(
+    if failure is not None and classifying.apply_failure(
         session, campaign, failure, failure.at or at
     ):
         planning.cancel_pending(
