@@ -18,6 +18,7 @@ POSTS = {
     "saved": ("Customer saved from cancelling", "cancel.session.saved"),
     "won_back": ("Customer won back", "winback.reactivated"),
     "dispute": ("Dispute opened", "dispute.created"),
+    "dispute_rate": ("Dispute rate past a card network's threshold", "dispute.rate_alert"),
     "digest": ("Daily digest (yesterday's figures, each morning)", None),
 }
 DEFAULT_POSTS = ["recovered", "high_value_failure", "saved", "won_back", "digest"]
@@ -127,6 +128,18 @@ def note_for(post: str, data: Mapping[str, Any], *, customer: str, base_url: str
             f"{base}/disputes",
             "Review the evidence",
             [("Customer", customer), ("Amount", disputed)],
+        )
+    if post == "dispute_rate":
+        network = str(data.get("network") or "other")
+        label = {"amex": "American Express"}.get(network, network.capitalize())
+        return Note(
+            f"Dispute rate {data.get('rate')} on {label} in {data.get('month')}",
+            f"{data.get('disputes')} disputes against {data.get('settled')} settled {label} "
+            f"payments: past {data.get('threshold')}. Answer open disputes with evidence.",
+            AMBER,
+            f"{base}/disputes/monitor",
+            "Open the monitor",
+            [("Network", label), ("Rate", str(data.get("rate")))],
         )
     raise ValueError(f"no message for {post!r}")
 

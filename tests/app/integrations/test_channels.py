@@ -219,3 +219,18 @@ def test_a_dispute_the_disputes_loop_opens_posts_and_is_sent_to_endpoints(ctx, r
     [hook] = [b for b in bodies if "type" in b]
     assert hook["type"] == CREATED and hook["data"]["object"]["object"] == "dispute"
     assert hook["data"]["object"]["id"] == "dp_1" and hook["data"]["object"]["amount"] == 4900
+
+
+def test_a_dispute_rate_alert_posts_the_counts_and_the_threshold(ctx, receiver) -> None:
+    ws = shop()
+    channel(ws, receiver.url, "discord", ["dispute_rate"])
+    db.session.commit()
+    data = {"month": "2026-11", "network": "visa", "level": "visa_vdmp", "disputes": 12,
+            "settled": 1304, "rate": "0.92%", "threshold": "0.9% (Visa's VDMP)"}  # fmt: skip
+    emit(ws, "dispute.rate_alert", data)
+    emit(ws, "dispute.created", {"customer": "cus_1", "amount": 100, "currency": "usd"})
+    [request] = receiver.requests  # the dispute itself was not chosen
+    [embed] = json.loads(request["body"])["embeds"]
+    assert embed["title"] == "Dispute rate 0.92% on Visa in 2026-11"
+    assert "12 disputes against 1304 settled Visa payments" in embed["description"]
+    assert embed["url"].endswith("/disputes/monitor")
