@@ -69,7 +69,7 @@ def test_an_owner_adds_an_endpoint(web, owner, receiver) -> None:
         ("https://169.254.169.254/latest", {}, "link-local"),
         ("not a url", {}, "must start with https"),
         ("https://hooks.example.com/x", {"event_types": []}, "Choose at least one event"),
-        ("https://hooks.example.com/x", {"event_types": ["dispute.created"]}, "does not send"),
+        ("https://hooks.example.com/x", {"event_types": ["invoice.paid"]}, "does not send"),
     ],
 )
 def test_bad_input_is_a_400_that_changes_nothing(web, owner, url, extra, words) -> None:
