@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from ..conftest import service_unavailable
+from ..conftest import TEST_BROKER_URL, service_unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end tests run one at a time, on one xdist worker (``--dist loadgroup``):
-    each starts a whole stack (web, worker, beat, sandbox, Chromium), and in the services
-    lane they share the RabbitMQ broker's queues."""
-    for item in items:
-        if item.nodeid.startswith("tests/e2e/"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """In the services lane the end-to-end tests run one at a time, on one xdist worker
+    (``--dist loadgroup``): their stacks share the RabbitMQ broker's queues, so two at once
+    would take each other's tasks. On the embedded defaults each stack has a broker of its
+    own and they spread over the workers."""
+    if TEST_BROKER_URL:
+        item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
