@@ -16,7 +16,6 @@ def register() -> None:
     """Called by ``create_app``: the Stripe events, domain events and message re-checks
     this loop acts on."""
     from ..events import services as events
-    from ..outbox import guards
     from ..stripe import processing
     from . import handlers, touches
 
@@ -31,10 +30,4 @@ def register() -> None:
     events.consume(
         "email.suppressed", "checkout_recovery.address_suppressed", handlers.address_suppressed
     )
-    guards.register(
-        touches.TEMPLATE,
-        touches.still_wanted,
-        touches.note_dropped,
-        touches.note_sent,
-        touches.note_opened,
-    )
+    touches.GUARD.register(touches.TEMPLATE)

@@ -17,12 +17,11 @@ from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..dunning.config import settings_for as mail_settings_for
 from ..dunning.mailing import send_to_customer
-from ..events import services as events
 from ..i18n import N_
 from ..i18n import services as i18n
 from ..i18n.locales import SUPPORTED
 from ..outbox import services as outbox
-from ..outbox.models import OutboxMessage
+from ..outbox.touch_guard import TouchGuard
 from ..schedule import claims
 from ..stripe import checkout as stripe_checkout
 from ..stripe import clocks
@@ -226,55 +225,10 @@ def context_for(
 # -- the moment the message leaves --------------------------------------------------------------
 
 
-def _step_of(session: Session, message: OutboxMessage) -> Step | None:
-    if message.step_id is None:
-        return None
-    step = session.get(Step, message.step_id)
-    return step if step is not None and step.workspace_id == message.workspace_id else None
-
-
-def still_wanted(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
-    """Why a reminder's stored message must not leave any more."""
-    step = _step_of(session, message)
-    if step is None:
-        return None
-    campaign = step.campaign
-    if not campaign.is_open:
-        return f"the campaign was {campaign.state} before the email left"
-    if settings_for(session, campaign.workspace_id).is_paused:
-        return "checkout recovery was paused before the email left"
-    return None
-
-
-def note_dropped(
-    session: Session, message: OutboxMessage, reason: str, *, now: dt.datetime
-) -> None:
-    step = _step_of(session, message)
-    if step is not None:
-        if step.outcome == "sent" and step.campaign.touches_sent > 0:
-            step.campaign.touches_sent -= 1
-        step.outcome = "dropped"
-        step.outcome_detail = f"not sent: {reason}"[:500]
-        _emit(session, "checkout.recovery.email.dropped", step, message, reason=reason)
-
-
-def note_opened(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
-    step = _step_of(session, message)
-    if step is not None and step.opened_at is None:
-        step.opened_at = now
-
-
-def note_sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
-    step = _step_of(session, message)
-    if step is not None:
-        _emit(session, "checkout.recovery.email.sent", step, message)
-
-
-def _emit(session: Session, name: str, step: Step, message: OutboxMessage, **data: str) -> None:
-    events.emit(
-        session,
-        step.workspace_id,
-        name,
-        subject=f"message:{message.id}",
-        data={"campaign_id": step.campaign_id, "step_id": step.id, "touch": step.number, **data},
-    )
+#: Re-checks a touch's message as it leaves, and notes it on the step.
+GUARD = TouchGuard(
+    CheckoutRecoveryStep,
+    "checkout.recovery.email",
+    "checkout recovery",
+    lambda s, ws: settings_for(s, ws).is_paused,
+)

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from ..accounts.branding import brand
 from ..accounts.models import Workspace
 from ..dunning.mailing import send_to_customer
-from ..events import services as events
 from ..i18n import N_
 from ..i18n import services as i18n
 from ..outbox import services as outbox
-from ..outbox.models import OutboxMessage
+from ..outbox.touch_guard import TouchGuard
 from ..schedule import catchup, claims
 from ..stripe import cards, clocks
 from ..stripe import winback as stripe_winback
@@ -227,64 +226,7 @@ def describe_offer(offer: policy.Offer, language: i18n.Translator) -> str:
 # -- the moment the message leaves --------------------------------------------------------------
 
 
-def _step_of(session: Session, message: OutboxMessage) -> WinbackStep | None:
-    if message.step_id is None:
-        return None
-    step = session.get(WinbackStep, message.step_id)
-    return step if step is not None and step.workspace_id == message.workspace_id else None
-
-
-def still_wanted(session: Session, message: OutboxMessage, *, now: dt.datetime) -> str | None:
-    """Why a touch's stored message must not leave any more: the customer came back,
-    unsubscribed, or the merchant paused win-back since it was written."""
-    step = _step_of(session, message)
-    if step is None:
-        return None
-    campaign = step.campaign
-    if not campaign.is_open:
-        return f"the campaign was {campaign.state} before the email left"
-    if settings_for(session, campaign.workspace_id).is_paused:
-        return "win-back was paused before the email left"
-    return None
-
-
-def note_dropped(
-    session: Session, message: OutboxMessage, reason: str, *, now: dt.datetime
-) -> None:
-    step = _step_of(session, message)
-    if step is not None:
-        if step.outcome == "sent" and step.campaign.touches_sent > 0:
-            step.campaign.touches_sent -= 1
-        step.outcome = "dropped"
-        step.outcome_detail = f"not sent: {reason}"[:500]
-        _emit(session, "winback.email.dropped", step, message, reason=reason)
-
-
-def note_opened(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
-    step = _step_of(session, message)
-    if step is not None and step.opened_at is None:
-        step.opened_at = now
-
-
-def note_sent(session: Session, message: OutboxMessage, *, now: dt.datetime) -> None:
-    step = _step_of(session, message)
-    if step is not None:
-        _emit(session, "winback.email.sent", step, message)
-
-
-def _emit(
-    session: Session, name: str, step: WinbackStep, message: OutboxMessage, **data: str
-) -> None:
-    events.emit(
-        session,
-        step.workspace_id,
-        name,
-        subject=f"message:{message.id}",
-        data={
-            "campaign_id": step.campaign_id,
-            "step_id": step.id,
-            "touch": step.number,
-            "customer": message.customer_stripe_id,
-            **data,
-        },
-    )
+#: Re-checks a touch's message as it leaves, and notes it on the step.
+GUARD = TouchGuard(
+    WinbackStep, "winback.email", "win-back", lambda s, ws: settings_for(s, ws).is_paused
+)
