@@ -65,8 +65,15 @@ def test_a_winback_touch_is_dropped_when_its_campaign_ended_or_the_loop_paused(c
 def test_a_message_finds_its_step_only_in_its_own_workspace(ctx, other_workspace) -> None:
     ws = f.workspace(name="Carts")
     campaign = f.checkout_recovery_campaign(ws)
-    step = CheckoutRecoveryStep(workspace_id=ws.id, campaign_id=campaign.id, kind="email",
-                                number=1, due_at=NOW, reason="1 h after", status="done")  # fmt: skip
+    step = CheckoutRecoveryStep(
+        workspace_id=ws.id,
+        campaign_id=campaign.id,
+        kind="email",
+        number=1,
+        due_at=NOW,
+        reason="1 h after",
+        status="done",
+    )
     db.session.add(step)
     db.session.flush()
     owner = f.workspace(name="Elsewhere") if other_workspace else ws
