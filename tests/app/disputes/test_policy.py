@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.disputes import evidence, policy
@@ -118,6 +118,7 @@ def _facts(n: int) -> evidence.Facts:
     )
 
 
+@settings(deadline=None, max_examples=25)  # builds up to 3,000 records per example
 @given(st.integers(0, 3000))
 def test_fields_stay_within_stripes_limits(n) -> None:
     fields = evidence.assemble(_facts(n))
