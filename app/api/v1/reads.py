@@ -29,6 +29,27 @@ from .errors import not_found
 EMBEDDED = 100
 
 
+def _one(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    prefix: str,
+    public_id: str,
+    *,
+    kind: str,
+    param: str,
+) -> Any:
+    """The workspace's object ``public_id`` (``query`` is already scoped to it), or the
+    404 a malformed id, an unknown one and another workspace's all get alike."""
+    number = ids.parse(prefix, public_id)
+    row = None
+    if number is not None:
+        row = session.execute(query.where(model.id == number)).scalar_one_or_none()
+    if row is None:
+        raise not_found(kind, public_id, param)
+    return row
+
+
 def _page(
     session: Session,
     query: Select[Any],
@@ -112,14 +133,15 @@ def list_campaigns(
 
 
 def campaign_row(session: Session, workspace_id: int, public_id: str) -> Campaign:
-    number = ids.parse(ids.CAMPAIGN, public_id)
-    row = None
-    if number is not None:
-        row = session.execute(
-            scoped(Campaign, workspace_id).where(Campaign.id == number)
-        ).scalar_one_or_none()
-    if row is None:
-        raise not_found("campaign", public_id, "campaign_id")
+    row = _one(
+        session,
+        scoped(Campaign, workspace_id),
+        Campaign,
+        ids.CAMPAIGN,
+        public_id,
+        kind="campaign",
+        param="campaign_id",
+    )
     return row
 
 
@@ -179,14 +201,15 @@ def list_sessions(
 
 
 def get_session(session: Session, workspace_id: int, public_id: str) -> schemas.CancelSession:
-    number = ids.parse(ids.CANCEL_SESSION, public_id)
-    row = None
-    if number is not None:
-        row = session.execute(
-            _sessions(workspace_id).where(CancelSession.id == number)
-        ).scalar_one_or_none()
-    if row is None:
-        raise not_found("cancel session", public_id, "session_id")
+    row = _one(
+        session,
+        _sessions(workspace_id),
+        CancelSession,
+        ids.CANCEL_SESSION,
+        public_id,
+        kind="cancel session",
+        param="session_id",
+    )
     return session_out(row)
 
 
@@ -239,14 +262,15 @@ def list_winbacks(
 
 
 def get_winback(session: Session, workspace_id: int, public_id: str) -> schemas.WinbackCampaign:
-    number = ids.parse(ids.WINBACK_CAMPAIGN, public_id)
-    row = None
-    if number is not None:
-        row = session.execute(
-            scoped(WinbackCampaign, workspace_id).where(WinbackCampaign.id == number)
-        ).scalar_one_or_none()
-    if row is None:
-        raise not_found("win-back campaign", public_id, "winback_id")
+    row = _one(
+        session,
+        scoped(WinbackCampaign, workspace_id),
+        WinbackCampaign,
+        ids.WINBACK_CAMPAIGN,
+        public_id,
+        kind="win-back campaign",
+        param="winback_id",
+    )
     return winback_out(row)
 
 
@@ -284,14 +308,15 @@ def list_events(
 
 
 def get_event(session: Session, workspace_id: int, public_id: str) -> schemas.Event:
-    number = ids.parse(ids.EVENT, public_id)
-    row = None
-    if number is not None:
-        row = session.execute(
-            scoped(DomainEvent, workspace_id).where(DomainEvent.id == number)
-        ).scalar_one_or_none()
-    if row is None:
-        raise not_found("event", public_id, "event_id")
+    row = _one(
+        session,
+        scoped(DomainEvent, workspace_id),
+        DomainEvent,
+        ids.EVENT,
+        public_id,
+        kind="event",
+        param="event_id",
+    )
     return event_out(row)
 
 
