@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..insights import charts, lifetime
+from ..insights import charts, lifetime, ltv
 from ..insights.models import InsightLtv
 
 
@@ -44,7 +44,7 @@ def context(session: Session, workspace_id: int, tz: str, *, now: dt.datetime) -
 
 def _row(row: InsightLtv) -> Row:
     curve = list(row.curve or [])
-    median = next((m for m, s in enumerate(curve) if s <= 0.5), None)
+    median = ltv.median_month(curve)
     retained = curve[12] if len(curve) > 12 else None
     return Row(row, _chart(row, curve) if len(curve) > 1 else None, median, retained)
 

@@ -58,8 +58,12 @@ class Estimate:
 
     @property
     def median_months(self) -> int | None:
-        """The first month by which half the recovered customers had left, if any."""
-        return next((m for m, s in enumerate(self.curve) if s <= 0.5), None)
+        return median_month(self.curve)
+
+
+def median_month(curve: Sequence[float]) -> int | None:
+    """The first month by which half the recovered customers had left, if any."""
+    return next((m for m, s in enumerate(curve) if s <= 0.5), None)
 
 
 def survival_curve(
