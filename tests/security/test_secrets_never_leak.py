@@ -39,6 +39,7 @@ from app.stripe.signatures import sign as sign_stripe
 from scripts.ops import ops
 
 from ..app import factories as f
+from ..app.dashboard.test_sms_settings import FORM as SMS_FORM
 from ..app.forms import csrf_token
 from ..app.stripe.test_oauth_connect import _consent
 from ..conftest import WEBHOOK_SECRET
@@ -222,18 +223,7 @@ def _merchant_flows(b: Browser, people, receiver) -> dict[str, str]:
         b.post("/api/v1/campaigns/cmp_nope/pause", headers=auth, json={"bad": True})
 
     # Twilio: a bad token refused, the real one saved, Twilio calling us back.
-    sms = {
-        "is_enabled": "1",
-        "account_sid": TWILIO_SID,
-        "auth_token": TWILIO_TOKEN,
-        "from_number": "+1 500 555 0006",
-        "messaging_service_sid": "",
-        "monthly_cap": "200",
-        "quiet_start": "21:00",
-        "quiet_end": "09:00",
-        "touch_days": "1, 5",
-        "support_contact": "help@leaky.example",
-    }
+    sms = {**SMS_FORM, "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}
     b.submit("/settings/sms", {**sms, "auth_token": TWILIO_TOKEN[:-1] + "!"})
     b.submit("/settings/sms", {**sms, "from_number": "not a number"})
     b.submit("/settings/sms", sms)
