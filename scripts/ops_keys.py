@@ -116,5 +116,10 @@ def check_keys() -> None:
                 else ": still needed (run flask ops rotate-keys)"
             )
         click.echo(line)
+    if keys > 1:
+        click.echo(
+            "Unsubscribe links in emails already sent open only with the key they were made "
+            "with: see docs/key-rotation.md before removing one that was not compromised."
+        )
     if unreadable:
         raise click.ClickException(_unreadable_message(unreadable))

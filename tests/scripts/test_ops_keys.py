@@ -135,6 +135,7 @@ def test_after_rotating_the_old_key_can_go_and_no_secret_is_lost(app, ctx, cli) 
         after = cli("check-keys")
         assert f"key 1 ({crypto.key_fingerprint(0)}, newest) opens {len(stored)}" in after.output
         assert "key 2" in after.output and "removable" in after.output
+        assert "Unsubscribe links" in after.output
 
         again = cli("rotate-keys")  # nothing left to do
         assert "re-encrypted 0, 2 already under the newest key" in again.output
@@ -220,9 +221,12 @@ def test_a_secret_written_by_the_app_meanwhile_is_not_overwritten(app, ctx, monk
 
     def read_then_the_app_writes(*args, **kw):
         rows = real_read(*args, **kw)
-        db.session.execute(  # the merchant saves a new Slack URL between read and write
-            update(column.table).values(url_enc=crypto.encrypt("https://hooks.slack.com/new"))
-        )
+        # The merchant saves a new Slack URL between our read and our write: another
+        # connection, committed (as a request of the running app would).
+        with db.engine.begin() as other:
+            other.execute(
+                update(column.table).values(url_enc=crypto.encrypt("https://hooks.slack.com/new"))
+            )
         return rows
 
     with configured(app, KEY_B, KEY_A):
