@@ -57,7 +57,9 @@ def rotate_keys(dry_run: bool, batch_size: int) -> None:
                 )
                 if batch.last_id is None:
                     break
-                if not dry_run:
+                if dry_run:
+                    db.session.rollback()  # it only read: end the transaction all the same
+                else:
                     db.session.commit()  # one short transaction per batch
                 after = batch.last_id
                 total.rotated += batch.rotated
