@@ -42,7 +42,7 @@ from ..app import factories as f
 from ..app.dashboard.test_sms_settings import FORM as SMS_FORM
 from ..app.forms import csrf_token
 from ..app.stripe.test_oauth_connect import _consent
-from ..conftest import WEBHOOK_SECRET
+from ..conftest import WEBHOOK_SECRET, make_client
 from .leaks import Leaks, every_log_record
 
 PASSWORD = "pw-" + secrets.token_hex(12)
@@ -54,6 +54,9 @@ TWILIO_SID = "AC" + secrets.token_hex(16)
 SHOWN_TO_THEIR_OWNER = {
     ("GET", "/settings/embed"): ("embed secret",),
     ("POST", "/settings/api-keys"): ("API key",),
+    # The customer's own portal link: handed to the merchant's server, then opened.
+    ("POST", "/api/embed/portal"): ("portal link token",),
+    ("GET", "/portal/<token>"): ("portal link token",),
     ("POST", "/settings/webhooks/<id>/secret"): (
         "webhook endpoint secret",
         "webhook endpoint previous secret",  # revealed before the rotation made it previous
@@ -100,14 +103,21 @@ def service_secrets(app, monkeypatch):
 
 
 @pytest.fixture
-def people(web, ctx, service_secrets):
+def people(web, ctx, service_secrets, sandbox_url):
     owner = accounts.create_user(db.session, "owner@leaky.example", PASSWORD)
     ws = f.workspace(owner, "Leaky Shop")
     ws2 = f.workspace(owner, "Leaky Two")
     viewer = f.member(ws, "viewer", "viewer@leaky.example")
     staff = accounts.create_user(db.session, "staff@backstop.example", PASSWORD, staff_role="admin")
     db.session.commit()
-    return {"owner": owner, "ws": ws, "ws2": ws2, "viewer": viewer, "staff": staff}
+    # The merchant's Stripe account has a customer before it is connected (the import
+    # brings it in).
+    merchant = make_client(sandbox_url, RESTRICTED_KEY)
+    customer = merchant.v1.customers.create(params={"email": "buyer@leaky.example"})
+    return {
+        **{"owner": owner, "ws": ws, "ws2": ws2, "viewer": viewer, "staff": staff},
+        "customer": customer.id,
+    }
 
 
 def _oauth_connect(b: Browser, people) -> str:
@@ -183,6 +193,21 @@ def _merchant_flows(b: Browser, people, receiver) -> dict[str, str]:
         }
         b.post("/api/embed/portal", json=payload)
     b.post("/api/embed/cancel", json={"workspace": ws.slug, "signature": "x" * 64})
+
+    # The customer's portal link: asked for by the merchant's server, opened.
+    asked = {
+        "workspace": ws.slug,
+        "customer": people["customer"],
+        "timestamp": now,
+        "signature": sign_embed(made["embed secret"], people["customer"], now),
+    }
+    answer = b.post("/api/embed/portal", json=asked)
+    assert answer.status_code == 200, answer.json
+    link = answer.json["url"]
+    made["portal link token"] = token = link.rsplit("/", 1)[1]
+    assert b.get(f"/portal/{token}", pattern="/portal/<token>").status_code == 200
+    b.get(f"/portal/{token}/details", pattern="/portal/<token>")
+    b.get(f"/portal/{token[:-2]}xx")  # a mistyped link
 
     # An outbound webhook endpoint: added, revealed, tested, rotated, its log read.
     b.submit("/settings/webhooks", {"url": receiver.url, "description": "CRM", "all_events": "1"})
