@@ -114,7 +114,7 @@ class BackstopModelView(StaffOnly, ModelView):
             return self.can_delete
         return name in self.admin_actions and is_admin()
 
-    # -- the workspace scope: get_query, get_count_query and get_one agree ----------------
+    # -- no secret column in a form or a sort ----------------------------------------------
 
     def scaffold_form(self) -> Any:
         """A view without ``form_columns`` gets a field per column: never a secret one
@@ -128,6 +128,8 @@ class BackstopModelView(StaffOnly, ModelView):
         """Flask-Admin offers every column for sorting by default: never a secret one."""
         columns = super().get_sortable_columns()
         return {name: c for name, c in columns.items() if not name.endswith(SECRET_SUFFIXES)}
+
+    # -- the workspace scope: get_query, get_count_query and get_one agree ----------------
 
     def workspace_scope(self) -> int | None:
         """The ``?workspace_id=`` of this request (400 when it is not a number)."""
