@@ -24,13 +24,14 @@ from sqlalchemy import inspect, select
 from app.accounts.models import Workspace
 from app.audit.services import record
 from app.extensions import db
+from app.secrets_at_rest import ENCRYPTED_SUFFIXES
 from app.tenancy import scoped
 
 from .access import StaffOnly, actor, is_admin
 from .counting import COUNT_CAP, capped_count_query, display_count
 
 #: Columns that hold secrets or their hashes: never shown, never copied to the audit log.
-SECRET_SUFFIXES = ("_enc", "_hash")
+SECRET_SUFFIXES = (*ENCRYPTED_SUFFIXES, "_hash")
 
 
 def _utc_time(view: Any, value: dt.datetime, name: str) -> str:
@@ -112,6 +113,21 @@ class BackstopModelView(StaffOnly, ModelView):
         if name == "delete":
             return self.can_delete
         return name in self.admin_actions and is_admin()
+
+    # -- no secret column in a form or a sort ----------------------------------------------
+
+    def scaffold_form(self) -> Any:
+        """A view without ``form_columns`` gets a field per column: never a secret one
+        (even where no form is offered, none is there to offer)."""
+        form_class = super().scaffold_form()
+        for name in [n for n in vars(form_class) if n.endswith(SECRET_SUFFIXES)]:
+            delattr(form_class, name)
+        return form_class
+
+    def get_sortable_columns(self) -> dict[str, Any]:
+        """Flask-Admin offers every column for sorting by default: never a secret one."""
+        columns = super().get_sortable_columns()
+        return {name: c for name, c in columns.items() if not name.endswith(SECRET_SUFFIXES)}
 
     # -- the workspace scope: get_query, get_count_query and get_one agree ----------------
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import log_redaction
 from . import settings as settings_module
 
 
@@ -38,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         TESTING=settings.env == "test",
     )
+    log_redaction.install()  # the HTTP clients' DEBUG lines carry secrets otherwise
     if settings.env != "test":
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"

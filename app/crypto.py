@@ -3,6 +3,9 @@ encrypted with MultiFernet, newest key first, so keys rotate without downtime.""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
@@ -11,12 +14,26 @@ class SecretUnreadable(Exception):
     """A stored secret was encrypted with a key that is no longer configured."""
 
 
+@dataclass(frozen=True)
+class _Keyring:
+    keys: tuple[str, ...]
+    each: tuple[Fernet, ...]
+    multi: MultiFernet
+
+
+def _keyring() -> _Keyring:
+    # Cached per app, and rebuilt when the configured keys change (tests swap them).
+    keys = tuple(current_app.config["BACKSTOP"].fernet_keys)
+    ring: _Keyring | None = current_app.extensions.get("backstop.fernet")
+    if ring is None or ring.keys != keys:
+        each = tuple(Fernet(k) for k in keys)
+        ring = _Keyring(keys, each, MultiFernet(list(each)))
+        current_app.extensions["backstop.fernet"] = ring
+    return ring
+
+
 def _fernet() -> MultiFernet:
-    fernet = current_app.extensions.get("backstop.fernet")
-    if fernet is None:
-        fernet = MultiFernet([Fernet(k) for k in current_app.config["BACKSTOP"].fernet_keys])
-        current_app.extensions["backstop.fernet"] = fernet
-    return fernet
+    return _keyring().multi
 
 
 def encrypt(plain: str) -> str:
@@ -32,4 +49,29 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """Re-encrypt under the newest key (``flask ops rotate-keys``)."""
-    return _fernet().rotate(token.encode()).decode()
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable("secret encrypted with an unknown key")
+
+
+def key_index(token: str) -> int | None:
+    """Which configured key opens ``token``: 0 for the newest, None for none of them.
+    A Fernet token does not say which key made it, so each key is tried in turn."""
+    raw = token.encode()
+    for index, fernet in enumerate(_keyring().each):
+        try:
+            fernet.decrypt(raw)
+        except InvalidToken:
+            continue
+        return index
+    return None
+
+
+def key_count() -> int:
+    return len(_keyring().keys)
+
+
+def key_fingerprint(index: int) -> str:
+    """A short tag naming a configured key in reports (a hash prefix, never the key)."""
+    return hashlib.sha256(_keyring().keys[index].encode()).hexdigest()[:8]
