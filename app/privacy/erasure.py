@@ -326,26 +326,17 @@ def erase(
 def _suppress(session: Session, workspace_id: int, who: Identity) -> None:
     """Never write to them again. Inserted directly: the usual ``suppress`` emits an
     event carrying the address, which would put it back in the event log."""
-    for email in sorted(who.emails):
-        exists = session.execute(
-            select(Suppression.id).where(
-                Suppression.workspace_id == workspace_id, Suppression.email == email
-            )
-        ).first()
-        if exists is None:
-            session.add(
-                Suppression(
-                    workspace_id=workspace_id, email=email, reason="unsubscribed", source=SOURCE
+    lists = (
+        (Suppression, Suppression.email, who.emails, {"reason": "unsubscribed"}),
+        (SmsOptOut, SmsOptOut.phone, who.phones, {}),
+    )
+    for model, column, values, extra in lists:
+        for value in sorted(values):
+            listed = select(model.id).where(model.workspace_id == workspace_id, column == value)
+            if session.execute(listed).first() is None:
+                session.add(
+                    model(workspace_id=workspace_id, source=SOURCE, **{column.key: value}, **extra)
                 )
-            )
-    for phone in sorted(who.phones):
-        exists = session.execute(
-            select(SmsOptOut.id).where(
-                SmsOptOut.workspace_id == workspace_id, SmsOptOut.phone == phone
-            )
-        ).first()
-        if exists is None:
-            session.add(SmsOptOut(workspace_id=workspace_id, phone=phone, source=SOURCE))
 
 
 def erase_customer(
