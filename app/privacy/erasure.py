@@ -216,7 +216,9 @@ def _erased_row(table: Table, row: Any, who: Identity) -> dict[str, Any]:
 
 def _mention_filter(table: Table, who: Identity) -> Any:
     columns = [c for c in text_columns(table) if not is_secret_column(c)]
-    patterns = [f"%{_like(n)}%" for n in who.needles]
+    # JSON columns may hold a name with its accents escaped (\u00eb): search for both.
+    spelt = {n for needle in who.needles for n in (needle, json.dumps(needle)[1:-1].lower())}
+    patterns = [f"%{_like(n)}%" for n in sorted(spelt)]
     patterns += [f'%"{_like(cid)}"%' for cid in who.customer_ids]
     if not columns or not patterns:
         return None

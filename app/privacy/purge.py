@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -21,8 +22,7 @@ from .policy import PURGE_KEEPS, purged_name
 
 BATCH = 1000
 PURGE_ACTION = "privacy.workspace_purge"
-#: Our own audit entries about data rights hold no personal data; they stay as written.
-_OWN_ACTIONS = "privacy.%"
+#: The purge's own entries name only our operator and row counts; they stay as written.
 ANONYMISED_ACTOR = "anonymised"
 
 
@@ -48,12 +48,15 @@ def check_disconnected(session: Session, workspace: Workspace) -> None:
         )
 
 
+def _still_named(entry: Any) -> Any:
+    """Audit entries not yet anonymised (and not the purge's own record)."""
+    return (entry.action != PURGE_ACTION) & (entry.actor_label != ANONYMISED_ACTOR)
+
+
 def _count(session: Session, table: Table, workspace_id: int) -> int:
     query = select(func.count()).select_from(table).where(table.c.workspace_id == workspace_id)
     if table.name == AuditEntry.__tablename__:
-        query = query.where(
-            table.c.action.not_like(_OWN_ACTIONS), table.c.actor_label != ANONYMISED_ACTOR
-        )
+        query = query.where(_still_named(table.c))
     return int(session.execute(query).scalar_one())
 
 
@@ -104,11 +107,7 @@ def purge(
         if table.name == AuditEntry.__tablename__:
             result = session.execute(
                 update(AuditEntry)
-                .where(
-                    AuditEntry.workspace_id == workspace.id,
-                    AuditEntry.action.not_like(_OWN_ACTIONS),
-                    AuditEntry.actor_label != ANONYMISED_ACTOR,
-                )
+                .where(AuditEntry.workspace_id == workspace.id, _still_named(AuditEntry))
                 .values(actor_id=None, actor_label=ANONYMISED_ACTOR, details={})
             )
             done.append(TableAction(table.name, "anonymise", result.rowcount))

@@ -66,7 +66,7 @@ class Person:
         }
 
 
-ADA = Person("cus_ada1", "ada@example.com", "Ada Lovelace", "+447700900001", "12 Analytical Row")
+ADA = Person("cus_ada1", "ada@example.com", "Ada Lovelacé", "+447700900001", "12 Analytical Row")
 GRACE = Person("cus_grace2", "grace@example.com", "Grace Hopper", "+447700900002", "1 Cobol Way")
 
 

@@ -3,8 +3,10 @@ any table, the other customer is untouched, and the figures still add up."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, func, or_, select
 
 from app.audit.models import AuditEntry
 from app.extensions import db
@@ -24,16 +26,19 @@ SUPPRESSION_TABLES = {"email_suppression", "sms_opt_out"}
 
 
 def occurrences(needle: str) -> dict[str, int]:
-    """``grep -ri needle`` over every text column of every table."""
+    """``grep -ri needle`` over every text column of every table (and its spelling inside
+    a JSON document, accents escaped)."""
+    spellings = {needle.lower(), json.dumps(needle.lower())[1:-1]}
     found = {}
     for table in Base.metadata.sorted_tables:
         if table.name in SUPPRESSION_TABLES:
             continue
         for name in text_columns(table):
+            text = func.lower(cast(table.c[name], Text))
             hits = db.session.execute(
                 select(func.count())
                 .select_from(table)
-                .where(func.lower(cast(table.c[name], Text)).contains(needle.lower()))
+                .where(or_(*(text.contains(spelt, autoescape=True) for spelt in spellings)))
             ).scalar_one()
             if hits:
                 found[f"{table.name}.{name}"] = hits
