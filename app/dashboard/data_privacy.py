@@ -22,6 +22,37 @@ bp = feature_blueprint("data_privacy", __name__)
 URL = "/settings/data-privacy"
 
 
+#: The merchant's words for the tables an erasure touches most (the rest: the table's name).
+WHAT = {
+    "mirror_customer": "Customer record copied from Stripe",
+    "mirror_invoice": "Invoices copied from Stripe",
+    "mirror_subscription": "Subscriptions copied from Stripe",
+    "outbox_message": "Emails sent",
+    "sms_message": "Text messages",
+    "recovery_campaign": "Recovery campaigns",
+    "recovery_step": "Recovery steps",
+    "retain_session": "Cancel-flow visits",
+    "winback_campaign": "Win-back campaigns",
+    "checkout_recovery_campaign": "Checkout-recovery campaigns",
+    "dispute": "Disputes",
+    "portal_link": "Portal links",
+    "portal_cache": "Cached portal pages",
+    "card_update_link": "Card-update links",
+    "stripe_event": "Events received from Stripe",
+    "domain_event": "Backstop's event log",
+    "outbound_delivery": "Webhook deliveries",
+    "outbound_attempt": "Webhook delivery attempts",
+    "audit_entry": "Audit log",
+    "dunning_expiry_notice": "Card-expiry notices",
+    "portal_change": "Scheduled plan changes",
+    "retain_outside_cancel": "Cancellations made outside Backstop",
+}
+
+
+def what(table: str) -> str:
+    return WHAT.get(table, table.replace("_", " ").capitalize())
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -40,6 +71,7 @@ def _page(
         customer=customer,
         errors=errors or [],
         planned=planned,
+        what=what,
     )
 
 

@@ -84,17 +84,18 @@ class TableErasure:
     scrubbed: int = 0
     """other rows that mentioned them"""
 
+    @property
+    def summary(self) -> str:
+        """e.g. ``2 erased, 1 mentions scrubbed``"""
+        counts = (
+            (self.deleted, "deleted"),
+            (self.erased, "erased"),
+            (self.scrubbed, "mentions scrubbed"),
+        )
+        return ", ".join(f"{n} {what}" for n, what in counts if n)
+
     def __str__(self) -> str:
-        parts = [
-            f"{n} {what}"
-            for n, what in (
-                (self.deleted, "deleted"),
-                (self.erased, "erased"),
-                (self.scrubbed, "mentions scrubbed"),
-            )
-            if n
-        ]
-        return f"{self.table}: {', '.join(parts)}"
+        return f"{self.table}: {self.summary}"
 
 
 def _customer_id_column(table: Table) -> Column | None:

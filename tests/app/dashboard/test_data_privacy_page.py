@@ -70,7 +70,7 @@ def test_the_owner_erases_a_customer_after_confirming(web, shop) -> None:
     preview = submit(web, f"{URL}/erase", {"customer": "Jo@Example.com"}, page=URL)
     assert preview.status_code == 200
     html = preview.get_data(as_text=True)
-    assert 'id="erase-confirm"' in html and "mirror_customer: 1 deleted" in html
+    assert 'id="erase-confirm"' in html and "Customer record copied from Stripe: 1 deleted" in html
     assert db.session.execute(select(MirrorCustomer)).first() is not None  # nothing yet
 
     unconfirmed = submit(web, f"{URL}/erase/confirm", {"customer": "jo@example.com"}, page=URL)
