@@ -18,6 +18,12 @@ from app.privacy.policy import parse_subject
 from .ops import _audit, _workspace, operator_label, ops
 
 
+def _print(heading: str, lines: list[str], empty: str) -> None:
+    click.echo(heading)
+    for line in lines or [empty]:
+        click.echo(f"  {line}")
+
+
 @ops.command("export-workspace")
 @click.argument("slug")
 @click.option(
@@ -78,12 +84,8 @@ def purge_workspace(slug: str, execute: bool) -> None:
     except Refusal as exc:
         raise click.ClickException(str(exc))
     if not execute:
-        planned = purge.plan(db.session, workspace)
-        click.echo(f"Dry run: purging {workspace.slug} would change:")
-        for action in planned:
-            click.echo(f"  {action}")
-        if not planned:
-            click.echo("  nothing (already purged)")
+        lines = [str(action) for action in purge.plan(db.session, workspace)]
+        _print(f"Dry run: purging {workspace.slug} would change:", lines, "nothing (purged)")
         click.echo("Kept: audit log (anonymised), insight_daily, insight_baseline, workspace row.")
         click.echo("Run again with --execute to purge.")
         return
@@ -95,11 +97,8 @@ def purge_workspace(slug: str, execute: bool) -> None:
         checkpoint=db.session.commit,
     )
     db.session.commit()
-    click.echo(f"Purged {workspace.slug}:")
-    for action in done:
-        click.echo(f"  {action.table}: {action.rows} row(s) {action.action}d")
-    if not done:
-        click.echo("  nothing left to purge")
+    lines = [f"{action.table}: {action.rows} row(s) {action.action}d" for action in done]
+    _print(f"Purged {workspace.slug}:", lines, "nothing left to purge")
 
 
 @ops.command("purge-customer")
@@ -131,15 +130,12 @@ def purge_customer(slug: str, customer: str, execute: bool) -> None:
         )
     except Refusal as exc:
         raise click.ClickException(str(exc))
+    lines = [str(entry) for entry in done]
     if not execute:
         db.session.rollback()
-        click.echo(f"Dry run: erasing that customer from {workspace.slug} would change:")
+        what = f"Dry run: erasing that customer from {workspace.slug} would change:"
+        _print(what, lines, "nothing (already erased)")
+        click.echo("Run again with --execute to erase.")
     else:
         db.session.commit()
-        click.echo(f"Erased that customer from {workspace.slug}:")
-    for entry in done:
-        click.echo(f"  {entry}")
-    if not done:
-        click.echo("  nothing (already erased)")
-    if not execute:
-        click.echo("Run again with --execute to erase.")
+        _print(f"Erased that customer from {workspace.slug}:", lines, "nothing (already erased)")

@@ -108,14 +108,10 @@ def download_export(workspace_export_id: int):
     row = requests.of_workspace(db.session, workspace.id, workspace_export_id)
     if row is None or row.status != requests.DONE:
         abort(404)
-    name = requests.filename(row, workspace.slug)
     return Response(
         row.content_zip or b"",
         mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
+        headers=requests.download_headers(row, workspace.slug),
     )
 
 
@@ -126,21 +122,24 @@ def _subject(customer: str) -> Subject:
         raise Refusal(str(exc))
 
 
+def _erase(customer: str, *, execute: bool) -> list[TableErasure]:
+    return erasure.erase_customer(
+        db.session,
+        current_workspace().id,
+        _subject(customer),
+        actor_id=current_user.id,
+        actor_label=current_user.email,
+        execute=execute,
+    )
+
+
 @bp.post(f"{URL}/erase")
 @require_role("owner")
 def preview_erasure():
     """The confirm step: what erasing them would change, table by table (nothing yet)."""
     customer = request.form.get("customer", "").strip()
     on_refusal(lambda refusal: _page(customer=customer, errors=refusal.errors))
-    planned = erasure.erase_customer(
-        db.session,
-        current_workspace().id,
-        _subject(customer),
-        actor_id=current_user.id,
-        actor_label=current_user.email,
-        execute=False,
-    )
-    return _page(customer=customer, planned=planned)
+    return _page(customer=customer, planned=_erase(customer, execute=False))
 
 
 @bp.post(f"{URL}/erase/confirm")
@@ -150,14 +149,7 @@ def erase_customer():
     on_refusal(lambda refusal: _page(customer=customer, errors=refusal.errors))
     if request.form.get("confirm") != "erase":
         raise Refusal("Type “erase” to confirm.")
-    done = erasure.erase_customer(
-        db.session,
-        current_workspace().id,
-        _subject(customer),
-        actor_id=current_user.id,
-        actor_label=current_user.email,
-        execute=True,
-    )
+    done = _erase(customer, execute=True)
     changed = sum(e.deleted + e.erased + e.scrubbed for e in done)
     flash(
         f"That customer's personal data is erased ({changed} rows changed); they will not be "

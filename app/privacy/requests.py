@@ -81,6 +81,14 @@ def filename(row: WorkspaceExport, slug: str) -> str:
     return f"{slug}-export-{row.id}.zip"
 
 
+def download_headers(row: WorkspaceExport, slug: str) -> dict[str, str]:
+    """A download of everything about a workspace: an attachment no cache keeps."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename(row, slug)}"',
+        "Cache-Control": "no-store",
+    }
+
+
 def _take(session: Session, export_id: int, now: dt.datetime) -> bool:
     claimable = (WorkspaceExport.status == QUEUED) | (
         (WorkspaceExport.status == RUNNING) & (WorkspaceExport.lease_until <= now)

@@ -40,6 +40,10 @@ def test_export_writes_the_zip_and_audits(cli, ctx, tmp_path) -> None:
     manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
     assert manifest["workspace"]["slug"] == "export-me"
     assert "privacy.workspace_export" in actions()
+    f.workspace(name="Empty")
+    db.session.commit()
+    empty = cli("export-workspace", "empty", "--out", str(tmp_path / "empty.zip"))
+    assert empty.exit_code == 0 and "Exported 3 rows" in empty.output  # workspace, owner, member
 
 
 def test_export_refuses_what_it_cannot_do(cli, ctx, tmp_path) -> None:

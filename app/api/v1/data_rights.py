@@ -165,12 +165,8 @@ def download_export(export_id: str) -> Any:
     row = _export_row(auth.current_key().workspace_id, export_id)
     if row.status != requests.DONE:
         raise ApiError(409, "export_not_ready", f"This export is {row.status}, not done yet.")
-    slug = auth.workspace().slug
     return Response(
         row.content_zip or b"",
         mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{requests.filename(row, slug)}"',
-            "Cache-Control": "no-store",
-        },
+        headers=requests.download_headers(row, auth.workspace().slug),
     )
