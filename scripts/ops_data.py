@@ -10,12 +10,21 @@ from pathlib import Path
 
 import click
 
+from app.accounts.models import Workspace
 from app.errors import Refusal
 from app.extensions import db
 from app.privacy import erasure, export, purge
 from app.privacy.policy import parse_subject
 
 from .ops import _audit, _workspace, operator_label, ops
+
+
+def _workspace_of(slug: str) -> Workspace:
+    """The workspace named by the SLUG argument (ops._workspace names --workspace)."""
+    try:
+        return _workspace(slug)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="SLUG")
 
 
 def _print(heading: str, lines: list[str], empty: str) -> None:
@@ -40,7 +49,7 @@ def export_workspace(slug: str, out_path: Path | None) -> None:
     JSON file per table (CSV too for the big flat ones) and manifest.json (tables, row
     counts, time, schema revision). Secrets (keys, hashes, tokens) are listed as
     redacted, never written. Changes nothing but the zip; the export is audited."""
-    workspace = _workspace(slug)
+    workspace = _workspace_of(slug)
     now = dt.datetime.now(dt.UTC)
     path = out_path or Path(f"{workspace.slug}-export-{now:%Y%m%d-%H%M%S}.zip")
     total = sum(export.row_counts(db.session, workspace.id).values())
@@ -78,7 +87,7 @@ def purge_workspace(slug: str, execute: bool) -> None:
     (renamed, its address, logo, website and embed secret cleared) as the record that
     it existed. Writes an audit entry of when and by whom. Dry run unless --execute;
     safe to run again (a purge cut short is finished by running it again)."""
-    workspace = _workspace(slug)
+    workspace = _workspace_of(slug)
     try:
         purge.check_disconnected(db.session, workspace)
     except Refusal as exc:
@@ -114,7 +123,7 @@ def purge_customer(slug: str, customer: str, execute: bool) -> None:
     keeps amounts and outcomes so the merchant's figures still add up; adds their
     email and phone to the workspace's suppression lists. Dry run unless --execute;
     audited (by Stripe id, never the email)."""
-    workspace = _workspace(slug)
+    workspace = _workspace_of(slug)
     try:
         subject = parse_subject(customer)
     except ValueError as exc:
