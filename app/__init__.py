@@ -122,6 +122,7 @@ def _register_models() -> None:
     from .integrations import models as _integrations  # noqa: F401
     from .outbox import models as _outbox  # noqa: F401
     from .portal import models as _portal  # noqa: F401
+    from .privacy import models as _privacy  # noqa: F401
     from .recovery import models as _recovery  # noqa: F401
     from .retain import models as _retain  # noqa: F401
     from .sms import models as _sms  # noqa: F401

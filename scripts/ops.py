@@ -377,4 +377,4 @@ def resume_winback(slug: str) -> None:
 
 
 # Commands of the other features join the group when it loads.
-from . import ops_insights, ops_keys, ops_mcp  # noqa: E402, F401
+from . import ops_data, ops_insights, ops_keys, ops_mcp  # noqa: E402, F401

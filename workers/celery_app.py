@@ -26,6 +26,7 @@ TASK_MODULES = [
     "workers.winback_tasks",
     "workers.checkout_recovery_tasks",
     "workers.insights_tasks",
+    "workers.privacy_tasks",
     "workers.dispute_tasks",
     "workers.sms_tasks",
     "workers.integration_tasks",

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         cancel_flows,
         checkout_recovery,
         customers,
+        data_privacy,
         dispute_settings,
         disputes,
         email_settings,
@@ -66,6 +67,7 @@ def register(app: Flask) -> None:
         languages,
         team,
         api_keys,
+        data_privacy,
         workspace,
     ):
         app.register_blueprint(feature.bp)

@@ -53,6 +53,7 @@ SETTINGS_NAV = [
     ("languages.show", "Languages"),
     ("team.show", "Team"),
     ("api_keys.show", "API keys"),
+    ("data_privacy.show", "Data & privacy"),
 ]
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}

@@ -19,6 +19,7 @@ from app.insights.models import InsightExport
 from app.integrations import channels, endpoints
 from app.integrations.endpoints import Rules
 from app.integrations.models import Delivery, NotificationChannel, WebhookEndpoint
+from app.privacy import requests as privacy_requests
 from app.recovery.models import Campaign
 from app.retain import flows
 from app.retain.models import RetainFlow
@@ -107,6 +108,9 @@ def two_shops(web, ctx):
         requested_by_id=None,
         now=dt.datetime.now(dt.UTC),
     )
+    their_workspace_export = privacy_requests.start(
+        db.session, shop_b.id, requested_by_id=None, via="dashboard", now=dt.datetime.now(dt.UTC)
+    )
     their_dispute = f.dispute(shop_b, "dp_secret_b")
     their_endpoint = endpoints.create(db.session, shop_b.id, url="https://hooks.b.example/x",
                                       event_types=["*"], description="", rules=Rules())  # fmt: skip
@@ -131,6 +135,7 @@ def two_shops(web, ctx):
         "flow_id": their_flow.id,
         "step_id": "survey",
         "export_id": their_export.id,
+        "workspace_export_id": their_workspace_export.id,
         "key_id": their_key.id,
         "dispute_id": their_dispute.id,
         "test_id": their_test.id,

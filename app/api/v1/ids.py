@@ -4,6 +4,7 @@ id says what it is and a campaign's id is never taken for a session's."""
 from __future__ import annotations
 
 CAMPAIGN, CANCEL_SESSION, WINBACK_CAMPAIGN, EVENT = "cmp", "cs", "wbc", "ev"
+WORKSPACE_EXPORT = "exp"
 #: The largest id a 64-bit column holds: anything above it names nothing.
 MAX_ID = 2**63 - 1
 

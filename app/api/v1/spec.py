@@ -38,7 +38,7 @@ api = SpecTree(
     title="Backstop API",
     version="1",
     description="Read what Backstop recovers, saves and wins back; pause and resume a "
-    "recovery campaign. Guide: docs/api.md.",
+    "recovery campaign; erase a customer; export the workspace. Guide: docs/api.md.",
     annotations=False,
     before=_refuse_invalid,
     validation_error_status=400,

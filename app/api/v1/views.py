@@ -265,4 +265,4 @@ def retrieve_insights() -> Any:
     return reads.insights(db.session, auth.workspace(), params, now=utcnow())
 
 
-from . import docs  # noqa: E402, F401  (the document's own routes join the blueprint)
+from . import data_rights, docs  # noqa: E402, F401  (their routes join the blueprint)

@@ -12,6 +12,7 @@ from app.accounts import api_keys
 from app.accounts.models import Workspace
 from app.events.models import DONE, DomainEvent
 from app.extensions import db
+from app.privacy.models import WorkspaceExport
 from app.recovery.models import Campaign
 from app.retain.models import CancelSession
 from app.stripe import mirror
@@ -117,6 +118,14 @@ def shop(name: str, customer: str) -> Shop:
     saved = cancel_session(ws, customer, outcome="saved", offer={"type": "pause", "months": 1})
     winback = f.winback_campaign(ws, customer)
     failed = event(ws, "recovery.campaign.started", f"campaign:{open_.id}", amount_minor=2900)
+    export = WorkspaceExport(
+        workspace_id=ws.id,
+        requested_via="api",
+        status="done",
+        content_zip=b"PK\x05\x06" + bytes(18),
+    )
+    db.session.add(export)
+    db.session.flush()
     return Shop(
         ws,
         write,
@@ -128,5 +137,6 @@ def shop(name: str, customer: str) -> Shop:
             "winback_id": f"wbc_{winback.id}",
             "event_id": f"ev_{failed.id}",
             "customer_id": customer,
+            "export_id": f"exp_{export.id}",
         },
     )
