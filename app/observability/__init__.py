@@ -10,8 +10,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from . import health, requests, tasks
+    from .metrics import exposition
     from .metrics import views as metrics_views
 
+    exposition.prepare_dir(wipe=False)  # gunicorn's master or the worker wiped it at start
     requests.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_views.bp)

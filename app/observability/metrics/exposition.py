@@ -37,6 +37,40 @@ def process_exited(pid: int) -> None:
         prometheus_multiprocess.mark_process_dead(pid)
 
 
+class _Processes:
+    """CPU, memory and open files of each live process counting in the multiprocess
+    directory (prometheus_client's own process collector, once per process, with a
+    ``pid`` label), so a scrape of one process shows its siblings too."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def pids(self) -> set[int]:
+        found = {os.getpid()}
+        for name in os.listdir(self.path):
+            stem = name.rsplit(".", 1)[0]
+            pid = stem.rsplit("_", 1)[-1]
+            if pid.isdigit() and os.path.exists(f"/proc/{pid}"):
+                found.add(int(pid))
+        return found
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client import ProcessCollector
+        from prometheus_client.metrics_core import Metric
+
+        merged: dict[str, Metric] = {}
+        for pid in sorted(self.pids()):
+            collector = ProcessCollector(pid=lambda pid=pid: pid, registry=None)
+            for family in collector.collect():
+                into = merged.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                for sample in family.samples:
+                    labels = {**sample.labels, "pid": str(pid)}
+                    into.add_sample(sample.name, labels, sample.value)
+        return iter(merged.values())
+
+
 class _ThisProcess:
     """Everything registered in this process (single-process mode)."""
 
@@ -47,8 +81,10 @@ class _ThisProcess:
 def registry(extra: Iterable[Any] = ()) -> CollectorRegistry:
     """Every process's counters (multiprocess mode) or this one's, plus ``extra``."""
     made = CollectorRegistry(auto_describe=False)
-    if multiprocess_dir():
+    path = multiprocess_dir()
+    if path:
         prometheus_multiprocess.MultiProcessCollector(made)
+        made.register(_Processes(path))
     else:
         made.register(_ThisProcess())
     for collector in extra:

@@ -239,3 +239,5 @@ def test_counters_add_up_across_processes(tmp_path) -> None:
     page = run(RENDER)
     wanted = 'backstop_emails_total{status="sent",template="dunning_first",transport="ses"} 5.0'
     assert wanted in page
+    if os.path.exists("/proc/self/stat"):  # the scraping process's own basics, by pid
+        assert 'process_resident_memory_bytes{pid="' in page
