@@ -7,8 +7,6 @@ import re
 import pytest
 import yaml
 
-from app import create_app
-
 from ...conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -29,10 +27,10 @@ def runbook_sections() -> dict[str, str]:
     return {s.split("\n", 1)[0].strip(): s for s in sections}
 
 
-@pytest.fixture(scope="module")
-def exposed(app, app_settings) -> set[str]:
+@pytest.fixture
+def exposed(other_app) -> set[str]:
     """Every series name /metrics can show (counters with no sample yet included)."""
-    client = create_app({**app_settings, "metrics_token": TOKEN}).test_client()
+    client = other_app(metrics_token=TOKEN)
     page = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(
         as_text=True
     )

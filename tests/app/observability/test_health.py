@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import pytest
-
-from app import create_app
 from app.observability import health
 
 from .. import factories as f
-
-
-@pytest.fixture
-def make_app(app_settings):
-    """A second app with some settings changed (a database or broker that is down)."""
-
-    def make(**changes: Any):
-        return create_app({**app_settings, **changes}).test_client()
-
-    return make
 
 
 def test_healthz_answers_ok_without_a_cookie(web) -> None:
@@ -36,8 +22,8 @@ def test_readyz_checks_the_database_and_the_broker(web) -> None:
     assert "Set-Cookie" not in response.headers
 
 
-def test_readyz_names_a_database_that_is_down(make_app, tmp_path) -> None:
-    client = make_app(database_url=f"sqlite:///{tmp_path}/missing/dir/backstop.sqlite")
+def test_readyz_names_a_database_that_is_down(other_app, tmp_path) -> None:
+    client = other_app(database_url=f"sqlite:///{tmp_path}/missing/dir/backstop.sqlite")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["failed"] == ["database"]
@@ -46,8 +32,8 @@ def test_readyz_names_a_database_that_is_down(make_app, tmp_path) -> None:
     assert client.get("/healthz").status_code == 200  # the process itself is fine
 
 
-def test_readyz_names_a_broker_that_is_down(make_app) -> None:
-    client = make_app(broker_url="amqp://guest:guest@127.0.0.1:1//")
+def test_readyz_names_a_broker_that_is_down(other_app) -> None:
+    client = other_app(broker_url="amqp://guest:guest@127.0.0.1:1//")
     started = time.monotonic()
     response = client.get("/readyz")
     assert time.monotonic() - started < health.READY_TIMEOUT + 1

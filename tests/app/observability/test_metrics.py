@@ -8,7 +8,6 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import update
 
-from app import create_app
 from app.extensions import db
 from app.observability.metrics import exposition, gauges
 from app.stripe.models import StripeEvent
@@ -21,8 +20,8 @@ TOKEN = "scrape-token-0123456789"
 
 
 @pytest.fixture
-def scraper(app_settings):
-    return create_app({**app_settings, "metrics_token": TOKEN}).test_client()
+def scraper(other_app):
+    return other_app(metrics_token=TOKEN)
 
 
 def scrape(client, **headers) -> str:
@@ -45,8 +44,8 @@ def test_metrics_are_404_to_everyone_without_the_token(scraper, web) -> None:
     assert "Set-Cookie" not in scraper.get("/metrics").headers
 
 
-def test_an_allowed_network_may_scrape_without_the_token(app_settings) -> None:
-    client = create_app({**app_settings, "metrics_allow": "10.0.0.0/8, 192.168.1.7"}).test_client()
+def test_an_allowed_network_may_scrape_without_the_token(other_app) -> None:
+    client = other_app(metrics_allow="10.0.0.0/8, 192.168.1.7")
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "192.168.1.7"}).status_code == 200
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "192.168.1.8"}).status_code == 404
@@ -182,14 +181,8 @@ def test_every_swept_table_is_watched(app) -> None:
     }
 
 
-def test_a_database_that_cannot_be_read_is_reported_not_raised(app_settings, tmp_path) -> None:
-    client = create_app(
-        {
-            **app_settings,
-            "metrics_token": TOKEN,
-            "database_url": f"sqlite:///{tmp_path}/missing/x.sqlite",
-        }
-    ).test_client()
+def test_a_database_that_cannot_be_read_is_reported_not_raised(other_app, tmp_path) -> None:
+    client = other_app(metrics_token=TOKEN, database_url=f"sqlite:///{tmp_path}/missing/x.sqlite")
     assert "backstop_database_up 0.0" in scrape(client)
 
 
