@@ -15,6 +15,8 @@ import re
 import sys
 from typing import IO, Any
 
+from flask import g, has_app_context
+
 from . import context
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -45,8 +47,6 @@ class ContextFilter(logging.Filter):
 def _membership_workspace() -> int | None:
     """The dashboard's workspace, once the request has looked it up (never looks it up
     itself: a log line must not query)."""
-    from flask import g, has_app_context
-
     if not has_app_context():
         return None
     membership = g.get("membership")

@@ -27,34 +27,39 @@ def init_app(app: Flask) -> None:
 
 
 def _begin() -> None:
-    environ = request.environ
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    environ = current.environ
     environ[_STARTED] = time.perf_counter()
-    rid = context.accept_request_id(request.headers.get(context.HEADER))
+    rid = context.accept_request_id(current.headers.get(context.HEADER))
     environ[_TOKENS] = (context.request_id.set(rid), context.workspace_id.set(None))
 
 
 def _finish(response: Response) -> Response:
+    current = request._get_current_object()  # type: ignore[attr-defined]
     rid = context.request_id.get()
     if rid:
         response.headers[context.HEADER] = rid
-    started = request.environ.get(_STARTED)
+    started = current.environ.get(_STARTED)
     elapsed = time.perf_counter() - started if started is not None else 0.0
-    group = request.blueprint or "app"
-    instruments.HTTP_REQUESTS.labels(group, request.method, str(response.status_code)).inc()
+    group = current.blueprint or "app"
+    method, status = current.method, response.status_code
+    instruments.HTTP_REQUESTS.labels(group, method, str(status)).inc()
     instruments.HTTP_DURATION.labels(group).observe(elapsed)
-    access_log.info(
-        "http.request %s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round(elapsed * 1000, 2),
-            "remote_addr": request.remote_addr,
-        },
-    )
+    if access_log.isEnabledFor(logging.INFO):
+        path = current.path
+        access_log.info(
+            "http.request %s %s %s",
+            method,
+            path,
+            status,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "remote_addr": current.remote_addr,
+            },
+        )
     return response
 
 
