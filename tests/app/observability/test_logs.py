@@ -142,6 +142,7 @@ def test_every_line_of_a_request_and_of_its_tasks_carries_its_id(web, ctx, json_
     in_tasks = [line for line in lines if line.get("task")]
     assert in_tasks, "the event's processing task logged nothing"
     assert {line["task"] for line in in_tasks} >= {"stripe.process_pending"}
+    assert all(line["workspace_id"] == ws.id for line in in_tasks)
 
 
 def test_a_request_without_an_id_gets_a_fresh_one_each_time(web, ctx) -> None:
