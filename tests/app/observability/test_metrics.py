@@ -142,7 +142,7 @@ def test_intake_and_sweeper_lag_are_read_from_the_database(scraper, ctx) -> None
     now = dt.datetime.now(dt.UTC)
     step.due_at = now - dt.timedelta(minutes=10)
     db.session.commit()
-    connection = f.connection(ws, account="acct_lag")
+    f.connection(ws, account="acct_lag")
     db.session.commit()
     event = f.event(account="acct_lag")
     raw, headers = f.signed(event, WEBHOOK_SECRET)
@@ -151,7 +151,6 @@ def test_intake_and_sweeper_lag_are_read_from_the_database(scraper, ctx) -> None
         update(StripeEvent).values(status="received", received_at=now - dt.timedelta(minutes=3))
     )
     db.session.commit()
-    assert connection.id
     page = scrape(scraper)
     lines = dict(
         line.rsplit(" ", 1) for line in page.splitlines() if line and not line.startswith("#")
@@ -234,3 +233,28 @@ def test_counters_add_up_across_processes(tmp_path) -> None:
     assert wanted in page
     if os.path.exists("/proc/self/stat"):  # the scraping process's own basics, by pid
         assert 'process_resident_memory_bytes{pid="' in page
+
+
+def test_texts_sent_and_failed_are_counted_by_transport(ctx) -> None:
+    from app.sms import delivery, services
+    from app.sms.transport import OutboxTransport, TwilioTransport
+
+    from ..sms.helpers import ACCOUNT_SID, AUTH_TOKEN, turn_on
+    from ..sms.test_transport import StandIn
+
+    ws = f.workspace(name="Texting Shop")
+    db.session.commit()
+    row = turn_on(ws.id)
+    sent = sample("backstop_texts_total", transport="outbox", status="sent")
+    failed = sample("backstop_texts_total", transport="twilio", status="failed")
+    for transport in (
+        OutboxTransport(),
+        TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, StandIn(400, {"code": 21211, "status": 400})),
+    ):
+        message = services.store(
+            db.session, row, purpose="test", to="+14155550134", body="hi", month="2026-07"
+        )
+        assert delivery.begin(db.session, message, now=message.created_at)
+        delivery.hand_over(db.session, message, transport, now=message.created_at)
+    assert sample("backstop_texts_total", transport="outbox", status="sent") == sent + 1
+    assert sample("backstop_texts_total", transport="twilio", status="failed") == failed + 1
