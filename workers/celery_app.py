@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 import os
 from typing import Any
 
@@ -88,7 +89,12 @@ def _connect_observability(flask_app: Flask) -> None:
         if port:
             from prometheus_client import start_http_server
 
-            start_http_server(port, registry=exposition.registry())
+            try:
+                start_http_server(port, registry=exposition.registry())
+            except OSError:  # taken (a second worker on the machine): work on, unscraped
+                logging.getLogger("backstop.workers").exception(
+                    "metrics.port_unavailable port=%s", port
+                )
 
     def process_exited(**_: Any) -> None:
         exposition.process_exited(os.getpid())
