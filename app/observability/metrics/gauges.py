@@ -100,6 +100,9 @@ class DatabaseCollector:
     def collect(self) -> Iterator[Any]:
         try:
             with self.engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    # A scrape waits on no lock for long: a slow database shows as down.
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 5000")
                 families = list(
                     stripe_event_gauges(connection, self.metadata.tables["stripe_event"], self.now)
                 )
