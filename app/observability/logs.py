@@ -38,19 +38,21 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = context.request_id.get()
-        record.workspace_id = context.workspace_id.get() or _membership_workspace()
+        record.workspace_id = context.workspace_id.get() or _workspace_from_request()
         running = context.task.get()
         record.task, record.task_id = running if running else (None, None)
         return True
 
 
-def _membership_workspace() -> int | None:
-    """The dashboard's workspace, once the request has looked it up (never looks it up
-    itself: a log line must not query)."""
+def _workspace_from_request() -> int | None:
+    """The workspace a request has already looked up: the dashboard's membership, or a
+    custom domain's owner (never looks it up itself: a log line must not query)."""
     if not has_app_context():
         return None
     membership = g.get("membership")
-    return getattr(membership, "workspace_id", None)
+    if membership is not None:
+        return getattr(membership, "workspace_id", None)
+    return g.get("custom_domain_workspace_id")
 
 
 def event_of(message: str) -> str | None:

@@ -181,3 +181,13 @@ def test_a_beat_task_gets_an_id_of_its_own(json_lines) -> None:
     logging.getLogger("backstop.workers").warning("schedule.swept count=%s", 1)
     tasks.leave_task(task=task, state="SUCCESS")
     assert parsed(json_lines)[-1]["request_id"]
+
+
+def test_a_dashboard_page_logs_the_signed_in_workspace(web, ctx, json_lines) -> None:
+    owner = f.user("owner@logs.example")
+    ws = f.workspace(owner, "Log Shop")
+    db.session.commit()
+    f.login(web, owner)
+    assert web.get("/", follow_redirects=True).status_code == 200
+    access = [line for line in parsed(json_lines) if line.get("event") == "http.request"]
+    assert access[-1]["status"] == 200 and access[-1]["workspace_id"] == ws.id
