@@ -47,9 +47,12 @@ def enter_task(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     request = task.request
     rid = getattr(request, HEADER, None) or (request.get("headers") or {}).get(HEADER)
     rid = rid or context.request_id.get() or context.new_request_id()
+    # In-process, the caller's workspace still holds; a worker's thread starts afresh
+    # (the task names its workspace once it has loaded its row).
+    workspace = context.workspace_id.get() if request.is_eager else None
     tokens = (
         context.request_id.set(rid),
-        context.workspace_id.set(None if not request.is_eager else context.workspace_id.get()),
+        context.workspace_id.set(workspace),
         context.task.set((task.name, task_id or "")),
     )
     setattr(request, _TOKENS, tokens)
