@@ -5,7 +5,6 @@ Nothing here connects, logs or reads the environment at import time.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -40,15 +39,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         TESTING=settings.env == "test",
     )
     log_redaction.install()  # the HTTP clients' DEBUG lines carry secrets otherwise
-    if settings.env != "test":
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        # Importing Flask-Migrate sets up Alembic's plugins, a line each at INFO in
-        # every process; migrations themselves still log.
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from . import i18n, observability
+    from .observability import logs
 
-    from . import i18n
+    if settings.env != "test":  # pytest captures the tests' own logging
+        logs.configure(settings)
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .queue import init_queue
     from .sessions import SessionInterface
@@ -61,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     init_queue(app)
+    observability.init_app(app)
     if settings.sqlalchemy_url.startswith("sqlite"):
         with app.app_context():
             _tune_sqlite(db.engine)

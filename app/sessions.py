@@ -15,8 +15,11 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-#: Path prefixes served without a session.
-STATELESS_PREFIXES = ("/webhooks/",)
+from .observability.health import PROBE_PATHS
+
+#: Path prefixes served without a session: machine endpoints (webhooks, the health
+#: checks and /metrics).
+STATELESS_PREFIXES = ("/webhooks/", *PROBE_PATHS)
 
 
 def is_stateless(path: str) -> bool:

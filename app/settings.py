@@ -236,6 +236,35 @@ class Settings:
         },
     )
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL", "help": "logging"})
+    log_format: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_LOG_FORMAT",
+            "help": "json (one object per line) | text; empty = json in production, text otherwise",
+        },
+    )
+    metrics_token: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_METRICS_TOKEN",
+            "help": "a bearer token (16+ characters) that may read /metrics",
+        },
+    )
+    metrics_allow: str = field(
+        default="",
+        metadata={
+            "env": "BACKSTOP_METRICS_ALLOW",
+            "help": "comma-separated addresses or networks (CIDR) that may read /metrics "
+            "without the token",
+        },
+    )
+    worker_metrics_port: int = field(
+        default=0,
+        metadata={
+            "env": "BACKSTOP_WORKER_METRICS_PORT",
+            "help": "port on which each Celery worker serves its metrics; 0 = off",
+        },
+    )
 
     @property
     def is_production(self) -> bool:
@@ -264,6 +293,20 @@ class Settings:
         if self.is_production:
             return "https://js.stripe.com/v3/"
         return self.stripe_api_base.rstrip("/") + "/v3/"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.is_production)
+
+    @property
+    def metrics_networks(self) -> list[Any]:
+        import ipaddress
+
+        return [
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.metrics_allow.split(",")
+            if part.strip()
+        ]
 
     @property
     def fernet_keys(self) -> list[str]:
@@ -303,6 +346,21 @@ class Settings:
             )
         if not 1 <= self.outbound_timeout_seconds <= 30:
             raise SettingsError("BACKSTOP_OUTBOUND_TIMEOUT must be between 1 and 30 seconds")
+        if self.log_format not in ("", "json", "text"):
+            raise SettingsError(
+                f"BACKSTOP_LOG_FORMAT must be json or text, not {self.log_format!r}"
+            )
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("BACKSTOP_METRICS_TOKEN must be 16+ characters when set")
+        try:
+            _ = self.metrics_networks
+        except ValueError:
+            raise SettingsError(
+                "BACKSTOP_METRICS_ALLOW must list addresses or networks such as "
+                f"10.0.0.0/8, not {self.metrics_allow!r}"
+            )
+        if not 0 <= self.worker_metrics_port <= 65535:
+            raise SettingsError("BACKSTOP_WORKER_METRICS_PORT must be a port number (0 = off)")
         if self.mail_transport not in ("outbox", "ses", "resend", "smtp"):
             raise SettingsError(
                 "BACKSTOP_MAIL_TRANSPORT must be outbox, ses, resend or smtp, "

@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_webhooks.py      (from the repo root; 1-2 minutes)
 
 Both servers run under the same gunicorn settings as the Procfile's ``web`` (2 gthread
-workers of 4 threads, access log on), pinned to CPU 0 when there are two or more CPUs;
-the load comes from this process, pinned to CPU 1, through a few closed-loop client
+workers of 4 threads; one access line per request: Backstop's own ``http.request`` line
+for intake, gunicorn's access log for the bare app), pinned to CPU 0 when there are two
+or more CPUs; the load comes from this process, pinned to CPU 1, through a few closed-loop client
 threads that keep their connections alive (gthread workers keep them open between
 requests, as they would in production). Every request is a unique,
 correctly signed ``customer.created`` event of a different customer of one
@@ -32,9 +33,11 @@ import hmac
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -193,7 +196,9 @@ class Server:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], pin: bool) -> Iterator[Server]:
+def gunicorn(app_spec: str, env: dict[str, str], pin: bool, access_log: bool) -> Iterator[Server]:
+    """``access_log``: gunicorn writes the access line (the bare app); Backstop writes its
+    own ``http.request`` line, so the Procfile leaves gunicorn's off."""
     import gunicorn.config
 
     listener = socket.socket()
@@ -215,8 +220,7 @@ def gunicorn(app_spec: str, env: dict[str, str], pin: bool) -> Iterator[Server]:
             "gthread",
             "--threads",
             str(THREADS),
-            "--access-logfile",
-            "-",
+            *(["--access-logfile", "-"] if access_log else []),
             "--backlog",
             "1024",
             *extra,
@@ -452,12 +456,16 @@ def main() -> int:
     broker = AMQP_URL if reachable(AMQP_URL, 5672) else "memory://"
     _fresh_database(PG_URL)
     env = environment(broker)
+    # As the Procfile's web: counters in prometheus_client's multiprocess files.
+    metrics_dir = tempfile.mkdtemp(prefix="backstop-bench-metrics-")
+    intake_env = {**env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     seed(env)
     drop_queue(broker)
     if pin:
         os.sched_setaffinity(0, {CLIENT_CPU})  # threads started later inherit it
     print(
-        f"gunicorn: {WORKERS} gthread workers x {THREADS} threads, access log on; server CPU "
+        f"gunicorn: {WORKERS} gthread workers x {THREADS} threads, one access line per "
+        f"request (the app's for intake, gunicorn's for bare flask); server CPU "
         f"{SERVER_CPU if pin else 'any'}, client CPU {CLIENT_CPU if pin else 'any'} "
         f"({CLIENT_THREADS} threads); database {PG_URL}; broker "
         f"{broker.split('@')[-1] if '@' in broker else broker}; load average "
@@ -467,8 +475,8 @@ def main() -> int:
     intake_sent, bare_sent = [0], [0]
     try:
         with (
-            gunicorn("bench_webhooks:intake_app()", env, pin) as intake_server,
-            gunicorn("bench_webhooks:bare_app()", env, pin) as bare_server,
+            gunicorn("bench_webhooks:intake_app()", intake_env, pin, False) as intake_server,
+            gunicorn("bench_webhooks:bare_app()", env, pin, True) as bare_server,
         ):
             measure("intake warm-up", intake_server, intake_sent, count=WARMUP)
             measure("bare warm-up", bare_server, bare_sent, count=WARMUP)
@@ -494,6 +502,7 @@ def main() -> int:
         stored = stored_events()
     finally:
         drop_queue(broker)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     if stored != intake_sent[0]:
         raise SystemExit(f"intake answered 200 to {intake_sent[0]} events but stored {stored}")
     ratio = intake["rps"] / bare["rps"]

@@ -16,6 +16,7 @@ from flask import abort, current_app, g, request
 
 from app.accounts import hosts
 from app.extensions import db
+from app.observability.health import PROBE_PATHS
 
 #: Endpoints a custom domain serves besides the hosted blueprint's own.
 SHARED_ENDPOINTS = frozenset({"static"})
@@ -30,6 +31,8 @@ def _our_hosts() -> set[str]:
 
 def route_host() -> None:
     """``before_request``: serve a custom domain's pages, refuse what it must not."""
+    if request.path in PROBE_PATHS:
+        return  # a probe by address must not look the address up (nor need the database)
     host = (request.host or "").rsplit(":", 1)[0].lower().rstrip(".")
     if host.startswith("[") or host in _our_hosts() or host in LOCAL_HOSTS:
         return

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
+import os
 from typing import Any
 
-from celery import Celery, Task, current_task
+from celery import Celery, Task, current_task, signals
 from flask import Flask
 
 TASK_MODULES = [
@@ -62,11 +64,50 @@ def init_celery(flask_app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery.Task = AppContextTask  # type: ignore[misc]
+    _connect_observability(flask_app)
     sweep_every = dt.timedelta(seconds=flask_app.config["BACKSTOP"].sweep_seconds)
     celery.conf.beat_schedule = beat_schedule(sweep_every)
     celery.finalize(auto=True)
     flask_app.extensions["celery.ready"] = True
     return celery
+
+
+def _connect_observability(flask_app: Flask) -> None:
+    """Tasks log under the request id that enqueued them and are counted; the worker
+    logs in Backstop's format (``create_app`` configured it: Celery must not replace it)
+    and serves its processes' metrics on ``BACKSTOP_WORKER_METRICS_PORT``."""
+    from app.observability import tasks
+    from app.observability.metrics import exposition
+
+    tasks.connect_worker()
+    signals.setup_logging.connect(_keep_logging, weak=False, dispatch_uid="backstop.logging")
+    port = flask_app.config["BACKSTOP"].worker_metrics_port
+
+    def serve_metrics(**_: Any) -> None:
+        # The main process, before the pool forks: clear the last run's counters, then
+        # serve every pool process's (prometheus_client's multiprocess mode).
+        exposition.prepare_dir(wipe=True)
+        if port:
+            from prometheus_client import start_http_server
+
+            try:
+                start_http_server(port, registry=exposition.registry())
+            except OSError:  # taken (a second worker on the machine): work on, unscraped
+                logging.getLogger("backstop.workers").exception(
+                    "metrics.port_unavailable port=%s", port
+                )
+
+    def process_exited(**_: Any) -> None:
+        exposition.process_exited(os.getpid())
+
+    signals.worker_init.connect(serve_metrics, weak=False, dispatch_uid="backstop.metrics")
+    signals.worker_process_shutdown.connect(
+        process_exited, weak=False, dispatch_uid="backstop.metrics_exit"
+    )
+
+
+def _keep_logging(**_: Any) -> None:
+    """Connected to ``setup_logging`` so that Celery leaves the root logger as it is."""
 
 
 _celery: Celery | None = None

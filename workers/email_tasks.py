@@ -9,6 +9,7 @@ from flask import current_app
 
 import emails
 from app.extensions import db
+from app.observability.context import bind_workspace
 from app.outbox import services as outbox
 from app.outbox.models import FAILED, OutboxMessage
 from app.outbox.transport import transport_from
@@ -35,6 +36,7 @@ def deliver(self, message_id: int) -> str | None:
     row = db.session.get(OutboxMessage, message_id)
     if row is None:
         return None
+    bind_workspace(row.workspace_id)
     try:
         status = outbox.deliver(db.session, row, _transport())
     except (emails.TransportError, StripeError) as exc:

@@ -9,6 +9,7 @@ import time
 from celery import shared_task
 
 from app.extensions import db
+from app.observability.context import bind_workspace
 from app.queue import enqueue
 from app.stripe import connection as connection_service
 from app.stripe import processing
@@ -27,6 +28,7 @@ def _process_claimed(event_id: int) -> str | None:
     event = db.session.get(StripeEvent, event_id)
     if event is None:
         return None
+    bind_workspace(event.workspace_id)  # its log lines say whose event it is
     try:
         status = processing.process(db.session, event)
         db.session.commit()

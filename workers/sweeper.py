@@ -16,6 +16,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
+from app.observability.context import bind_workspace
 from app.queue import enqueue
 from app.schedule.claims import claim_due, take
 from workers.celery_app import current_task_is_eager
@@ -87,6 +88,7 @@ def run_claimed(
         return None
     db.session.commit()
     row = db.session.get(model, row_id)
+    bind_workspace(getattr(row, "workspace_id", None))
     try:
         return work(row, now)
     except Exception as exc:

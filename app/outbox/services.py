@@ -24,6 +24,7 @@ import emails
 from ..crypto import SecretUnreadable, decrypt, encrypt
 from ..events import services as events
 from ..models import utcnow
+from ..observability.metrics.instruments import EMAILS
 from ..queue import enqueue
 from . import guards
 from .models import (
@@ -294,6 +295,7 @@ def deliver(session: Session, row: OutboxMessage, transport: emails.Transport) -
         guards.dropped(session, row, reason, now=now)
         session.flush()
         log.info("email.dropped workspace=%s message=%s why=%s", row.workspace_id, row.id, reason)
+        EMAILS.labels(row.template, transport.name, DROPPED).inc()
         return row.status
     row.attempts += 1
     try:
@@ -305,6 +307,7 @@ def deliver(session: Session, row: OutboxMessage, transport: emails.Transport) -
         row.status = FAILED
         log.warning("email.failed message=%s transport=%s", row.id, transport.name)
         session.flush()
+        EMAILS.labels(row.template, transport.name, FAILED).inc()
         return row.status
     row.status = SENT
     row.transport = transport.name
@@ -316,4 +319,5 @@ def deliver(session: Session, row: OutboxMessage, transport: emails.Transport) -
     log.info(
         "email.sent workspace=%s message=%s transport=%s", row.workspace_id, row.id, transport.name
     )
+    EMAILS.labels(row.template, transport.name, SENT).inc()
     return row.status

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..observability.metrics.instruments import TEXTS
 from ..recovery.models import Step
 from . import config, services, touches
 from .models import BLOCKED, DROPPED, FAILED, QUEUED, SENDING, SmsMessage
@@ -91,11 +92,13 @@ def hand_over(
         services.note_on_step(session, message)
         session.flush()
         log.warning("sms.failed message=%s transport=%s", message.id, transport.name)
+        TEXTS.labels(transport.name, "failed").inc()
         return message.status
     services.mark_sent(message, provider_id, transport=transport.name, now=now)
     services.note_on_step(session, message)
     session.flush()
     log.info("sms.sent workspace=%s message=%s", message.workspace_id, message.id)
+    TEXTS.labels(transport.name, "sent").inc()
     return message.status
 
 

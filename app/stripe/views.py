@@ -13,6 +13,8 @@ from sqlalchemy import select
 from ..accounts.access import current_workspace, require_role
 from ..accounts.models import Workspace
 from ..extensions import csrf, db
+from ..observability.context import bind_workspace
+from ..observability.metrics.instruments import STRIPE_WEBHOOK_EVENTS, STRIPE_WEBHOOK_REJECTED
 from . import connection as connection_service
 from . import intake, signatures
 from .models import StripeConnection
@@ -30,16 +32,19 @@ def _read_body() -> bytes:
     limit = current_app.config["BACKSTOP"].webhook_max_bytes
     length = request.content_length
     if length is not None and length > limit:
+        STRIPE_WEBHOOK_REJECTED.labels("too_large").inc()
         abort(413)
     if length is not None:
         return request.environ["wsgi.input"].read(length)
     body = request.stream.read(limit + 1)  # no length: at most one byte past the limit
     if len(body) > limit:
+        STRIPE_WEBHOOK_REJECTED.labels("too_large").inc()
         abort(413)
     return body
 
 
-def _refuse(reason: str, status: int = 400):
+def _refuse(reason: str, status: int = 400, *, counted_as: str):
+    STRIPE_WEBHOOK_REJECTED.labels(counted_as).inc()
     return jsonify(error=reason), status
 
 
@@ -55,18 +60,26 @@ def _accept(body: bytes, secrets_: list[str], workspace_id: int | None):
             tolerance=settings.webhook_tolerance_seconds,
         )
     except signatures.SignatureExpired:
-        return _refuse("signature timestamp outside the tolerance")
+        return _refuse("signature timestamp outside the tolerance", counted_as="expired")
     except signatures.SignatureError:
-        return _refuse("invalid signature")
+        return _refuse("invalid signature", counted_as="signature")
     try:
         event = intake.parse(body)
     except intake.BadPayload as exc:
-        return _refuse(str(exc))
+        return _refuse(str(exc), counted_as="payload")
     result = intake.receive(
         current_app._get_current_object(), event, body, workspace_id=workspace_id
     )
+    bind_workspace(result.workspace_id)
+    STRIPE_WEBHOOK_EVENTS.labels(event["type"][:100], _result_label(result)).inc()
     intake.dispatch(result)
     return current_app.response_class(_RECEIVED[result.duplicate], mimetype="application/json")
+
+
+def _result_label(result: intake.Intake) -> str:
+    if result.duplicate:
+        return "duplicate"
+    return "stored" if result.workspace_id is not None else "unrouted"
 
 
 #: The two answers to a stored delivery, encoded once (``jsonify`` per request costs
@@ -83,7 +96,9 @@ def platform_webhook():
     body = _read_body()
     secret = current_app.config["BACKSTOP"].stripe_webhook_secret
     if not secret:
-        return _refuse("the platform webhook secret is not configured", 503)
+        return _refuse(
+            "the platform webhook secret is not configured", 503, counted_as="not_configured"
+        )
     return _accept(body, [secret], None)
 
 
@@ -98,11 +113,13 @@ def workspace_webhook(slug: str):
         .where(Workspace.slug == slug)
     ).first()
     if row is None:
-        return _refuse("unknown workspace", 404)
+        return _refuse("unknown workspace", 404, counted_as="unknown_workspace")
     workspace_id, connection = row
     secret = connection_service.webhook_secret(connection) if connection else None
     if not secret:
-        return _refuse("this workspace has no Stripe webhook endpoint", 404)
+        return _refuse(
+            "this workspace has no Stripe webhook endpoint", 404, counted_as="unknown_workspace"
+        )
     return _accept(body, [secret], workspace_id)
 
 
