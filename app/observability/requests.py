@@ -46,7 +46,7 @@ def _finish(response: Response) -> Response:
     instruments.HTTP_REQUESTS.labels(group, method, str(status)).inc()
     instruments.HTTP_DURATION.labels(group).observe(elapsed)
     if access_log.isEnabledFor(logging.INFO):
-        path = current.path
+        path = loggable_path(current.path, current.view_args)
         access_log.info(
             "http.request %s %s %s",
             method,
@@ -61,6 +61,15 @@ def _finish(response: Response) -> Response:
             },
         )
     return response
+
+
+def loggable_path(path: str, view_args: dict | None) -> str:
+    """The path with its secret parts (a customer's link token, a workspace's webhook
+    token) replaced by their name: the link itself is the customer's key."""
+    for name, value in (view_args or {}).items():
+        if "token" in name or "secret" in name:
+            path = path.replace(str(value), f"<{name}>")
+    return path
 
 
 def _forget(_exc: BaseException | None) -> None:

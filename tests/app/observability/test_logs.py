@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from app import settings as settings_module
 from app.extensions import db
-from app.observability import context, logs, tasks
+from app.observability import context, logs, requests, tasks
 
 from .. import factories as f
 
@@ -191,3 +191,12 @@ def test_a_dashboard_page_logs_the_signed_in_workspace(web, ctx, json_lines) -> 
     assert web.get("/", follow_redirects=True).status_code == 200
     access = [line for line in parsed(json_lines) if line.get("event") == "http.request"]
     assert access[-1]["status"] == 200 and access[-1]["workspace_id"] == ws.id
+
+
+def test_the_access_line_names_a_link_token_instead_of_writing_it() -> None:
+    assert (
+        requests.loggable_path("/portal/GKwd-sjgKm_3M7Jo", {"token": "GKwd-sjgKm_3M7Jo"})
+        == "/portal/<token>"
+    )
+    assert requests.loggable_path("/flows/12/edit", {"flow_id": 12}) == "/flows/12/edit"
+    assert requests.loggable_path("/healthz", None) == "/healthz"
