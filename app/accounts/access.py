@@ -6,22 +6,54 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db, login_manager
+from ..models import utcnow
+from ..sessions import is_stateless
+from . import user_sessions
 from .models import Membership, User, Workspace
 
 ROLE_RANK = {"viewer": 0, "admin": 1, "owner": 2}
 
 
+#: The session cookie's key naming the ``user_session`` row of this browser.
+SESSION_KEY = "sid"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+    """The signed-in user, only while this browser's session row is live: a session
+    signed out elsewhere (Settings → Security, a password change) ends on its next request."""
+    found = user_sessions.active_user(db.session, session.get(SESSION_KEY), user_id)
+    if found is None:
+        session.clear()
         return None
+    user, last_seen_at = found
+    g.user_session_id = sid = int(session[SESSION_KEY])
+    now = utcnow()
+    if user_sessions.is_due_for_touch(last_seen_at, now):
+        # Its own short transaction: the request's may be rolled back (every GET of the
+        # dashboard is), and the user is loaded before a view writes anything.
+        with db.engine.begin() as connection:
+            connection.execute(user_sessions.touch_statement(sid, now))
+    return user
+
+
+def load_user_first() -> None:
+    """Load the signed-in user at the start of each request (none for machine endpoints),
+    so a signed-out session ends here and its activity is noted before any view writes."""
+    if not is_stateless(request.path):
+        current_user.is_authenticated  # noqa: B018 - loads the user
+
+
+def current_session_id() -> int | None:
+    """The ``user_session`` id of this request's browser (after the user was loaded)."""
+    if not current_user.is_authenticated:
+        return None
+    return g.get("user_session_id")
 
 
 login_manager.login_view = "accounts.login"

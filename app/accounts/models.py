@@ -68,7 +68,8 @@ class User(UserMixin, Base):
         comment="reset links issued before this are void"
     )
     totp_secret_enc: Mapped[str | None] = mapped_column(
-        String(512), comment="MultiFernet: the TOTP secret (set at enrolment, before it is confirmed)"
+        String(512),
+        comment="MultiFernet: the TOTP secret (set at enrolment, before it is confirmed)",
     )
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime(), comment="2FA is on from this moment (the first code was confirmed)"
