@@ -128,11 +128,11 @@ def second_factor():
             form.code.errors = ["That code is not right, or was already used."]
         else:
             throttle.clear(db.session, user_key)
+            sign_in(user)
             if used == "recovery":
                 left = two_factor.recovery_codes_left(db.session, user.id)
                 audit_user(user, "user.two_factor.recovery_code_used", codes_left=left)
                 flash(f"You signed in with a recovery code; {left} left.", "success")
-            sign_in(user)
             db.session.commit()
             if user.is_staff and not user.memberships:
                 return redirect("/admin/")

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         portal_settings,
         recovery,
         retry_policy,
+        security,
         send_domain,
         sms_settings,
         stripe_settings,
@@ -65,6 +66,7 @@ def register(app: Flask) -> None:
         notifications,
         languages,
         team,
+        security,
         api_keys,
         workspace,
     ):

@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -52,6 +61,7 @@ SETTINGS_NAV = [
     ("notifications.show", "Notifications"),
     ("languages.show", "Languages"),
     ("team.show", "Team"),
+    ("security.show", "Security"),
     ("api_keys.show", "API keys"),
 ]
 #: Pages that light up another page's tab.
@@ -92,8 +102,16 @@ def tab_of(endpoint: str | None) -> str | None:
 
 
 @login_required
-def _signed_in() -> None:
-    membership()
+def _signed_in() -> Response | None:
+    found = membership()
+    if (
+        found.workspace.is_two_factor_required
+        and not current_user.has_two_factor
+        and request.blueprint != "security"
+    ):
+        # The workspace's owners require 2FA: nothing else until it is on.
+        return redirect(url_for("security.show") + "#two-factor")
+    return None
 
 
 def _chrome() -> dict[str, Any]:
