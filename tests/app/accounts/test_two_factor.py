@@ -124,7 +124,7 @@ def test_the_pending_step_expires(web, ctx) -> None:
     f.workspace(user)
     db.session.commit()
     f.login(web, user)
-    secret, _ = _enrol(web, user)
+    _enrol(web, user)
     submit(web, "/logout", {}, page="/dashboard")
     _password_step(web)
     with web.session_transaction() as s:
