@@ -117,8 +117,13 @@ def two_shops(web, ctx):
                               event_type="recovery.campaign.recovered", payload={"id": "evt_b"},
                               status="failed", due_at=dt.datetime.now(dt.UTC))  # fmt: skip
     db.session.add(their_delivery)
-    their_invitation = Invitation(workspace_id=shop_b.id, email="inv@b.example", role="viewer",
-                                  token_hash="b" * 64, expires_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    their_invitation = Invitation(
+        workspace_id=shop_b.id,
+        email="inv@b.example",
+        role="viewer",
+        token_hash="b" * 64,
+        expires_at=dt.datetime.now(dt.UTC),
+    )
     db.session.add(their_invitation)
     bobs_session = user_sessions.start(
         db.session, bob, ip=None, user_agent=None, now=dt.datetime.now(dt.UTC)
