@@ -17,6 +17,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     g,
     redirect,
@@ -72,6 +73,18 @@ NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_
                 "webhooks.": "webhooks.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The only writes a viewer may make: their own password, sessions and 2FA.
+VIEWER_MAY_POST = frozenset(
+    {
+        "security.change_password",
+        "security.revoke_session",
+        "security.revoke_other_sessions",
+        "security.start_two_factor",
+        "security.confirm_two_factor",
+        "security.replace_recovery_codes",
+        "security.disable_two_factor",
+    }
+)
 
 
 def feature_blueprint(name: str, import_name: str) -> Blueprint:
@@ -104,6 +117,14 @@ def tab_of(endpoint: str | None) -> str | None:
 @login_required
 def _signed_in() -> Response | None:
     found = membership()
+    if (
+        found.role == "viewer"
+        and request.method not in SAFE_METHODS
+        and request.endpoint not in VIEWER_MAY_POST
+    ):
+        # Viewers look; they act only on their own sign-in. One check here, before any
+        # view runs, so a new page cannot forget it.
+        abort(403)
     if (
         found.workspace.is_two_factor_required
         and not current_user.has_two_factor
