@@ -73,9 +73,15 @@ NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_
                 "webhooks.": "webhooks.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: The only writes a viewer may make: their own password, sessions and 2FA.
+#: The only POSTs a viewer may make: their own password, sessions and 2FA, and the
+#: previews that are POSTs only because they carry a form, and save nothing.
 VIEWER_MAY_POST = frozenset(
     {
+        "retry_policy.replay",
+        "cancel_flows.preview",
+        "cancel_flows.simulate",
+        "emails.preview",
+        "winback_settings.preview",
         "security.change_password",
         "security.revoke_session",
         "security.revoke_other_sessions",
