@@ -273,3 +273,18 @@ def test_reset_link_expires(web, ctx, app, monkeypatch) -> None:
         token = services.reset_token(user, app.config["SECRET_KEY"])
     response = web.get(f"/password/reset/{token}")
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+
+
+def test_browsers_are_named_as_people_name_them() -> None:
+    mac_firefox = (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0"
+    )
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    )
+    edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0"
+    assert user_sessions.describe_agent(mac_firefox) == "Firefox on macOS"
+    assert user_sessions.describe_agent(iphone) == "Safari on iPhone"
+    assert user_sessions.describe_agent(edge) == "Edge on Windows"
+    assert user_sessions.describe_agent(None) == "A browser"

@@ -160,3 +160,20 @@ def test_remove_member_is_audited_and_scoped(web, ctx) -> None:
     entry = _audit("member.removed")[0]
     assert entry.actor_id == owner.id and entry.details["email"] == "gone@example.com"
     assert entry.workspace_id == ws.id
+
+
+def test_accepting_signs_the_new_member_in_and_is_audited(web, ctx) -> None:
+    from app.accounts.models import UserSession
+
+    owner = f.user("owner@example.com")
+    f.workspace(owner)
+    db.session.commit()
+    f.login(web, owner)
+    _invite(web, "new@example.com", "admin")
+    submit(web, "/logout", {}, page="/dashboard")
+    assert submit(web, _links()[0], {"password": "new member password"}).status_code == 302
+    assert web.get("/settings/security").status_code == 200
+    joined = _audit("member.joined")[0]
+    assert joined.actor_label == "new@example.com"
+    live = db.session.execute(select(UserSession).where(UserSession.revoked_at.is_(None))).scalars()
+    assert [s.user_id for s in live] == [joined.actor_id]
