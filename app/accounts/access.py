@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -9,12 +10,15 @@ from typing import Any
 from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, login_manager
 from ..models import utcnow
 from ..sessions import is_stateless
 from . import user_sessions
 from .models import Membership, User, Workspace
+
+log = logging.getLogger(__name__)
 
 ROLE_RANK = {"viewer": 0, "admin": 1, "owner": 2}
 
@@ -37,8 +41,12 @@ def _load_user(user_id: str) -> User | None:
     if user_sessions.is_due_for_touch(last_seen_at, now):
         # Its own short transaction: the request's may be rolled back (every GET of the
         # dashboard is), and the user is loaded before a view writes anything.
-        with db.engine.begin() as connection:
-            connection.execute(user_sessions.touch_statement(sid, now))
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(user_sessions.touch_statement(sid, now))
+        except SQLAlchemyError:
+            # "Last active" is a courtesy: a busy database must not fail the page.
+            log.warning("user_session.touch_failed", extra={"user_session_id": sid})
     return user
 
 

@@ -39,7 +39,8 @@ def active_user(
     session: Session, session_id: object, user_id: object
 ) -> tuple[User, dt.datetime] | None:
     """The user of a live session named by a cookie and when it was last seen, or None
-    (unknown, revoked, another user's, malformed): one query, by primary key."""
+    (unknown, revoked, another user's, a deactivated account's, malformed): one query,
+    by primary key."""
     try:
         sid, uid = int(session_id), int(user_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
@@ -47,7 +48,12 @@ def active_user(
     row = session.execute(
         select(User, UserSession.last_seen_at)
         .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == sid, UserSession.revoked_at.is_(None), User.id == uid)
+        .where(
+            UserSession.id == sid,
+            UserSession.revoked_at.is_(None),
+            User.id == uid,
+            User.is_active_user.is_(True),  # a deactivated account is signed out too
+        )
     ).first()
     return None if row is None else (row[0], row[1])
 

@@ -288,3 +288,14 @@ def test_browsers_are_named_as_people_name_them() -> None:
     assert user_sessions.describe_agent(iphone) == "Safari on iPhone"
     assert user_sessions.describe_agent(edge) == "Edge on Windows"
     assert user_sessions.describe_agent(None) == "A browser"
+
+
+def test_a_deactivated_account_is_signed_out_on_its_next_request(web, ctx) -> None:
+    user = f.user("jo@example.com")
+    f.workspace(user)
+    db.session.commit()
+    f.login(web, user)
+    assert web.get("/dashboard").status_code == 200
+    user.is_active_user = False
+    db.session.commit()
+    assert web.get("/dashboard").status_code == 302
