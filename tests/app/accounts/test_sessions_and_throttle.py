@@ -14,6 +14,7 @@ from app.accounts import throttle, user_sessions
 from app.accounts.models import SignInThrottle, UserSession
 from app.audit.models import AuditEntry
 from app.extensions import db
+from app.models import utcnow
 from app.outbox.models import OutboxMessage
 
 from .. import factories as f
@@ -64,16 +65,29 @@ def _login(web, password: str):
     return submit(web, "/login", {"email": "jo@example.com", "password": password})
 
 
+def _failures(key: str) -> SignInThrottle:
+    return db.session.execute(select(SignInThrottle).where(SignInThrottle.key == key)).scalar_one()
+
+
+def _more_failures(key: str, law: throttle.Law, n: int) -> None:
+    """Failures that make the wait long enough not to pass while a slow test runs."""
+    for _ in range(n):
+        throttle.fail(db.session, key, law, utcnow())
+    db.session.commit()
+
+
 def test_login_is_throttled_per_account_with_a_clear_429(web, ctx) -> None:
     user = f.user("jo@example.com")
     f.workspace(user)
     db.session.commit()
-    for _ in range(throttle.ACCOUNT.free):
+    for _ in range(throttle.ACCOUNT.free + 1):
         assert _login(web, "wrong password").status_code == 400
-    assert _login(web, "wrong password").status_code == 400  # this one starts a wait
+    counted = _failures("login:account:jo@example.com")
+    assert counted.failures == throttle.ACCOUNT.free + 1 and counted.blocked_until is not None
+    _more_failures("login:account:jo@example.com", throttle.ACCOUNT, 5)
     blocked = _login(web, f.PASSWORD)  # even the right password waits
     assert blocked.status_code == 429
-    assert int(blocked.headers["Retry-After"]) >= 1
+    assert 60 <= int(blocked.headers["Retry-After"]) <= 15 * 60
     assert "Too many attempts" in blocked.get_data(as_text=True)
     # The wait passes: the right password works and clears the account's count.
     db.session.execute(
@@ -86,8 +100,10 @@ def test_login_is_throttled_per_account_with_a_clear_429(web, ctx) -> None:
 
 
 def test_login_is_throttled_per_address_across_accounts(web, ctx) -> None:
-    for n in range(throttle.ADDRESS.free + 1):
+    for n in range(3):
         submit(web, "/login", {"email": f"guess{n}@example.com", "password": "wrong password"})
+    assert _failures("login:ip:127.0.0.1").failures == 3
+    _more_failures("login:ip:127.0.0.1", throttle.ADDRESS, throttle.ADDRESS.free + 5)
     response = submit(web, "/login", {"email": "another@example.com", "password": "whatever1"})
     assert response.status_code == 429
 
