@@ -109,6 +109,12 @@ def fail(session: Session, key: str, law: Law, now: dt.datetime) -> dt.timedelta
     return wait
 
 
+def fail_all(session: Session, keyed_laws: list[tuple[str, Law]], now: dt.datetime) -> None:
+    """Count one failure against each key under its law."""
+    for key, law in keyed_laws:
+        fail(session, key, law, now)
+
+
 def clear(session: Session, key: str) -> None:
     session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
 

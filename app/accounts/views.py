@@ -85,8 +85,9 @@ def login():
             return throttled_page(exc)
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is None:
-            throttle.fail(db.session, account_key, throttle.ACCOUNT, now)
-            throttle.fail(db.session, ip_key, throttle.ADDRESS, now)
+            throttle.fail_all(
+                db.session, [(account_key, throttle.ACCOUNT), (ip_key, throttle.ADDRESS)], now
+            )
             db.session.commit()
             form.password.errors = ["That email and password do not match an account."]
         else:
@@ -122,8 +123,9 @@ def second_factor():
             return throttled_page(exc)
         used = two_factor.verify(db.session, user, form.code.data, now)
         if used is None:
-            throttle.fail(db.session, user_key, throttle.TWO_FACTOR, now)
-            throttle.fail(db.session, ip_key, throttle.ADDRESS, now)
+            throttle.fail_all(
+                db.session, [(user_key, throttle.TWO_FACTOR), (ip_key, throttle.ADDRESS)], now
+            )
             db.session.commit()
             form.code.errors = ["That code is not right, or was already used."]
         else:
@@ -164,8 +166,7 @@ def forgot():
             throttle.check(db.session, [key for key, _ in keys], now)
         except throttle.Throttled as exc:
             return throttled_page(exc)
-        for key, law in keys:
-            throttle.fail(db.session, key, law, now)
+        throttle.fail_all(db.session, keys, now)
         user = services.find_user(db.session, form.email.data)
         if user is not None and user.is_active_user:
             token = services.reset_token(user, _settings().secret_key)
