@@ -31,13 +31,13 @@ SESSION_KEY = "sid"
 def _load_user(user_id: str) -> User | None:
     """The signed-in user, only while this browser's session row is live: a session
     signed out elsewhere (Settings → Security, a password change) ends on its next request."""
-    found = user_sessions.active_user(db.session, session.get(SESSION_KEY), user_id)
+    now = utcnow()
+    found = user_sessions.active_user(db.session, session.get(SESSION_KEY), user_id, now)
     if found is None:
         session.clear()
         return None
     user, last_seen_at = found
     g.user_session_id = sid = int(session[SESSION_KEY])
-    now = utcnow()
     if user_sessions.is_due_for_touch(last_seen_at, now):
         # Its own short transaction: the request's may be rolled back (every GET of the
         # dashboard is), and the user is loaded before a view writes anything.

@@ -13,6 +13,8 @@ from .models import User, UserSession
 
 #: ``last_seen_at`` is written at most this often per session (one UPDATE, not one a request).
 TOUCH_EVERY = dt.timedelta(minutes=1)
+#: A session unused this long is over (a cookie copied off an old laptop stops working).
+IDLE_LIMIT = dt.timedelta(days=30)
 USER_AGENT_MAX = 300
 
 
@@ -36,11 +38,11 @@ def is_due_for_touch(last_seen_at: dt.datetime, now: dt.datetime) -> bool:
 
 
 def active_user(
-    session: Session, session_id: object, user_id: object
+    session: Session, session_id: object, user_id: object, now: dt.datetime
 ) -> tuple[User, dt.datetime] | None:
     """The user of a live session named by a cookie and when it was last seen, or None
-    (unknown, revoked, another user's, a deactivated account's, malformed): one query,
-    by primary key."""
+    (unknown, revoked, idle for 30 days, another user's, a deactivated account's,
+    malformed): one query, by primary key."""
     try:
         sid, uid = int(session_id), int(user_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
@@ -51,6 +53,7 @@ def active_user(
         .where(
             UserSession.id == sid,
             UserSession.revoked_at.is_(None),
+            UserSession.last_seen_at > now - IDLE_LIMIT,
             User.id == uid,
             User.is_active_user.is_(True),  # a deactivated account is signed out too
         )
@@ -68,12 +71,16 @@ def touch_statement(session_id: int, now: dt.datetime):
     )
 
 
-def of_user(session: Session, user_id: int) -> list[UserSession]:
+def of_user(session: Session, user_id: int, now: dt.datetime) -> list[UserSession]:
     """A user's live sessions, the most recently active first."""
     return list(
         session.execute(
             select(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.last_seen_at > now - IDLE_LIMIT,
+            )
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         ).scalars()
     )

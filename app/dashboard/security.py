@@ -28,7 +28,7 @@ def _page(*, status: int = 200, **forms) -> tuple[str, int]:
         qr = {"svg": two_factor.qr_svg(uri), "secret": pending}
     return render_template(
         "dashboard/security.html",
-        sessions=user_sessions.of_user(db.session, user.id),
+        sessions=user_sessions.of_user(db.session, user.id, utcnow()),
         this_session=current_session_id(),
         describe_agent=user_sessions.describe_agent,
         qr=qr,

@@ -216,12 +216,13 @@ def test_activity_is_noted_at_most_once_a_minute(web, ctx) -> None:
     db.session.commit()
     sid = f.login(web, user)
     record = db.session.get(UserSession, sid)
-    record.last_seen_at = T0
+    earlier = utcnow() - dt.timedelta(minutes=5)
+    record.last_seen_at = earlier
     db.session.commit()
     web.get("/dashboard")
     db.session.refresh(record)
     seen = record.last_seen_at
-    assert seen > T0
+    assert seen > earlier
     web.get("/dashboard")
     db.session.refresh(record)
     assert record.last_seen_at == seen
@@ -304,6 +305,17 @@ def test_browsers_are_named_as_people_name_them() -> None:
     assert user_sessions.describe_agent(iphone) == "Safari on iPhone"
     assert user_sessions.describe_agent(edge) == "Edge on Windows"
     assert user_sessions.describe_agent(None) == "A browser"
+
+
+def test_a_session_idle_for_thirty_days_is_over(web, ctx) -> None:
+    user = f.user("jo@example.com")
+    f.workspace(user)
+    db.session.commit()
+    sid = f.login(web, user)
+    record = db.session.get(UserSession, sid)
+    record.last_seen_at = utcnow() - user_sessions.IDLE_LIMIT - dt.timedelta(minutes=1)
+    db.session.commit()
+    assert web.get("/dashboard").status_code == 302
 
 
 def test_a_deactivated_account_is_signed_out_on_its_next_request(web, ctx) -> None:
