@@ -53,8 +53,9 @@ def _load_user(user_id: str) -> User | None:
 def load_user_first() -> None:
     """Load the signed-in user at the start of each request (none for machine endpoints),
     so a signed-out session ends here and its activity is noted before any view writes."""
-    if not is_stateless(request.path):
-        current_user.is_authenticated  # noqa: B018 - loads the user
+    if is_stateless(request.path) or (request.endpoint or "").rsplit(".", 1)[-1] == "static":
+        return  # machine endpoints and stylesheets need no user
+    current_user.is_authenticated  # noqa: B018 - loads the user
 
 
 def current_session_id() -> int | None:

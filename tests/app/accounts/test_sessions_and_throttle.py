@@ -327,3 +327,18 @@ def test_a_deactivated_account_is_signed_out_on_its_next_request(web, ctx) -> No
     user.is_active_user = False
     db.session.commit()
     assert web.get("/dashboard").status_code == 302
+
+
+def test_static_files_load_no_user(web, ctx) -> None:
+    user = f.user("jo@example.com")
+    f.workspace(user)
+    db.session.commit()
+    sid = f.login(web, user)
+    record = db.session.get(UserSession, sid)
+    record.last_seen_at = earlier = utcnow() - dt.timedelta(minutes=5)
+    db.session.commit()
+    response = web.get("/static/app.css")
+    response.close()  # the file handle
+    assert response.status_code == 200
+    db.session.refresh(record)
+    assert record.last_seen_at == earlier
