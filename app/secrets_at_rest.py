@@ -17,7 +17,7 @@ from sqlalchemy import Column, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from . import crypto
-from .accounts.models import Workspace
+from .accounts.models import User, Workspace
 from .integrations.models import NotificationChannel, WebhookEndpoint
 from .portal.models import PortalLink
 from .sms.models import SmsSettings
@@ -50,6 +50,7 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(StripeConnection, "secret_enc", "Stripe OAuth token or restricted key"),
     EncryptedColumn(StripeConnection, "webhook_secret_enc", "Stripe webhook signing secret"),
     EncryptedColumn(Workspace, "embed_secret_enc", "embed signing secret"),
+    EncryptedColumn(User, "totp_secret_enc", "two-factor sign-in (TOTP) secret"),
     EncryptedColumn(WebhookEndpoint, "secret_enc", "outbound webhook signing secret"),
     EncryptedColumn(WebhookEndpoint, "previous_secret_enc", "outbound webhook previous secret"),
     EncryptedColumn(NotificationChannel, "url_enc", "Slack/Discord incoming-webhook URL"),

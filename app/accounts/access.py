@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, login_manager
+from ..models import utcnow
+from ..sessions import is_stateless
+from . import user_sessions
 from .models import Membership, User, Workspace
+
+log = logging.getLogger(__name__)
 
 ROLE_RANK = {"viewer": 0, "admin": 1, "owner": 2}
 
 
+#: The session cookie's key naming the ``user_session`` row of this browser.
+SESSION_KEY = "sid"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+    """The signed-in user, only while this browser's session row is live: a session
+    signed out elsewhere (Settings → Security, a password change) ends on its next request."""
+    now = utcnow()
+    found = user_sessions.active_user(db.session, session.get(SESSION_KEY), user_id, now)
+    if found is None:
+        session.clear()
         return None
+    user, last_seen_at = found
+    g.user_session_id = sid = int(session[SESSION_KEY])
+    if user_sessions.is_due_for_touch(last_seen_at, now):
+        # Its own short transaction: the request's may be rolled back (every GET of the
+        # dashboard is), and the user is loaded before a view writes anything.
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(user_sessions.touch_statement(sid, now))
+        except SQLAlchemyError:
+            # "Last active" is a courtesy: a busy database must not fail the page.
+            log.warning("user_session.touch_failed", extra={"user_session_id": sid})
+    return user
+
+
+def load_user_first() -> None:
+    """Load the signed-in user at the start of each request (none for machine endpoints),
+    so a signed-out session ends here and its activity is noted before any view writes."""
+    if is_stateless(request.path) or (request.endpoint or "").rsplit(".", 1)[-1] == "static":
+        return  # machine endpoints and stylesheets need no user
+    current_user.is_authenticated  # noqa: B018 - loads the user
+
+
+def current_session_id() -> int | None:
+    """The ``user_session`` id of this request's browser (after the user was loaded)."""
+    if not current_user.is_authenticated:
+        return None
+    return g.get("user_session_id")
 
 
 login_manager.login_view = "accounts.login"

@@ -76,3 +76,27 @@ class ApiKeyForm(FlaskForm):
         choices=[SelectChoice("read", "Read only"), SelectChoice("read_write", "Read and write")],
         default="read",
     )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+
+
+class PasswordConfirmForm(FlaskForm):
+    """An action that needs the password again (or a current 2FA code)."""
+
+    password = PasswordField("Password", validators=[Optional(), Length(max=200)])
+    code = StringField("Or a current 2FA code", validators=[Optional(), Length(max=20)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(min=10, max=200)]
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=list(ROLES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..models import Base, BigId, UTCDateTime, created_at, intpk, workspace_fk
@@ -38,6 +38,9 @@ class Workspace(Base):
     is_portal_cancel_disabled: Mapped[bool] = mapped_column(
         default=False, comment="merchant ticked: Stripe's own portal no longer cancels"
     )
+    is_two_factor_required: Mapped[bool] = mapped_column(
+        default=False, comment="owners chose: members without 2FA must enrol before anything else"
+    )
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -64,6 +67,16 @@ class User(UserMixin, Base):
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(
         comment="reset links issued before this are void"
     )
+    totp_secret_enc: Mapped[str | None] = mapped_column(
+        String(512),
+        comment="MultiFernet: the TOTP secret (set at enrolment, before it is confirmed)",
+    )
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(), comment="2FA is on from this moment (the first code was confirmed)"
+    )
+    totp_last_counter: Mapped[int | None] = mapped_column(
+        BigInteger, comment="time step of the last accepted code: that code is never taken twice"
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -72,6 +85,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_user
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_staff(self) -> bool:
@@ -169,3 +186,51 @@ class ApiKey(Base):
     @property
     def livemode(self) -> bool:
         return self.prefix.startswith("bk_live_")
+
+
+class UserSession(Base):
+    """One signed-in browser: the session cookie names this row, so a session can be
+    listed and signed out from anywhere (Settings → Security)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), comment="updated at most once a minute"
+    )
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(Base):
+    """A one-time 2FA recovery code (sha256 only; the code is shown once)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInThrottle(Base):
+    """Failed attempts against one key (an account, an address, a 2FA form): the next
+    attempt waits until ``blocked_until`` (see ``throttle.delay_after``)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(
+        String(300), unique=True, comment="e.g. login:account:jo@example.com, login:ip:1.2.3.4"
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -180,3 +180,14 @@ def update_workspace(
 def set_portal_cancel_disabled(workspace: Workspace, disabled: bool) -> None:
     """The set-up checklist's "cancel is off in Stripe's portal" tick."""
     workspace.is_portal_cancel_disabled = disabled
+
+
+def password_matches(user: User, password: str | None) -> bool:
+    return bool(password) and check_password_hash(user.password_hash, password or "")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Settings → Security: the current password first, then the new one."""
+    if not password_matches(user, current):
+        raise AccountError("The current password is not right.")
+    set_password(user, new)

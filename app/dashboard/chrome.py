@@ -14,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -52,6 +62,7 @@ SETTINGS_NAV = [
     ("notifications.show", "Notifications"),
     ("languages.show", "Languages"),
     ("team.show", "Team"),
+    ("security.show", "Security"),
     ("api_keys.show", "API keys"),
     ("data_privacy.show", "Data & privacy"),
 ]
@@ -63,6 +74,24 @@ NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_
                 "webhooks.": "webhooks.index"}  # fmt: skip
 PAGE = 50
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The only POSTs a viewer may make: their own password, sessions and 2FA, and the
+#: previews that are POSTs only because they carry a form, and save nothing.
+VIEWER_MAY_POST = frozenset(
+    {
+        "retry_policy.replay",
+        "cancel_flows.preview",
+        "cancel_flows.simulate",
+        "emails.preview",
+        "winback_settings.preview",
+        "security.change_password",
+        "security.revoke_session",
+        "security.revoke_other_sessions",
+        "security.start_two_factor",
+        "security.confirm_two_factor",
+        "security.replace_recovery_codes",
+        "security.disable_two_factor",
+    }
+)
 
 
 def feature_blueprint(name: str, import_name: str) -> Blueprint:
@@ -93,8 +122,24 @@ def tab_of(endpoint: str | None) -> str | None:
 
 
 @login_required
-def _signed_in() -> None:
-    membership()
+def _signed_in() -> Response | None:
+    found = membership()
+    if (
+        found.role == "viewer"
+        and request.method not in SAFE_METHODS
+        and request.endpoint not in VIEWER_MAY_POST
+    ):
+        # Viewers look; they act only on their own sign-in. One check here, before any
+        # view runs, so a new page cannot forget it.
+        abort(403)
+    if (
+        found.workspace.is_two_factor_required
+        and not current_user.has_two_factor
+        and request.blueprint != "security"
+    ):
+        # The workspace's owners require 2FA: nothing else until it is on.
+        return redirect(url_for("security.show") + "#two-factor")
+    return None
 
 
 def _chrome() -> dict[str, Any]:

@@ -4,10 +4,11 @@ PDF, Submit and Accept; and the dispute-rate monitor with its chart."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
+from ..accounts.masking import sees_customer_emails
 from ..audit import services as audit
 from ..disputes import evidence, monitor, policy, records, services, submitting
 from ..disputes.models import Dispute
@@ -141,6 +142,8 @@ def save_draft(dispute_id: int):
 @bp.get("/disputes/<int:dispute_id>/evidence.pdf")
 def evidence_pdf(dispute_id: int):
     dispute = _dispute(dispute_id)
+    if not sees_customer_emails():
+        abort(403)  # the PDF carries the customer's address in full
     _fields, document = submitting.package(db.session, dispute)
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(

@@ -11,6 +11,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
+from ..accounts.masking import mask_csv, sees_customer_emails
 from ..extensions import db
 from ..insights import exports, summary
 from ..insights.figures import today_for
@@ -98,8 +99,9 @@ def download(export_id: int):
     row = _export(export_id)
     if row.status != exports.DONE:
         abort(404)
+    data = exports.csv_bytes(row)
     return Response(
-        exports.csv_bytes(row),
+        data if sees_customer_emails() else mask_csv(data),
         mimetype="text/csv",
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{exports.filename(row)}"'},

@@ -7,6 +7,7 @@ import zoneinfo
 
 from flask import Flask
 
+from ..accounts.masking import customer_email, customer_emails_in
 from ..money import format_money
 from ..recovery.cadence import pick_timezone
 
@@ -43,3 +44,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_input, "local_input")
     app.add_template_filter(day, "day")
     app.add_template_filter(sentence, "sentence")
+    app.add_template_filter(customer_email, "customer_email")
+    app.add_template_filter(customer_emails_in, "customer_emails_in")

@@ -1,15 +1,18 @@
-"""Settings → Team: members, their roles, invitations by email."""
+"""Settings → Team: members, their roles, invitations by email. Admins invite (not as
+owners), resend and withdraw invitations; only owners change roles and remove members.
+Every change is audited with who made it (``accounts.team``)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..accounts import team
-from ..accounts.access import can, current_workspace, require_role
-from ..accounts.forms import InviteForm
-from ..accounts.models import Membership
+from ..accounts.access import current_workspace, membership, require_role
+from ..accounts.forms import InviteForm, RoleForm
+from ..accounts.models import ROLES, Invitation, Membership
 from ..extensions import db
+from ..models import utcnow
 from ..tenancy import get_or_404
 from .chrome import feature_blueprint, on_refusal, settings
 
@@ -24,7 +27,17 @@ def _page(form: InviteForm, errors: list[str] | None = None) -> str:
         errors=errors or [],
         members=team.members(db.session, workspace.id),
         pending=team.pending_invitations(db.session, workspace.id),
+        roles=ROLES,
+        now=utcnow(),
     )
+
+
+def _accept_url(token: str) -> str:
+    return url_for("accounts.accept", token=token, _external=True)
+
+
+def _refused_on_page(exc) -> str:
+    return _page(InviteForm(formdata=None), errors=exc.errors)
 
 
 @bp.get("/settings/team")
@@ -33,9 +46,8 @@ def show():
 
 
 @bp.post("/settings/team")
+@require_role("owner", "admin")
 def invite():
-    if not can("admin"):
-        abort(403)
     form = InviteForm()
     if not form.validate_on_submit():
         return _page(form), 400
@@ -52,9 +64,53 @@ def invite():
         form.email.data,
         form.role.data,
         mail_from=settings().mail_from,
-        accept_url=lambda token: url_for("accounts.accept", token=token, _external=True),
+        accept_url=_accept_url,
+        inviter_role=membership().role,
     )
     flash(f"Invitation sent to {invitation.email}.", "success")
+    return redirect(url_for("team.show"))
+
+
+@bp.post("/settings/team/invitations/<int:invitation_id>/resend")
+@require_role("owner", "admin")
+def resend_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, current_workspace().id, id=invitation_id)
+    on_refusal(_refused_on_page)
+    team.resend_invitation(
+        db.session,
+        invitation,
+        current_user,
+        mail_from=settings().mail_from,
+        accept_url=_accept_url,
+        now=utcnow(),
+    )
+    flash(
+        f"A new invitation link went to {invitation.email}; the old one no longer works.", "success"
+    )
+    return redirect(url_for("team.show"))
+
+
+@bp.post("/settings/team/invitations/<int:invitation_id>/revoke")
+@require_role("owner", "admin")
+def revoke_invitation(invitation_id: int):
+    invitation = get_or_404(Invitation, current_workspace().id, id=invitation_id)
+    on_refusal(_refused_on_page)
+    email = invitation.email
+    team.revoke_invitation(db.session, invitation, current_user)
+    flash(f"The invitation to {email} was withdrawn: its link no longer works.", "success")
+    return redirect(url_for("team.show"))
+
+
+@bp.post("/settings/team/<int:member_id>/role")
+@require_role("owner")
+def change_role(member_id: int):
+    member = get_or_404(Membership, current_workspace().id, id=member_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _page(InviteForm(formdata=None), errors=["Choose owner, admin or viewer."]), 400
+    on_refusal(_refused_on_page)
+    if team.change_role(db.session, member, form.role.data, current_user):
+        flash(f"Role changed to {form.role.data}.", "success")
     return redirect(url_for("team.show"))
 
 
@@ -62,7 +118,7 @@ def invite():
 @require_role("owner")
 def remove_member(member_id: int):
     member = get_or_404(Membership, current_workspace().id, id=member_id)
-    on_refusal(lambda exc: _page(InviteForm(), errors=exc.errors))
-    team.remove_member(db.session, member)
+    on_refusal(_refused_on_page)
+    team.remove_member(db.session, member, current_user)
     flash("Member removed.", "success")
     return redirect(url_for("team.show"))

@@ -97,10 +97,20 @@ def signed(body: dict[str, Any] | bytes, secret: str, at: int | None = None) -> 
     }
 
 
-def login(web, u: User) -> None:
+def login(web, u: User) -> int:
+    """Sign ``u`` in on ``web`` as the log-in form would: a committed ``user_session``
+    row named by the cookie. Its id."""
+    from app.accounts import user_sessions
+    from app.accounts.access import SESSION_KEY
+    from app.models import utcnow
+
+    record = user_sessions.start(db.session, u, ip="127.0.0.1", user_agent="tests", now=utcnow())
+    db.session.commit()  # the client's requests run in sessions of their own
     with web.session_transaction() as s:
         s["_user_id"] = str(u.id)
         s["_fresh"] = True
+        s[SESSION_KEY] = record.id
+    return record.id
 
 
 def winback_campaign(ws: Workspace, customer: str = "cus_wb", **kw: Any) -> Any:

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts import api_keys
-from app.accounts.models import ApiKey, Membership
+from app.accounts import api_keys, user_sessions
+from app.accounts.models import ApiKey, Invitation, Membership, UserSession
 from app.audit.models import AuditEntry
 from app.disputes.models import Dispute
 from app.dunning.models import SubjectTest
@@ -121,6 +121,17 @@ def two_shops(web, ctx):
                               event_type="recovery.campaign.recovered", payload={"id": "evt_b"},
                               status="failed", due_at=dt.datetime.now(dt.UTC))  # fmt: skip
     db.session.add(their_delivery)
+    their_invitation = Invitation(
+        workspace_id=shop_b.id,
+        email="inv@b.example",
+        role="viewer",
+        token_hash="b" * 64,
+        expires_at=dt.datetime.now(dt.UTC),
+    )
+    db.session.add(their_invitation)
+    bobs_session = user_sessions.start(
+        db.session, bob, ip=None, user_agent=None, now=dt.datetime.now(dt.UTC)
+    )
     db.session.commit()
     member_b = db.session.execute(
         select(Membership).where(Membership.user_id == bobs_viewer.id)
@@ -142,6 +153,8 @@ def two_shops(web, ctx):
         "endpoint_id": their_endpoint.id,
         "delivery_id": their_delivery.id,
         "channel_id": their_channel.id,
+        "invitation_id": their_invitation.id,
+        "session_id": bobs_session.id,
     }
 
 
@@ -197,6 +210,8 @@ def test_every_route_with_an_id_refuses_another_workspace(web, app, two_shops) -
     assert endpoint.is_enabled and endpoint.previous_secret_enc is None  # not off, not rotated
     assert db.session.get(Delivery, two_shops["delivery_id"]).status == "failed"  # not resent
     assert db.session.get(NotificationChannel, two_shops["channel_id"]).posts == ["recovered"]
+    assert db.session.get(Invitation, two_shops["invitation_id"]) is not None
+    assert db.session.get(UserSession, two_shops["session_id"]).revoked_at is None
     audited = db.session.execute(select(AuditEntry.action)).scalars().all()
     assert not [a for a in audited if a.startswith(("webhooks.", "notifications."))]
 
