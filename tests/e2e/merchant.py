@@ -49,7 +49,7 @@ class Merchant:
             )
         )
         db.session.commit()
-        self.workspace_id = ws.id
+        self.workspace_id, self.account = ws.id, account["id"]
         self.stripe = make_client(sandbox_url, platform_key, stripe_account=account["id"])
         self.clock = self.stripe.v1.test_helpers.test_clocks.create(
             params={"frozen_time": int(START.timestamp())}

@@ -1,0 +1,405 @@
+"""Chaos over a month of failed renewals, on PostgreSQL and RabbitMQ (the services lane).
+
+Twenty customers whose renewals fail on four days in a row, the workspace's caps
+lowered so that they bite (4 attempts per invoice, 2 per Mastercard card in 24 h), and
+the sandbox's test clock moved day by day (stopping at each moment a step is due).
+On the way: the broker restarts while the day's work is in flight, a worker is
+SIGKILLed while Stripe is charging one of its retries (a new one starts), the database
+restarts while the day's work is in flight, and the webhook endpoint is off for a day
+whose events then arrive in a burst, twice each and in random order, mixed with
+re-sent events the sandbox had delivered already. At the end, counted on the sandbox
+(its charges) and in the outbox: no invoice charged twice, no attempt beyond the retry
+policy and the caps, one campaign per failed invoice, each ended or still correctly
+scheduled, and no email twice (per touch, or two of one campaign within 24 h).
+
+How a restart is modelled: the other tests of the lane share the PostgreSQL and
+RabbitMQ servers, so they are never restarted for real. The stack's processes reach
+them through a TCP proxy of this test's (:mod:`.chaos_proxy`), and a "restart" is what
+a client sees of one: every open connection is reset (the server sees its client go,
+so PostgreSQL aborts the transactions in flight and RabbitMQ requeues the unacknowledged
+messages), and new connections fail until a few have been turned away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import random
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL
+from .chaos_proxy import proxied
+from .merchant import START, Merchant
+from .stack import post, running_stack, stripe_call, stripe_post, wait_until
+
+pytestmark = pytest.mark.skipif(
+    not (TEST_DATABASE_URL and TEST_BROKER_URL),
+    reason="restarts of PostgreSQL and RabbitMQ (the services lane)",
+)
+
+DAY = dt.timedelta(days=1)
+RENEWALS = 4  # days in a row on which renewals fail
+FIRST_FAILURE = START + dt.timedelta(days=30, hours=1)  # finalized an hour after renewal
+END = FIRST_FAILURE + dt.timedelta(days=30, hours=2)  # the first day's windows have closed
+MAX_PER_INVOICE = 4  # lowered caps: they refuse retries the cadences plan
+MASTERCARD_PER_24H = 2
+SEED = 19
+
+
+# card -> automatic retries its cadence allows (the caps may refuse some of them)
+CARDS: dict[str, int] = {
+    "pm_card_sandbox_insufficient_funds": 4,
+    "pm_card_sandbox_insufficient_funds_recover2": 4,
+    "pm_card_sandbox_mastercard_insufficient_funds": 4,
+    "pm_card_sandbox_do_not_honor_recover1": 4,
+    "pm_card_sandbox_mastercard_do_not_honor_recover3": 4,  # the invoice cap stops it
+    "pm_card_sandbox_generic_decline": 3,
+    "pm_card_sandbox_generic_decline_recover1": 3,
+    "pm_card_sandbox_card_velocity_exceeded": 2,
+    "pm_card_sandbox_mastercard_card_velocity_exceeded_recover1": 2,
+    "pm_card_sandbox_processing_error": 4,
+    "pm_card_sandbox_mastercard_processing_error": 4,  # the 24 h card cap stops it
+    "pm_card_sandbox_processing_error_recover1": 4,
+    "pm_card_sandbox_mastercard_issuer_not_available_recover2": 4,
+    "pm_card_sandbox_try_again_later_recover2": 3,
+    "pm_card_sandbox_expired_card": 0,
+    "pm_card_sandbox_mastercard_incorrect_cvc": 0,
+    "pm_card_sandbox_authentication_required": 0,
+    "pm_card_sandbox_stolen_card": 0,
+    "pm_card_sandbox_mastercard_lost_card": 0,
+    "pm_card_sandbox_do_not_try_again": 0,
+}
+
+
+@pytest.fixture
+def chaos(tmp_path, sandbox_url, database_url, broker_url):
+    """The stack behind two proxies (the database's, the broker's): a beat, a worker for
+    events and steps, a worker for mail."""
+    with (
+        proxied(database_url, 5432) as (db_proxy, db_url),
+        proxied(broker_url, 5672) as (mq_proxy, mq_url),
+        running_stack(
+            tmp_path,
+            sandbox_url,
+            db_url,
+            mq_url,
+            workers=0,
+            beats=1,
+            BACKSTOP_SWEEP_SECONDS="1",
+            BACKSTOP_STEP_LEASE_SECONDS="5",
+        ) as stack,
+    ):
+        stack.worker(concurrency=2, queues="celery")
+        stack.worker(concurrency=1, queues="mail")
+        yield stack, db_proxy, mq_proxy
+
+
+def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
+    chaos, db_view, sandbox_url: str
+) -> None:
+    from app.recovery.config import save_policy
+    from app.recovery.policy import Policy
+
+    stack, db_proxy, mq_proxy = chaos
+    db = db_view
+    started = time.monotonic()
+    merchant = Merchant(db, sandbox_url, stack.platform_key)
+    save_policy(
+        db.session,
+        merchant.workspace_id,
+        Policy(max_attempts_per_invoice_30d=MAX_PER_INVOICE, mastercard_max_24h=MASTERCARD_PER_24H),
+    )
+    db.session.commit()
+    customers: dict[str, str] = {}  # customer id -> card
+    for i, card in enumerate(CARDS):
+        day = i * RENEWALS // len(CARDS)  # a quarter of them subscribe each day
+        if merchant.now < START + day * DAY:
+            merchant.advance(START + day * DAY)
+        sub = merchant.subscribe(card)
+        customers[merchant.stripe.v1.subscriptions.retrieve(sub).customer] = card
+    merchant.settle(stack)
+
+    chaos_days = {
+        "broker": FIRST_FAILURE + 1 * DAY,
+        "kill": FIRST_FAILURE + 2 * DAY,
+        "burst": FIRST_FAILURE + 3 * DAY,  # the last renewals fail: many events
+        "database": FIRST_FAILURE + 5 * DAY,
+    }
+    done: dict[str, Any] = {}
+    moves = 0
+    while merchant.now < END:
+        target = _next_stop(merchant)
+        if "kill" not in done and target >= chaos_days["kill"]:
+            target = _first_retry_due(merchant, after=chaos_days["kill"])
+            done["kill"] = _kill_mid_retry(stack, merchant, target, sandbox_url)
+        elif "burst" not in done and target >= chaos_days["burst"]:
+            done["burst"] = _day_of_webhooks_in_a_burst(stack, merchant, target, sandbox_url)
+        else:
+            merchant.advance(target)
+            for what, proxy in (("broker", mq_proxy), ("database", db_proxy)):
+                if what not in done and target >= chaos_days[what]:
+                    # at once: the day's events and steps are in flight
+                    done[what] = proxy.restart(turned_away=2)
+        moves += 1
+        merchant.settle(stack)
+
+    print(
+        f"\n{moves} clock moves in {time.monotonic() - started:.0f} s; "
+        f"connections reset: database {db_proxy.stats}, broker {mq_proxy.stats}; "
+        f"chaos: {done}"
+    )
+    assert set(done) == set(chaos_days)
+    assert done["broker"] > 0 and done["database"] > 0, "the restarts cut live connections"
+    _assert_charged_once_within_the_caps(merchant, customers)
+    _assert_one_campaign_per_failed_invoice_ended_or_scheduled(merchant, customers)
+    _assert_no_email_twice(merchant)
+
+
+# -- moving the clock -------------------------------------------------------------------------
+
+
+def _next_stop(merchant: Merchant) -> dt.datetime:
+    """The next day, or sooner the next moment a step is due (never past one), or a
+    renewal's failure."""
+    candidates = [merchant.now + DAY, END]
+    candidates += [
+        FIRST_FAILURE + day * DAY
+        for day in range(RENEWALS)
+        if FIRST_FAILURE + day * DAY > merchant.now
+    ]
+    due = merchant.next_due()
+    if due is not None:
+        candidates.append(due)
+    return min(candidates)
+
+
+def _first_retry_due(merchant: Merchant, *, after: dt.datetime) -> dt.datetime:
+    """When the first retry that the caps allow for sure (a campaign's first) is due."""
+    from app.recovery.models import Campaign, Step
+
+    merchant.db.session.remove()
+    return merchant.db.session.execute(
+        select(Step.due_at)
+        .join(Campaign, Campaign.id == Step.campaign_id)
+        .where(
+            Step.kind == "retry",
+            Step.status == "pending",
+            Step.due_at >= after,
+            Campaign.auto_retries == 0,
+        )
+        .order_by(Step.due_at)
+        .limit(1)
+    ).scalar_one()
+
+
+def _kill_mid_retry(stack: Any, merchant: Merchant, at: dt.datetime, sandbox_url: str) -> int:
+    """Move to ``at`` with Stripe's ``invoices.pay`` held, SIGKILL the worker that is
+    waiting on it, let Stripe charge, and start a new worker; returns the calls held."""
+    key = stack.platform_key
+    hold = stripe_post(
+        sandbox_url,
+        key,
+        "/v1/test_helpers/sandbox/holds",
+        {"method": "POST", "path": r"/v1/invoices/[^/]+/pay"},
+    )
+    merchant.advance(at)
+    waiting = wait_until(
+        "the worker to be charging",
+        lambda: stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}")[
+            "waiting"
+        ],
+        diagnose=stack.diagnose,
+    )
+    doomed = _steps_worker(stack)
+    doomed.proc.kill()  # no cleanup: its messages are not acknowledged
+    doomed.proc.wait(timeout=10)
+    doomed.log.close()
+    stack.procs.remove(doomed)
+    # Stripe goes on and charges: the worker died after asking, before hearing back.
+    stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}/release", b"")
+    stack.worker(concurrency=2, queues="celery")
+    return waiting
+
+
+def _steps_worker(stack: Any) -> Any:
+    workers = [p for p in stack.procs if p.name.startswith("celery")]
+    return workers[0]  # the first started consumes "celery" (events and steps)
+
+
+def _endpoint_id(stack: Any, sandbox_url: str) -> str:
+    endpoints = stripe_call(sandbox_url, stack.platform_key, "/v1/webhook_endpoints?limit=100")
+    return next(
+        e["id"] for e in endpoints["data"] if e["url"] == stack.web_url + "/webhooks/stripe"
+    )
+
+
+def _events(merchant: Merchant, sandbox_url: str) -> list[dict[str, Any]]:
+    """Every event of the merchant's account, as the sandbox would deliver it."""
+    found: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        request = urllib.request.Request(
+            f"{sandbox_url}/v1/events?limit=100{after}",
+            headers={
+                "Authorization": f"Bearer {merchant.key}",
+                "Stripe-Account": merchant.account,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = json.loads(response.read())
+        found += page["data"]
+        if not page["has_more"]:
+            return found
+        after = f"&starting_after={page['data'][-1]['id']}"
+
+
+def _day_of_webhooks_in_a_burst(
+    stack: Any, merchant: Merchant, at: dt.datetime, sandbox_url: str
+) -> dict[str, int]:
+    """Move to ``at`` with the webhook endpoint off, then post what that move emitted,
+    twice each and shuffled with re-sent events Backstop already has, 8 at a time."""
+    from app.stripe.models import StripeEvent
+    from app.stripe.signatures import sign
+
+    endpoint = _endpoint_id(stack, sandbox_url)
+    path = f"/v1/webhook_endpoints/{endpoint}"
+    stripe_post(sandbox_url, stack.platform_key, path, {"disabled": "true"})
+    merchant.advance(at)
+    merchant.db.session.remove()
+    stored = set(merchant.db.session.execute(select(StripeEvent.stripe_event_id)).scalars())
+    events = _events(merchant, sandbox_url)
+    missed = [e for e in events if e["id"] not in stored]
+    assert missed, "the move emitted events"
+    rng = random.Random(SEED)
+    delivered = [
+        e for e in events if e["id"] in stored and e["created"] >= int(at.timestamp()) - 3 * 86400
+    ]
+    burst = missed * 2 + rng.sample(delivered, min(len(delivered), 60))
+    rng.shuffle(burst)
+
+    def deliver(event: dict[str, Any]) -> int:
+        body = json.dumps(event).encode()
+        status, _ = post(
+            stack.web_url + "/webhooks/stripe",
+            body,
+            {
+                "Content-Type": "application/json",
+                "Stripe-Signature": sign(body, stack.webhook_secret, int(time.time())),
+            },
+        )
+        return status
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = Counter(pool.map(deliver, burst))
+    stripe_post(sandbox_url, stack.platform_key, path, {"disabled": "false"})
+    assert set(statuses) == {200}, statuses
+    return {"missed": len(missed), "posted": len(burst)}
+
+
+# -- what must hold at the end ----------------------------------------------------------------
+
+
+def _charges(merchant: Merchant, customer: str) -> list[Any]:
+    """The charges on the customer's renewal invoice, oldest first (the sandbox's)."""
+    found = merchant.stripe.v1.charges.list(params={"customer": customer, "limit": 100})
+    # The first paid the subscription's first month; the run ends before a second renewal.
+    return sorted(found.data, key=lambda c: c.created)[1:]
+
+
+def _assert_charged_once_within_the_caps(merchant: Merchant, customers: dict[str, str]) -> None:
+    per_card: dict[str, list[dt.datetime]] = defaultdict(list)
+    for customer, card in customers.items():
+        charges = _charges(merchant, customer)
+        assert charges, f"{card}: its renewal was never charged"
+        succeeded = [c for c in charges if c.status == "succeeded"]
+        assert len(succeeded) <= 1, f"{card}: charged {len(succeeded)} times"
+        assert len(charges) <= MAX_PER_INVOICE, f"{card}: {len(charges)} attempts on one invoice"
+        ours = len(charges) - 1  # the first is Stripe's renewal attempt (its retries are off)
+        assert ours <= CARDS[card], f"{card}: {ours} retries, its policy allows {CARDS[card]}"
+        for charge in charges:
+            if charge.payment_method_details.card.brand == "mastercard":
+                at = dt.datetime.fromtimestamp(charge.created, dt.UTC)
+                per_card[charge.payment_method_details.card.fingerprint].append(at)
+    for stamps in per_card.values():
+        for at in stamps:
+            within = [s for s in stamps if dt.timedelta(0) <= at - s < DAY]
+            assert len(within) <= MASTERCARD_PER_24H, f"Mastercard card charged {stamps}"
+
+
+def _assert_one_campaign_per_failed_invoice_ended_or_scheduled(
+    merchant: Merchant, customers: dict[str, str]
+) -> None:
+    from app.recovery.models import Campaign
+
+    db = merchant.db
+    db.session.remove()
+    campaigns = (
+        db.session.execute(select(Campaign).where(Campaign.workspace_id == merchant.workspace_id))
+        .scalars()
+        .all()
+    )
+    assert Counter(c.customer_stripe_id for c in campaigns) == Counter(list(customers)), (
+        "one campaign per failed renewal"
+    )
+    refused = 0
+    for campaign in campaigns:
+        card = customers[campaign.customer_stripe_id]
+        invoice = merchant.stripe.v1.invoices.retrieve(campaign.invoice_stripe_id)
+        steps = campaign.steps
+        assert not [s for s in steps if s.status in ("queued", "running")], card
+        assert not [s for s in steps if s.outcome == "error"], card
+        refused += sum(1 for s in steps if s.outcome == "refused")
+        if campaign.state == "recovered":
+            assert invoice.status == "paid", card
+            assert campaign.attribution == "retry", card
+        elif campaign.state == "lost":
+            assert invoice.status == "open", card
+            assert merchant.now >= campaign.window_ends_at, f"{card}: lost before its window ended"
+        else:
+            assert campaign.state == "in_flight", f"{card}: {campaign.state}"
+            assert invoice.status == "open", card
+            pending = [s for s in steps if s.status == "pending"]
+            assert all(s.due_at > merchant.now for s in pending), f"{card}: a step left behind"
+            ends = [s for s in pending if s.kind == "window_end"]
+            assert [s.due_at for s in ends] == [campaign.window_ends_at], card
+        if CARDS[card] == 0:
+            assert not [s for s in steps if s.kind == "retry" and s.outcome], card
+    assert refused > 0, "the caps were in play"
+
+
+def _assert_no_email_twice(merchant: Merchant) -> None:
+    from app.outbox.models import OutboxMessage
+    from app.recovery.models import Campaign, Step
+
+    db = merchant.db
+    db.session.remove()
+    rows = db.session.execute(
+        select(OutboxMessage, Step)
+        .join(Step, Step.id == OutboxMessage.step_id)
+        .where(OutboxMessage.workspace_id == merchant.workspace_id)
+    ).all()
+    campaigns = set(
+        db.session.execute(
+            select(Campaign.id).where(Campaign.workspace_id == merchant.workspace_id)
+        ).scalars()
+    )
+    per_step = Counter(message.step_id for message, _ in rows)
+    assert max(per_step.values()) == 1, "a step wrote two emails"
+    sent = [(m, s) for m, s in rows if m.status == "sent"]
+    per_touch = Counter((m.campaign_id, s.kind, s.touch) for m, s in sent)
+    assert max(per_touch.values()) == 1, [k for k, n in per_touch.items() if n > 1]
+    by_campaign: dict[int, list[dt.datetime]] = defaultdict(list)
+    for _, step in sent:
+        by_campaign[step.campaign_id].append(step.executed_at)
+    assert set(by_campaign) == campaigns, "every campaign wrote to its customer"
+    for stamps in by_campaign.values():
+        for a, b in itertools.pairwise(sorted(stamps)):
+            assert b - a >= DAY, f"two emails of one campaign within 24 h: {a}, {b}"
