@@ -29,16 +29,19 @@ import random
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL
-from .chaos_proxy import proxied
+from .chaos_proxy import ChaosProxy, proxied
 from .merchant import START, Merchant
-from .stack import post, running_stack, stripe_call, stripe_post, wait_until
+from .stack import Proc, Stack, post, running_stack, stripe_call, stripe_post, wait_until
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_BROKER_URL),
@@ -52,6 +55,7 @@ END = FIRST_FAILURE + dt.timedelta(days=30, hours=2)  # the first day's windows 
 MAX_PER_INVOICE = 4  # lowered caps: they refuse retries the cadences plan
 MASTERCARD_PER_24H = 2
 SEED = 19
+PAY, INVOICE = r"/v1/invoices/[^/]+/pay", r"/v1/invoices/[^/]+"
 
 
 # card -> automatic retries its cadence allows (the caps may refuse some of them)
@@ -79,8 +83,19 @@ CARDS: dict[str, int] = {
 }
 
 
+@dataclass
+class Chaos:
+    stack: Stack
+    database: ChaosProxy
+    broker: ChaosProxy
+    steps_worker: Proc
+    """The worker that runs events and steps (the other one delivers mail)."""
+    hold: str = ""
+    """The sandbox's hold of the moment."""
+
+
 @pytest.fixture
-def chaos(tmp_path, sandbox_url, database_url, broker_url):
+def chaos(tmp_path, sandbox_url, database_url, broker_url) -> Iterator[Chaos]:
     """The stack behind two proxies (the database's, the broker's): a beat, a worker for
     events and steps, a worker for mail."""
     with (
@@ -97,18 +112,18 @@ def chaos(tmp_path, sandbox_url, database_url, broker_url):
             BACKSTOP_STEP_LEASE_SECONDS="5",
         ) as stack,
     ):
-        stack.worker(concurrency=2, queues="celery")
+        steps_worker = stack.worker(concurrency=2, queues="celery")
         stack.worker(concurrency=1, queues="mail")
-        yield stack, db_proxy, mq_proxy
+        yield Chaos(stack, db_proxy, mq_proxy, steps_worker)
 
 
 def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
-    chaos, db_view, sandbox_url: str
+    chaos: Chaos, db_view: Any, sandbox_url: str
 ) -> None:
     from app.recovery.config import save_policy
     from app.recovery.policy import Policy
 
-    stack, db_proxy, mq_proxy = chaos
+    stack = chaos.stack
     db = db_view
     started = time.monotonic()
     merchant = Merchant(db, sandbox_url, stack.platform_key)
@@ -127,37 +142,44 @@ def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
         customers[merchant.stripe.v1.subscriptions.retrieve(sub).customer] = card
     merchant.settle(stack)
 
+    # What happens when, each while a retry is under way (its Stripe call held).
     chaos_days = {
-        "broker": FIRST_FAILURE + 1 * DAY,
-        "kill": FIRST_FAILURE + 2 * DAY,
-        "burst": FIRST_FAILURE + 3 * DAY,  # the last renewals fail: many events
-        "database": FIRST_FAILURE + 5 * DAY,
+        "broker": (FIRST_FAILURE + 1 * DAY, "POST", PAY),  # the message is not acked yet
+        "kill": (FIRST_FAILURE + 2 * DAY, "POST", PAY),  # Stripe charges, nobody hears
+        "database": (FIRST_FAILURE + 5 * DAY, "GET", INVOICE),  # in its decide transaction
     }
+    burst_day = FIRST_FAILURE + 3 * DAY  # the last renewals fail: many events
     done: dict[str, Any] = {}
     moves = 0
     while merchant.now < END:
         target = _next_stop(merchant)
-        if "kill" not in done and target >= chaos_days["kill"]:
-            target = _first_retry_due(merchant, after=chaos_days["kill"])
-            done["kill"] = _kill_mid_retry(stack, merchant, target, sandbox_url)
-        elif "burst" not in done and target >= chaos_days["burst"]:
-            done["burst"] = _day_of_webhooks_in_a_burst(stack, merchant, target, sandbox_url)
+        due = [w for w, (day, *_) in chaos_days.items() if w not in done and target >= day]
+        if due:
+            what, (day, method, path) = due[0], chaos_days[due[0]]
+            target = _first_retry_due(merchant, after=day)
+            with _held(chaos, sandbox_url, method, path):
+                merchant.advance(target)
+                _wait_for_held(chaos, sandbox_url)
+                _CHAOS[what](chaos)
+            done[what] = target
+        elif "burst" not in done and target >= burst_day:
+            done["burst"] = _day_of_webhooks_in_a_burst(chaos.stack, merchant, target, sandbox_url)
         else:
             merchant.advance(target)
-            for what, proxy in (("broker", mq_proxy), ("database", db_proxy)):
-                if what not in done and target >= chaos_days[what]:
-                    # at once: the day's events and steps are in flight
-                    done[what] = proxy.restart(turned_away=2)
         moves += 1
         merchant.settle(stack)
 
     print(
         f"\n{moves} clock moves in {time.monotonic() - started:.0f} s; "
-        f"connections reset: database {db_proxy.stats}, broker {mq_proxy.stats}; "
+        f"connections reset: database {chaos.database.stats}, broker {chaos.broker.stats}; "
         f"chaos: {done}"
     )
-    assert set(done) == set(chaos_days)
-    assert done["broker"] > 0 and done["database"] > 0, "the restarts cut live connections"
+    assert set(done) == {*chaos_days, "burst"}
+    assert all(chaos.broker.stats.restarts) and all(chaos.database.stats.restarts), (
+        "the restarts cut live connections"
+    )
+    _assert_every_event_processed(merchant, sandbox_url)
+    _assert_killed_retry_ran_again(merchant, done["kill"])
     _assert_charged_once_within_the_caps(merchant, customers)
     _assert_one_campaign_per_failed_invoice_ended_or_scheduled(merchant, customers)
     _assert_no_email_twice(merchant)
@@ -200,38 +222,44 @@ def _first_retry_due(merchant: Merchant, *, after: dt.datetime) -> dt.datetime:
     ).scalar_one()
 
 
-def _kill_mid_retry(stack: Any, merchant: Merchant, at: dt.datetime, sandbox_url: str) -> int:
-    """Move to ``at`` with Stripe's ``invoices.pay`` held, SIGKILL the worker that is
-    waiting on it, let Stripe charge, and start a new worker; returns the calls held."""
-    key = stack.platform_key
+@contextmanager
+def _held(chaos: Chaos, sandbox_url: str, method: str, path: str) -> Iterator[None]:
+    """Stripe holds every ``method`` call on ``path`` (a regular expression) meanwhile."""
+    key = chaos.stack.platform_key
     hold = stripe_post(
-        sandbox_url,
-        key,
-        "/v1/test_helpers/sandbox/holds",
-        {"method": "POST", "path": r"/v1/invoices/[^/]+/pay"},
+        sandbox_url, key, "/v1/test_helpers/sandbox/holds", {"method": method, "path": path}
     )
-    merchant.advance(at)
-    waiting = wait_until(
-        "the worker to be charging",
-        lambda: stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}")[
-            "waiting"
-        ],
-        diagnose=stack.diagnose,
+    chaos.hold = hold["id"]
+    try:
+        yield
+    finally:
+        stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}/release", b"")
+
+
+def _wait_for_held(chaos: Chaos, sandbox_url: str) -> None:
+    path = f"/v1/test_helpers/sandbox/holds/{chaos.hold}"
+    wait_until(
+        "a worker to be in a held Stripe call",
+        lambda: stripe_call(sandbox_url, chaos.stack.platform_key, path)["waiting"],
+        diagnose=chaos.stack.diagnose,
     )
-    doomed = _steps_worker(stack)
+
+
+def _kill_steps_worker(chaos: Chaos) -> None:
+    """SIGKILL the worker of events and steps, and start another."""
+    doomed = chaos.steps_worker
     doomed.proc.kill()  # no cleanup: its messages are not acknowledged
     doomed.proc.wait(timeout=10)
     doomed.log.close()
-    stack.procs.remove(doomed)
-    # Stripe goes on and charges: the worker died after asking, before hearing back.
-    stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}/release", b"")
-    stack.worker(concurrency=2, queues="celery")
-    return waiting
+    chaos.stack.procs.remove(doomed)
+    chaos.steps_worker = chaos.stack.worker(concurrency=2, queues="celery")
 
 
-def _steps_worker(stack: Any) -> Any:
-    workers = [p for p in stack.procs if p.name.startswith("celery")]
-    return workers[0]  # the first started consumes "celery" (events and steps)
+_CHAOS: dict[str, Callable[[Chaos], Any]] = {
+    "broker": lambda chaos: chaos.broker.restart(turned_away=2),
+    "kill": _kill_steps_worker,
+    "database": lambda chaos: chaos.database.restart(turned_away=2),
+}
 
 
 def _endpoint_id(stack: Any, sandbox_url: str) -> str:
@@ -305,6 +333,33 @@ def _day_of_webhooks_in_a_burst(
 
 
 # -- what must hold at the end ----------------------------------------------------------------
+
+
+def _assert_every_event_processed(merchant: Merchant, sandbox_url: str) -> None:
+    from app.stripe.models import StripeEvent
+
+    merchant.db.session.remove()
+    stored = dict(
+        merchant.db.session.execute(select(StripeEvent.stripe_event_id, StripeEvent.status)).all()
+    )
+    for event in _events(merchant, sandbox_url):
+        assert stored.get(event["id"]) == "processed", (event["type"], stored.get(event["id"]))
+
+
+def _assert_killed_retry_ran_again(merchant: Merchant, at: dt.datetime) -> None:
+    """The retry whose worker died while Stripe charged was claimed again and learnt
+    what Stripe did (charged once, by the idempotency key)."""
+    from app.recovery.models import Step
+
+    merchant.db.session.remove()
+    held = (
+        merchant.db.session.execute(select(Step).where(Step.kind == "retry", Step.due_at == at))
+        .scalars()
+        .all()
+    )
+    assert any(s.attempts >= 2 and s.outcome in ("paid", "declined") for s in held), [
+        (s.status, s.attempts, s.outcome, s.outcome_detail) for s in held
+    ]
 
 
 def _charges(merchant: Merchant, customer: str) -> list[Any]:
