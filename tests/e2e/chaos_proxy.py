@@ -19,7 +19,7 @@ import contextlib
 import socket
 import struct
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -87,14 +87,22 @@ class ChaosProxy:
         netloc = f"{credentials}@" if credentials else ""
         return urlunsplit(parts._replace(netloc=f"{netloc}127.0.0.1:{self.port}"))
 
-    def restart(self, *, turned_away: int = 1, timeout: float = 30.0) -> int:
+    def restart(
+        self,
+        *,
+        turned_away: int = 1,
+        while_down: Callable[[], object] | None = None,
+        timeout: float = 30.0,
+    ) -> int:
         """Reset every open connection and refuse new ones until ``turned_away`` clients
-        have tried (they noticed and came back), or ``timeout`` passes; returns how many
-        connections were reset."""
+        have tried (they noticed and came back), or ``timeout`` passes; ``while_down`` is
+        called once the server is down. Returns how many connections were reset."""
         with self._refused:
             target = self.stats.refused + turned_away
         count = self._call(self._go_down())
         try:
+            if while_down is not None:
+                while_down()
             with self._refused:
                 self._refused.wait_for(lambda: self.stats.refused >= target, timeout)
         finally:

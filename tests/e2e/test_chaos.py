@@ -148,6 +148,7 @@ def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
         "kill": (FIRST_FAILURE + 2 * DAY, "POST", PAY),  # Stripe charges, nobody hears
         "database": (FIRST_FAILURE + 5 * DAY, "GET", INVOICE),  # in its decide transaction
     }
+    stall_day = FIRST_FAILURE + 7 * DAY  # an email touch outlives its lease
     burst_day = FIRST_FAILURE + 3 * DAY  # the last renewals fail: many events
     done: dict[str, Any] = {}
     moves = 0
@@ -160,8 +161,10 @@ def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
             with _held(chaos, sandbox_url, method, path):
                 merchant.advance(target)
                 _wait_for_held(chaos, sandbox_url)
-                _CHAOS[what](chaos)
+                _CHAOS[what](chaos, lambda: _release(chaos, sandbox_url))
             done[what] = target
+        elif "stall" not in done and target >= stall_day:
+            done["stall"] = _stall_a_touch_past_its_lease(chaos, merchant, sandbox_url)
         elif "burst" not in done and target >= burst_day:
             done["burst"] = _day_of_webhooks_in_a_burst(chaos.stack, merchant, target, sandbox_url)
         else:
@@ -174,12 +177,13 @@ def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
         f"connections reset: database {chaos.database.stats}, broker {chaos.broker.stats}; "
         f"chaos: {done}"
     )
-    assert set(done) == {*chaos_days, "burst"}
+    assert set(done) == {*chaos_days, "burst", "stall"}
     assert all(chaos.broker.stats.restarts) and all(chaos.database.stats.restarts), (
         "the restarts cut live connections"
     )
     _assert_every_event_processed(merchant, sandbox_url)
     _assert_killed_retry_ran_again(merchant, done["kill"])
+    _assert_stalled_touch_sent_once(merchant, done["stall"])
     _assert_charged_once_within_the_caps(merchant, customers)
     _assert_one_campaign_per_failed_invoice_ended_or_scheduled(merchant, customers)
     _assert_no_email_twice(merchant)
@@ -224,16 +228,26 @@ def _first_retry_due(merchant: Merchant, *, after: dt.datetime) -> dt.datetime:
 
 @contextmanager
 def _held(chaos: Chaos, sandbox_url: str, method: str, path: str) -> Iterator[None]:
-    """Stripe holds every ``method`` call on ``path`` (a regular expression) meanwhile."""
-    key = chaos.stack.platform_key
+    """Stripe holds every ``method`` call on ``path`` (a regular expression) meanwhile,
+    or until :func:`_release`."""
     hold = stripe_post(
-        sandbox_url, key, "/v1/test_helpers/sandbox/holds", {"method": method, "path": path}
+        sandbox_url,
+        chaos.stack.platform_key,
+        "/v1/test_helpers/sandbox/holds",
+        {"method": method, "path": path},
     )
     chaos.hold = hold["id"]
     try:
         yield
     finally:
-        stripe_call(sandbox_url, key, f"/v1/test_helpers/sandbox/holds/{hold['id']}/release", b"")
+        _release(chaos, sandbox_url)
+
+
+def _release(chaos: Chaos, sandbox_url: str) -> None:
+    if chaos.hold:
+        path = f"/v1/test_helpers/sandbox/holds/{chaos.hold}/release"
+        stripe_call(sandbox_url, chaos.stack.platform_key, path, b"")
+        chaos.hold = ""
 
 
 def _wait_for_held(chaos: Chaos, sandbox_url: str) -> None:
@@ -245,21 +259,59 @@ def _wait_for_held(chaos: Chaos, sandbox_url: str) -> None:
     )
 
 
-def _kill_steps_worker(chaos: Chaos) -> None:
-    """SIGKILL the worker of events and steps, and start another."""
+def _restart_broker(chaos: Chaos, release: Callable[[], None]) -> None:
+    """The workers' consumers notice at once and come back on their own."""
+    chaos.broker.restart(turned_away=2)
+
+
+def _restart_database(chaos: Chaos, release: Callable[[], None]) -> None:
+    """The worker held mid-transaction goes on (Stripe answers) and finds the server gone."""
+    chaos.database.restart(turned_away=1, while_down=release)
+
+
+def _kill_steps_worker(chaos: Chaos, release: Callable[[], None]) -> None:
+    """SIGKILL the worker of events and steps, let Stripe charge, and start another."""
     doomed = chaos.steps_worker
     doomed.proc.kill()  # no cleanup: its messages are not acknowledged
     doomed.proc.wait(timeout=10)
     doomed.log.close()
     chaos.stack.procs.remove(doomed)
+    release()  # the worker died after asking, before hearing back
     chaos.steps_worker = chaos.stack.worker(concurrency=2, queues="celery")
 
 
-_CHAOS: dict[str, Callable[[Chaos], Any]] = {
-    "broker": lambda chaos: chaos.broker.restart(turned_away=2),
+_CHAOS: dict[str, Callable[[Chaos, Callable[[], None]], None]] = {
+    "broker": _restart_broker,
     "kill": _kill_steps_worker,
-    "database": lambda chaos: chaos.database.restart(turned_away=2),
+    "database": _restart_database,
 }
+
+
+def _stall_a_touch_past_its_lease(chaos: Chaos, merchant: Merchant, sandbox_url: str) -> int:
+    """Move to the next email touch with Stripe slow to answer about its customer until
+    the sweeper has handed the step out again (its lease ran out): two runs of one step
+    at once. Returns the step's id."""
+    from app.recovery.models import Campaign, Step
+
+    db = merchant.db
+    db.session.remove()
+    step_id, due_at, customer = db.session.execute(
+        select(Step.id, Step.due_at, Campaign.customer_stripe_id)
+        .join(Campaign, Campaign.id == Step.campaign_id)
+        .where(Step.kind == "email", Step.status == "pending", Step.due_at > merchant.now)
+        .order_by(Step.due_at)
+        .limit(1)
+    ).one()
+
+    def claimed_again() -> bool:
+        db.session.remove()
+        return db.session.get(Step, step_id).attempts >= 2
+
+    with _held(chaos, sandbox_url, "GET", f"/v1/customers/{customer}"):
+        merchant.advance(due_at)
+        _wait_for_held(chaos, sandbox_url)
+        wait_until("the lease to run out", claimed_again, diagnose=chaos.stack.diagnose)
+    return step_id
 
 
 def _endpoint_id(stack: Any, sandbox_url: str) -> str:
@@ -360,6 +412,19 @@ def _assert_killed_retry_ran_again(merchant: Merchant, at: dt.datetime) -> None:
     assert any(s.attempts >= 2 and s.outcome in ("paid", "declined") for s in held), [
         (s.status, s.attempts, s.outcome, s.outcome_detail) for s in held
     ]
+
+
+def _assert_stalled_touch_sent_once(merchant: Merchant, step_id: int) -> None:
+    from app.outbox.models import OutboxMessage
+    from app.recovery.models import Step
+
+    merchant.db.session.remove()
+    step = merchant.db.session.get(Step, step_id)
+    assert (step.status, step.outcome, step.attempts) == ("done", "sent", 2), step.outcome_detail
+    messages = merchant.db.session.execute(
+        select(OutboxMessage.status).where(OutboxMessage.step_id == step_id)
+    ).all()
+    assert [m.status for m in messages] == ["sent"]
 
 
 def _charges(merchant: Merchant, customer: str) -> list[Any]:
