@@ -27,7 +27,6 @@ import itertools
 import json
 import random
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +37,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL
+from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL, account_events
 from .chaos_proxy import ChaosProxy, proxied
 from .merchant import START, Merchant
 from .stack import Proc, Stack, post, running_stack, stripe_call, stripe_post, wait_until
@@ -323,22 +322,7 @@ def _endpoint_id(stack: Any, sandbox_url: str) -> str:
 
 def _events(merchant: Merchant, sandbox_url: str) -> list[dict[str, Any]]:
     """Every event of the merchant's account, as the sandbox would deliver it."""
-    found: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        request = urllib.request.Request(
-            f"{sandbox_url}/v1/events?limit=100{after}",
-            headers={
-                "Authorization": f"Bearer {merchant.key}",
-                "Stripe-Account": merchant.account,
-            },
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            page = json.loads(response.read())
-        found += page["data"]
-        if not page["has_more"]:
-            return found
-        after = f"&starting_after={page['data'][-1]['id']}"
+    return account_events(sandbox_url, merchant.key, merchant.account)
 
 
 def _day_of_webhooks_in_a_burst(
