@@ -3,14 +3,17 @@
 Twenty customers whose renewals fail on four days in a row, the workspace's caps
 lowered so that they bite (4 attempts per invoice, 2 per Mastercard card in 24 h), and
 the sandbox's test clock moved day by day (stopping at each moment a step is due).
-On the way: the broker restarts while the day's work is in flight, a worker is
-SIGKILLed while Stripe is charging one of its retries (a new one starts), the database
-restarts while the day's work is in flight, and the webhook endpoint is off for a day
-whose events then arrive in a burst, twice each and in random order, mixed with
-re-sent events the sandbox had delivered already. At the end, counted on the sandbox
-(its charges) and in the outbox: no invoice charged twice, no attempt beyond the retry
-policy and the caps, one campaign per failed invoice, each ended or still correctly
-scheduled, and no email twice (per touch, or two of one campaign within 24 h).
+On the way, each while a retry waits on a Stripe call the sandbox holds (so the moment
+is certain, not a race): the broker restarts before the task is acknowledged; the
+worker is SIGKILLed while Stripe charges (Stripe goes on, a new worker starts); the
+database restarts inside the retry's decide transaction. Also: the webhook endpoint is
+off for the day the last renewals fail, whose events then arrive in a burst, twice
+each and in random order, mixed with re-sent events the sandbox had delivered; and an
+email touch outlives its lease (Stripe slow), so that two runs of it meet. At the end,
+counted on the sandbox (its charges) and in the outbox: no invoice charged twice, no
+attempt beyond the retry policy and the caps, every event processed, one campaign per
+failed invoice, each ended or still correctly scheduled, and no email twice (per touch,
+or two of one campaign within 24 h).
 
 How a restart is modelled: the other tests of the lane share the PostgreSQL and
 RabbitMQ servers, so they are never restarted for real. The stack's processes reach
@@ -24,23 +27,30 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
-import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL, account_events
-from .chaos_proxy import ChaosProxy, proxied
+from ..conftest import TEST_BROKER_URL, TEST_DATABASE_URL
+from .chaos import (
+    ACTS,
+    INVOICE,
+    PAY,
+    Chaos,
+    day_of_webhooks_in_a_burst,
+    held,
+    merchant_events,
+    release,
+    stall_a_touch_past_its_lease,
+    wait_for_held,
+)
+from .chaos_proxy import proxied
 from .merchant import START, Merchant
-from .stack import Proc, Stack, post, running_stack, stripe_call, stripe_post, wait_until
+from .stack import running_stack
 
 pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_BROKER_URL),
@@ -53,8 +63,6 @@ FIRST_FAILURE = START + dt.timedelta(days=30, hours=1)  # finalized an hour afte
 END = FIRST_FAILURE + dt.timedelta(days=30, hours=2)  # the first day's windows have closed
 MAX_PER_INVOICE = 4  # lowered caps: they refuse retries the cadences plan
 MASTERCARD_PER_24H = 2
-SEED = 19
-PAY, INVOICE = r"/v1/invoices/[^/]+/pay", r"/v1/invoices/[^/]+"
 
 
 # card -> automatic retries its cadence allows (the caps may refuse some of them)
@@ -80,17 +88,6 @@ CARDS: dict[str, int] = {
     "pm_card_sandbox_mastercard_lost_card": 0,
     "pm_card_sandbox_do_not_try_again": 0,
 }
-
-
-@dataclass
-class Chaos:
-    stack: Stack
-    database: ChaosProxy
-    broker: ChaosProxy
-    steps_worker: Proc
-    """The worker that runs events and steps (the other one delivers mail)."""
-    hold: str = ""
-    """The sandbox's hold of the moment."""
 
 
 @pytest.fixture
@@ -157,15 +154,15 @@ def test_a_month_of_restarts_kills_and_replayed_webhooks_charges_and_mails_once(
         if due:
             what, (day, method, path) = due[0], chaos_days[due[0]]
             target = _first_retry_due(merchant, after=day)
-            with _held(chaos, sandbox_url, method, path):
+            with held(chaos, sandbox_url, method, path):
                 merchant.advance(target)
-                _wait_for_held(chaos, sandbox_url)
-                _CHAOS[what](chaos, lambda: _release(chaos, sandbox_url))
+                wait_for_held(chaos, sandbox_url)
+                ACTS[what](chaos, lambda: release(chaos, sandbox_url))
             done[what] = target
         elif "stall" not in done and target >= stall_day:
-            done["stall"] = _stall_a_touch_past_its_lease(chaos, merchant, sandbox_url)
+            done["stall"] = stall_a_touch_past_its_lease(chaos, merchant, sandbox_url)
         elif "burst" not in done and target >= burst_day:
-            done["burst"] = _day_of_webhooks_in_a_burst(chaos.stack, merchant, target, sandbox_url)
+            done["burst"] = day_of_webhooks_in_a_burst(chaos.stack, merchant, target, sandbox_url)
         else:
             merchant.advance(target)
         moves += 1
@@ -225,149 +222,6 @@ def _first_retry_due(merchant: Merchant, *, after: dt.datetime) -> dt.datetime:
     ).scalar_one()
 
 
-@contextmanager
-def _held(chaos: Chaos, sandbox_url: str, method: str, path: str) -> Iterator[None]:
-    """Stripe holds every ``method`` call on ``path`` (a regular expression) meanwhile,
-    or until :func:`_release`."""
-    hold = stripe_post(
-        sandbox_url,
-        chaos.stack.platform_key,
-        "/v1/test_helpers/sandbox/holds",
-        {"method": method, "path": path},
-    )
-    chaos.hold = hold["id"]
-    try:
-        yield
-    finally:
-        _release(chaos, sandbox_url)
-
-
-def _release(chaos: Chaos, sandbox_url: str) -> None:
-    if chaos.hold:
-        path = f"/v1/test_helpers/sandbox/holds/{chaos.hold}/release"
-        stripe_call(sandbox_url, chaos.stack.platform_key, path, b"")
-        chaos.hold = ""
-
-
-def _wait_for_held(chaos: Chaos, sandbox_url: str) -> None:
-    path = f"/v1/test_helpers/sandbox/holds/{chaos.hold}"
-    wait_until(
-        "a worker to be in a held Stripe call",
-        lambda: stripe_call(sandbox_url, chaos.stack.platform_key, path)["waiting"],
-        diagnose=chaos.stack.diagnose,
-    )
-
-
-def _restart_broker(chaos: Chaos, release: Callable[[], None]) -> None:
-    """The workers' consumers notice at once and come back on their own."""
-    chaos.broker.restart(turned_away=2)
-
-
-def _restart_database(chaos: Chaos, release: Callable[[], None]) -> None:
-    """The worker held mid-transaction goes on (Stripe answers) and finds the server gone."""
-    chaos.database.restart(turned_away=1, while_down=release)
-
-
-def _kill_steps_worker(chaos: Chaos, release: Callable[[], None]) -> None:
-    """SIGKILL the worker of events and steps, let Stripe charge, and start another."""
-    doomed = chaos.steps_worker
-    doomed.proc.kill()  # no cleanup: its messages are not acknowledged
-    doomed.proc.wait(timeout=10)
-    doomed.log.close()
-    chaos.stack.procs.remove(doomed)
-    release()  # the worker died after asking, before hearing back
-    chaos.steps_worker = chaos.stack.worker(concurrency=2, queues="celery")
-
-
-_CHAOS: dict[str, Callable[[Chaos, Callable[[], None]], None]] = {
-    "broker": _restart_broker,
-    "kill": _kill_steps_worker,
-    "database": _restart_database,
-}
-
-
-def _stall_a_touch_past_its_lease(chaos: Chaos, merchant: Merchant, sandbox_url: str) -> int:
-    """Move to the next email touch with Stripe slow to answer about its customer until
-    the sweeper has handed the step out again (its lease ran out): two runs of one step
-    at once. Returns the step's id."""
-    from app.recovery.models import Campaign, Step
-
-    db = merchant.db
-    db.session.remove()
-    step_id, due_at, customer = db.session.execute(
-        select(Step.id, Step.due_at, Campaign.customer_stripe_id)
-        .join(Campaign, Campaign.id == Step.campaign_id)
-        .where(Step.kind == "email", Step.status == "pending", Step.due_at > merchant.now)
-        .order_by(Step.due_at)
-        .limit(1)
-    ).one()
-
-    def claimed_again() -> bool:
-        db.session.remove()
-        return db.session.get(Step, step_id).attempts >= 2
-
-    with _held(chaos, sandbox_url, "GET", f"/v1/customers/{customer}"):
-        merchant.advance(due_at)
-        _wait_for_held(chaos, sandbox_url)
-        wait_until("the lease to run out", claimed_again, diagnose=chaos.stack.diagnose)
-    return step_id
-
-
-def _endpoint_id(stack: Any, sandbox_url: str) -> str:
-    endpoints = stripe_call(sandbox_url, stack.platform_key, "/v1/webhook_endpoints?limit=100")
-    return next(
-        e["id"] for e in endpoints["data"] if e["url"] == stack.web_url + "/webhooks/stripe"
-    )
-
-
-def _events(merchant: Merchant, sandbox_url: str) -> list[dict[str, Any]]:
-    """Every event of the merchant's account, as the sandbox would deliver it."""
-    return account_events(sandbox_url, merchant.key, merchant.account)
-
-
-def _day_of_webhooks_in_a_burst(
-    stack: Any, merchant: Merchant, at: dt.datetime, sandbox_url: str
-) -> dict[str, int]:
-    """Move to ``at`` with the webhook endpoint off, then post what that move emitted,
-    twice each and shuffled with re-sent events Backstop already has, 8 at a time."""
-    from app.stripe.models import StripeEvent
-    from app.stripe.signatures import sign
-
-    endpoint = _endpoint_id(stack, sandbox_url)
-    path = f"/v1/webhook_endpoints/{endpoint}"
-    stripe_post(sandbox_url, stack.platform_key, path, {"disabled": "true"})
-    merchant.advance(at)
-    merchant.db.session.remove()
-    stored = set(merchant.db.session.execute(select(StripeEvent.stripe_event_id)).scalars())
-    events = _events(merchant, sandbox_url)
-    missed = [e for e in events if e["id"] not in stored]
-    assert missed, "the move emitted events"
-    rng = random.Random(SEED)
-    delivered = [
-        e for e in events if e["id"] in stored and e["created"] >= int(at.timestamp()) - 3 * 86400
-    ]
-    burst = missed * 2 + rng.sample(delivered, min(len(delivered), 60))
-    rng.shuffle(burst)
-
-    def deliver(event: dict[str, Any]) -> int:
-        body = json.dumps(event).encode()
-        status, _ = post(
-            stack.web_url + "/webhooks/stripe",
-            body,
-            {
-                "Content-Type": "application/json",
-                "Stripe-Signature": sign(body, stack.webhook_secret, int(time.time())),
-            },
-        )
-        return status
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = Counter(pool.map(deliver, burst))
-    stripe_post(sandbox_url, stack.platform_key, path, {"disabled": "false"})
-    assert set(statuses) == {200}, statuses
-    return {"missed": len(missed), "posted": len(burst)}
-
-
 # -- what must hold at the end ----------------------------------------------------------------
 
 
@@ -378,7 +232,7 @@ def _assert_every_event_processed(merchant: Merchant, sandbox_url: str) -> None:
     stored = dict(
         merchant.db.session.execute(select(StripeEvent.stripe_event_id, StripeEvent.status)).all()
     )
-    for event in _events(merchant, sandbox_url):
+    for event in merchant_events(merchant, sandbox_url):
         assert stored.get(event["id"]) == "processed", (event["type"], stored.get(event["id"]))
 
 
