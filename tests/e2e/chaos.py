@@ -41,7 +41,7 @@ class Chaos:
 @contextmanager
 def held(chaos: Chaos, sandbox_url: str, method: str, path: str) -> Iterator[None]:
     """Stripe holds every ``method`` call on ``path`` (a regular expression) meanwhile,
-    or until :func:`_release`."""
+    or until :func:`release`."""
     hold = stripe_post(
         sandbox_url,
         chaos.stack.platform_key,
@@ -71,27 +71,28 @@ def wait_for_held(chaos: Chaos, sandbox_url: str) -> None:
     )
 
 
-def restart_broker(chaos: Chaos, release: Callable[[], None]) -> None:
+def restart_broker(chaos: Chaos, let_go: Callable[[], None]) -> None:
     """The workers' consumers notice at once and come back on their own."""
     chaos.broker.restart(turned_away=2)
 
 
-def restart_database(chaos: Chaos, release: Callable[[], None]) -> None:
+def restart_database(chaos: Chaos, let_go: Callable[[], None]) -> None:
     """The worker held mid-transaction goes on (Stripe answers) and finds the server gone."""
-    chaos.database.restart(turned_away=1, while_down=release)
+    chaos.database.restart(turned_away=1, while_down=let_go)
 
 
-def kill_steps_worker(chaos: Chaos, release: Callable[[], None]) -> None:
+def kill_steps_worker(chaos: Chaos, let_go: Callable[[], None]) -> None:
     """SIGKILL the worker of events and steps, let Stripe charge, and start another."""
     doomed = chaos.steps_worker
     doomed.proc.kill()  # no cleanup: its messages are not acknowledged
     doomed.proc.wait(timeout=10)
     doomed.log.close()
     chaos.stack.procs.remove(doomed)
-    release()  # the worker died after asking, before hearing back
+    let_go()  # the worker died after asking, before hearing back
     chaos.steps_worker = chaos.stack.worker(concurrency=2, queues="celery")
 
 
+#: Each act gets what lets the held Stripe call go on (called by the act, or after it).
 ACTS: dict[str, Callable[[Chaos, Callable[[], None]], None]] = {
     "broker": restart_broker,
     "kill": kill_steps_worker,
