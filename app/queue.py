@@ -41,6 +41,11 @@ def init_queue(app: Flask) -> Celery:
         task_always_eager=settings.task_always_eager,
         task_eager_propagates=True,
         worker_prefetch_multiplier=1,
+        # After a broker restart with tasks still running, Celery lowers the prefetch
+        # count and restores it as acks come in; that bookkeeping can leave a worker
+        # consuming nothing at all (seen by tests/e2e/test_chaos.py; celery#8796,
+        # #9512). Our tasks are short and idempotent: fetching a couple more is harmless.
+        worker_enable_prefetch_count_reduction=False,
         task_default_queue=DEFAULT_QUEUE,
         task_queues=(Queue(DEFAULT_QUEUE), Queue(MAIL_QUEUE)),
         task_routes={"email.*": {"queue": MAIL_QUEUE}},

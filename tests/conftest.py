@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -84,6 +85,23 @@ def make_client(url: str, key: str, **kwargs: Any) -> stripe.StripeClient:
         max_network_retries=0,
         **kwargs,
     )
+
+
+def account_events(url: str, key: str, account: str) -> list[dict[str, Any]]:
+    """A connected account's events as Stripe's JSON (newest first), every page."""
+    found: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        request = urllib.request.Request(
+            f"{url}/v1/events?limit=100{after}",
+            headers={"Authorization": f"Bearer {key}", "Stripe-Account": account},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = json.loads(response.read())
+        found += page["data"]
+        if not page["has_more"]:
+            return found
+        after = f"&starting_after={page['data'][-1]['id']}"
 
 
 class Receiver:

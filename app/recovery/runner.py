@@ -23,7 +23,7 @@ from ..stripe import billing, clocks
 from ..stripe.models import StripeConnection
 from ..times import aware
 from . import campaigns, closing, config, holdout, retrying
-from .models import CANCELLED, DONE, PENDING, RETRY, WINDOW_END, Campaign, Step
+from .models import CANCELLED, DONE, PENDING, RETRY, RUNNING, WINDOW_END, Campaign, Step
 
 CHARGE, FINISHED = "charge", "finished"
 #: Statuses of a step that will still act: waiting, claimed, or running now.
@@ -69,6 +69,12 @@ def prepare(
         campaigns.lock(
             session, campaign
         )  # siblings decide one at a time: each sees what the last did
+        session.refresh(step)
+        if step.status != RUNNING:
+            # Another run of this very step (handed out again when this one outlived its
+            # lease) finished it while we waited for the lock: deciding again would mail
+            # twice, or put a sent touch back in the schedule.
+            return FINISHED
     at = clocks.now_of(session, campaign, now)
     if not campaign.is_open:
         return finish(step, "closed", f"the campaign is {campaign.state}", at=at, status=CANCELLED)

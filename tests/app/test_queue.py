@@ -58,3 +58,10 @@ def test_a_savepoint_neither_sends_nor_drops_the_transactions_tasks(app, ctx, mo
     assert fake.sent == []
     db.session.commit()
     assert fake.sent == ["stripe.import_page"]
+
+
+def test_a_broker_restart_never_lowers_a_workers_prefetch(app) -> None:
+    """Celery's lowering of the prefetch after a reconnect (restored as acks come in)
+    left a worker consuming nothing after a broker restart mid-task
+    (tests/e2e/test_chaos.py): it stays off."""
+    assert app.extensions["celery"].conf.worker_enable_prefetch_count_reduction is False

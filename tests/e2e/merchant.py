@@ -49,7 +49,7 @@ class Merchant:
             )
         )
         db.session.commit()
-        self.workspace_id = ws.id
+        self.workspace_id, self.account = ws.id, account["id"]
         self.stripe = make_client(sandbox_url, platform_key, stripe_account=account["id"])
         self.clock = self.stripe.v1.test_helpers.test_clocks.create(
             params={"frozen_time": int(START.timestamp())}
@@ -130,8 +130,35 @@ class Merchant:
                 f"Backstop to settle at {self.now:%m-%d %H:%M}",
                 lambda: self.quiet(stack),
                 timeout=90,
-                diagnose=stack.diagnose,
+                diagnose=lambda: f"{stack.diagnose()}\n--- unsettled\n{self.unsettled()}",
             )
+
+    def unsettled(self) -> str:
+        """What :meth:`quiet` still waits for, one row a line."""
+        from app.outbox.models import OutboxMessage
+        from app.recovery.models import Step
+        from app.stripe.models import StripeEvent
+
+        self.db.session.remove()
+        rows = self.db.session.execute(
+            select(StripeEvent.id, StripeEvent.type, StripeEvent.status, StripeEvent.error).where(
+                StripeEvent.status.in_(("received", "running", "failed"))
+            )
+        ).all()
+        rows += self.db.session.execute(
+            select(
+                Step.id, Step.kind, Step.status, Step.due_at, Step.lease_until, Step.attempts
+            ).where(
+                Step.status.in_(("queued", "running"))
+                | ((Step.status == "pending") & (Step.due_at <= self.now))
+            )
+        ).all()
+        rows += self.db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.created_at).where(
+                OutboxMessage.status == "queued"
+            )
+        ).all()
+        return "\n".join(str(tuple(row)) for row in rows)
 
     def next_due(self) -> dt.datetime | None:
         from app.recovery.models import Step

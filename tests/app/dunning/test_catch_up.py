@@ -293,3 +293,31 @@ def test_an_older_touch_never_runs_after_a_newer_one_went(ctx) -> None:
         ),
         kinds.Done,
     )
+
+
+def test_a_second_run_of_a_touch_already_sent_changes_nothing(shop) -> None:
+    """The first run was slow (Stripe, a database outage) past its lease, so the sweeper
+    handed the step out again; the second run, loaded while the step was still running,
+    waits for the campaign's lock and finds the touch sent. It must neither send again
+    nor put the touch back in the schedule a gap later (found by tests/e2e/test_chaos.py)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.recovery import runner
+    from app.recovery.models import Step
+
+    sub = shop.subscribe("pm_card_sandbox_visa_insufficient_funds")
+    renew(shop)
+    shop.advance(to=touches(shop, sub.id)["d3"].due_at)
+    d3 = touches(shop, sub.id)["d3"]
+    assert (d3.status, d3.outcome) == ("done", "sent")
+    sent_at, before = d3.executed_at, len(messages())
+    # What the second run had loaded before the first committed.
+    for name, value in (("status", "running"), ("outcome", None), ("executed_at", None)):
+        set_committed_value(d3, name, value)
+    verdict = runner.prepare(db.session, shop.stripe_connection, d3, now=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    assert verdict == runner.FINISHED
+    d3 = db.session.get(Step, d3.id)
+    db.session.refresh(d3)
+    assert (d3.status, d3.outcome, d3.executed_at) == ("done", "sent", sent_at)
+    assert len(messages()) == before

@@ -21,7 +21,7 @@ from app.stripe.models import StripeConnection, StripeEvent
 from workers import stripe_tasks
 from workers.sweeper import sweep_once
 
-from ...conftest import make_client
+from ...conftest import account_events, make_client
 from .. import factories as f
 
 PLATFORM_KEY = "sk_test_backstop_tests"
@@ -138,20 +138,7 @@ class Shop:
         return len(fresh)
 
     def _events(self) -> list[dict[str, Any]]:
-        """The account's events as Stripe's JSON (newest first), every page."""
-        found: list[dict[str, Any]] = []
-        after = ""
-        while True:
-            request = urllib.request.Request(
-                f"{self.url}/v1/events?limit=100{after}",
-                headers={"Authorization": f"Bearer {PLATFORM_KEY}", "Stripe-Account": self.account},
-            )
-            with urllib.request.urlopen(request, timeout=30) as response:
-                page = json.loads(response.read())
-            found += page["data"]
-            if not page["has_more"]:
-                return found
-            after = f"&starting_after={page['data'][-1]['id']}"
+        return account_events(self.url, PLATFORM_KEY, self.account)
 
     def catch_up(self) -> None:
         """Process events and run due steps until nothing more happens."""
