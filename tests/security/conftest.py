@@ -1,0 +1,58 @@
+"""Shared pieces of the adversarial tests: the two shops of the tenancy matrix, and a
+snapshot of the database that says whether a refused request changed anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+from ..app.test_tenancy import two_shops  # noqa: F401  (the fixture, shared)
+
+#: Columns every request may touch without changing anything that matters: a page view
+#: stamps "last seen"; the sessions table records the browser's visit.
+VOLATILE_COLUMNS = frozenset({"last_seen_at", "last_used_at", "updated_at", "viewed_at"})
+VOLATILE_TABLES = frozenset({"user_session", "user_sessions", "rate_limit"})
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per table, for every table of the app."""
+    db.session.expire_all()
+    return {
+        table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in db.metadata.sorted_tables
+        if table.name not in VOLATILE_TABLES
+    }
+
+
+def workspace_rows(workspace_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row a workspace owns (any table with ``workspace_id``), column by column,
+    so a refused request that changed one field of one row shows up."""
+    db.session.expire_all()
+    owned: dict[str, list[tuple[Any, ...]]] = {}
+    for table in db.metadata.sorted_tables:
+        if "workspace_id" not in table.c or table.name in VOLATILE_TABLES:
+            continue
+        columns = [c for c in table.c if c.name not in VOLATILE_COLUMNS]
+        rows = db.session.execute(
+            select(*columns).where(table.c.workspace_id == workspace_id)
+        ).all()
+        owned[table.name] = sorted((tuple(repr(v) for v in row) for row in rows), key=str)
+    return owned
+
+
+def snapshot(*workspace_ids: int) -> tuple[dict[str, int], dict[int, Any]]:
+    """What must stay the same: row counts everywhere and the workspaces' own rows."""
+    return row_counts(), {ws: workspace_rows(ws) for ws in workspace_ids}
+
+
+@pytest.fixture
+def shop_b_id(two_shops) -> int:  # noqa: F811
+    from app.accounts.models import Workspace
+
+    return db.session.execute(
+        select(Workspace.id).where(Workspace.slug == two_shops["slug"])
+    ).scalar_one()
