@@ -56,3 +56,8 @@ def shop_b_id(two_shops) -> int:  # noqa: F811
     return db.session.execute(
         select(Workspace.id).where(Workspace.slug == two_shops["slug"])
     ).scalar_one()
+
+
+def refused_for_csrf(response: Any) -> bool:
+    """Flask-WTF's answer to a POST without the session's form token."""
+    return response.status_code == 400 and "CSRF token" in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 
 from ..app import factories as f
-from .conftest import snapshot
+from .conftest import refused_for_csrf, snapshot
 
 #: POST endpoints that take no CSRF token, and what stands in for it. Each is probed
 #: without that authority in ``test_exempt_endpoints_refuse_unauthenticated_requests``.
@@ -61,10 +61,6 @@ def post_routes(app, arguments: dict) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _refused_for_csrf(response) -> bool:
-    return response.status_code == 400 and "CSRF token" in response.get_data(as_text=True)
-
-
 def test_every_browser_post_without_a_csrf_token_is_400_and_changes_nothing(
     web, app, two_shops, shop_b_id
 ) -> None:
@@ -83,7 +79,7 @@ def test_every_browser_post_without_a_csrf_token_is_400_and_changes_nothing(
         client = admin_web if url.startswith("/admin") else web
         # What a cross-site form would send: plausible fields, no token.
         response = client.post(url, data={"name": "Forged", "email": "x@evil.example"})
-        if not _refused_for_csrf(response):
+        if not refused_for_csrf(response):
             unexpected.append((endpoint, response.status_code))
     assert not unexpected, (
         f"POSTs served without a CSRF token (exempt them on purpose?): {unexpected}"
