@@ -213,3 +213,35 @@ def test_a_cancel_link_whose_flow_is_gone_is_a_dead_end(web, links_of_a) -> None
     for method in ("GET", "POST"):
         response = web.open(f"/cancel/{tokens['cancel']}", method=method, data={"action": "skip"})
         assert response.status_code == 410, (method, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/embed/cancel", "/api/embed/portal", "/api/embed/payment-wall"]
+)
+def test_shop_as_signature_never_opens_shop_bs_pages(web, two_shops, shop_b_id, url) -> None:
+    """Even while shop B still accepts unsigned requests (its rollout), a signature made
+    with shop A's secret is refused, and so is one of shop B's own for another customer."""
+    import time
+
+    from app.api import embed_secrets
+    from app.api.signing import sign
+
+    shop_b = db.session.get(Workspace, shop_b_id)
+    shop_a = db.session.execute(select(Workspace).where(Workspace.id != shop_b_id)).scalar_one()
+    secret_a, secret_b = (
+        embed_secrets.ensure(db.session, shop_a),
+        embed_secrets.ensure(db.session, shop_b),
+    )
+    assert not shop_b.is_embed_signature_required
+    db.session.commit()
+    now = int(time.time())
+    subscription = "sub_b" if url.endswith("/cancel") else None
+    body = {"workspace": shop_b.slug, "customer": "cus_b", "timestamp": now}
+    if subscription:
+        body["subscription"] = subscription
+    before = snapshot(shop_a.id, shop_b_id)
+    forged = web.post(url, json={**body, "signature": sign(secret_a, "cus_b", now, subscription)})
+    assert forged.status_code == 401, forged.get_json()
+    other = sign(secret_b, "cus_a", now, subscription)  # B's key, another customer's request
+    assert web.post(url, json={**body, "signature": other}).status_code == 401
+    assert snapshot(shop_a.id, shop_b_id) == before
