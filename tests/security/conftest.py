@@ -69,3 +69,25 @@ def shop_b_id(two_shops) -> int:  # noqa: F811
 def refused_for_csrf(response: Any) -> bool:
     """Flask-WTF's answer to a POST without the session's form token."""
     return response.status_code == 400 and "CSRF token" in response.get_data(as_text=True)
+
+
+class Checker:
+    """Sends hostile requests and checks each answer: never a 5xx, and a 4xx changes no
+    row (counts everywhere, and the workspace's rows, or those of ``tables``). The
+    database is read again only after a request that may have changed it."""
+
+    def __init__(self, web, workspace_id: int, tables: Collection[str] | None = None) -> None:
+        self.web, self.workspace_id, self.tables = web, workspace_id, tables
+        self.before = self.snapshot()
+
+    def snapshot(self) -> tuple:
+        return row_counts(), workspace_rows(self.workspace_id, self.tables)
+
+    def send(self, method: str, url: str, **kwargs: Any) -> None:
+        response = self.web.open(url, method=method, **kwargs)
+        status = response.status_code
+        assert status < 500, (method, url, status, response.get_data(as_text=True)[:300])
+        if 400 <= status < 500:
+            assert self.snapshot() == self.before, (url, status, "a refusal changed rows")
+        else:
+            self.before = self.snapshot()

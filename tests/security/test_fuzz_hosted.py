@@ -13,8 +13,8 @@ from app.extensions import db
 
 from ..app import factories as f
 from ..app.forms import csrf_token
+from .conftest import Checker
 from .fuzz import FUZZ, field_values, page_forms
-from .test_fuzz_json import Checker
 
 ACTIONS = ["answer", "skip", "feedback", "accept", "cancel"]
 

@@ -20,33 +20,12 @@ from ..app import factories as f
 from ..app.api_v1 import seed
 from ..app.forms import csrf_token
 from ..conftest import WEBHOOK_SECRET
-from .conftest import row_counts, workspace_rows
+from .conftest import Checker
 from .fuzz import FUZZ, json_objects, json_values, raw_bodies, text_values
 
 EMBED = ["/api/embed/cancel", "/api/embed/portal", "/api/embed/payment-wall"]
 EMBED_KEYS = ["workspace", "customer", "subscription", "timestamp", "signature"]
 EMBED_KEYS += ["return_url", "dismissible"]
-
-
-class Checker:
-    """Sends requests and checks each answer; the database is read again only after a
-    request that may have changed it (anything but a refusal)."""
-
-    def __init__(self, web, workspace_id: int) -> None:
-        self.web, self.workspace_id = web, workspace_id
-        self.before = self.snapshot()
-
-    def snapshot(self) -> tuple:
-        return row_counts(), workspace_rows(self.workspace_id)
-
-    def send(self, method: str, url: str, **kwargs) -> None:
-        response = self.web.open(url, method=method, **kwargs)
-        status = response.status_code
-        assert status < 500, (method, url, status, response.get_data(as_text=True)[:300])
-        if 400 <= status < 500:
-            assert self.snapshot() == self.before, (url, status, "a refusal changed rows")
-        else:
-            self.before = self.snapshot()
 
 
 @pytest.fixture
