@@ -149,7 +149,7 @@ def parse_sns(body: bytes, fetch_cert: Callable[[str], bytes]) -> SnsEnvelope:
     or complaint yields its notices."""
     try:
         message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the parser's depth
         raise NoticeRejected("the SNS body is not JSON") from None
     if not isinstance(message, dict):
         raise NoticeRejected("the SNS body is not a JSON object")
@@ -169,7 +169,7 @@ def parse_ses_notification(text: str) -> list[Notice]:
     ``eventType``); deliveries and anything else yield none."""
     try:
         event = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []  # SNS's own test and confirmation texts are not JSON
     if not isinstance(event, dict):
         return []
@@ -280,7 +280,7 @@ def parse_resend(body: bytes) -> list[Notice]:
     and ``email.opened``."""
     try:
         event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the parser's depth
         raise NoticeRejected("the Resend body is not JSON") from None
     if not isinstance(event, dict):
         raise NoticeRejected("the Resend body is not a JSON object")

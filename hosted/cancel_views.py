@@ -42,6 +42,10 @@ def _load(token: str, *, for_update: bool = False) -> tuple[CancelSession, Works
     workspace = db.session.get(Workspace, found.workspace_id) if found is not None else None
     if found is None or workspace is None or not serves(workspace.id):
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    try:
+        sessions.definition_of(db.session, found)
+    except sessions.NotFound:  # its flow was deleted since the link was made
+        raise DeadEndReached(DeadEnd.CANCEL_EXPIRED, workspace) from None
     use_customer_language(workspace, found.customer_stripe_id)
     return found, workspace
 

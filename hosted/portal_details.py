@@ -190,6 +190,8 @@ def portal_fresh(token: str):
     workspace = db.session.get(Workspace, link.workspace_id) if link is not None else None
     if link is None or workspace is None or link.revoked_at is not None:
         raise DeadEndReached(DeadEnd.UNKNOWN)
+    if not serves(workspace.id):  # another merchant's link on this custom domain
+        raise DeadEndReached(DeadEnd.UNKNOWN)
     sent = access.email_link(db.session, workspace, link.customer_stripe_id, now=utcnow())
     db.session.commit()
     return _inbox(workspace, sent)

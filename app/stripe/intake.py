@@ -47,7 +47,7 @@ def parse(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
         body.decode("utf-8")  # stored as text, exactly as received
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the parser's depth
         raise BadPayload("body is not JSON")
     if (
         not isinstance(event, dict)
