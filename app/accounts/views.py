@@ -33,6 +33,7 @@ from .forms import (
 from .models import Membership, Workspace
 from .redirects import local_path
 from .signin import (
+    PENDING_KEY,
     audit_user,
     client_ip,
     hold_for_second_factor,
@@ -109,7 +110,9 @@ def login():
 def second_factor():
     pending = pending_second_factor()
     if pending is None:
-        session.clear()
+        if current_user.is_authenticated:  # already through: this page must not sign out
+            return redirect(url_for("dashboard.overview"))
+        session.pop(PENDING_KEY, None)  # an expired hold
         return redirect(url_for("accounts.login"))
     user, target = pending
     form = TwoFactorCodeForm()

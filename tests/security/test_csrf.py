@@ -22,6 +22,8 @@ EXEMPT = {
     # The REST API: a bearer key in the Authorization header, no cookie.
     "api_v1.pause_campaign": "bearer API key",
     "api_v1.resume_campaign": "bearer API key",
+    "api_v1.erase_customer": "bearer API key",
+    "api_v1.create_export": "bearer API key",
     # Inbound webhooks, signed by their senders.
     "stripe.platform_webhook": "Stripe-Signature (platform secret)",
     "stripe.workspace_webhook": "Stripe-Signature (the workspace's secret)",
@@ -149,6 +151,8 @@ def _probes(world: dict) -> dict[str, list[dict]]:
         "api.portal": embed,
         "api_v1.pause_campaign": [{}, {"headers": {"Authorization": "Bearer bk_forged"}}],
         "api_v1.resume_campaign": [{}, {"headers": {"Authorization": "Bearer bk_forged"}}],
+        "api_v1.erase_customer": [{}, {"headers": {"Authorization": "Bearer bk_forged"}}],
+        "api_v1.create_export": [{}, {"headers": {"Authorization": "Bearer bk_forged"}}],
         "stripe.platform_webhook": [
             {"json": event},
             {"json": event, "headers": {"Stripe-Signature": "t=1,v1=" + "0" * 64}},

@@ -62,6 +62,15 @@ FORMS = [
     "stripe_settings.restricted_key",
     "subject_tests.promote",
     "calls.called",
+    "data_privacy.preview_erasure",
+    "data_privacy.erase_customer",
+    "team.change_role",
+    "security.change_password",
+    "security.start_two_factor",
+    "security.confirm_two_factor",
+    "security.disable_two_factor",
+    "security.replace_recovery_codes",
+    "security.require_two_factor",
 ]
 #: Dashboard POSTs that are buttons (no input but the ids in their URL): a few examples.
 BUTTONS = [
@@ -93,9 +102,14 @@ BUTTONS = [
     "winback.pause",
     "winback.resume",
     "winback_settings.test_send",
+    "data_privacy.start_export",
+    "team.resend_invitation",
+    "security.revoke_session",
+    "security.revoke_other_sessions",
     # Last: they take away rows the buttons above act on.
     "api_keys.revoke",
     "team.remove_member",
+    "team.revoke_invitation",
     "cancel_flows.archive",
     "notifications.delete",
     "webhooks.delete",
