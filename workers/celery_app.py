@@ -29,6 +29,7 @@ TASK_MODULES = [
     "workers.checkout_recovery_tasks",
     "workers.insights_tasks",
     "workers.privacy_tasks",
+    "workers.account_tasks",
     "workers.dispute_tasks",
     "workers.sms_tasks",
     "workers.integration_tasks",

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ TWO_FACTOR = Law(5, dt.timedelta(seconds=2), dt.timedelta(minutes=15), dt.timede
 #: Reset emails: every request counts (a reset request never "fails").
 RESET_ACCOUNT = Law(3, dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(hours=24))
 RESET_ADDRESS = Law(10, dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(hours=24))
+LAWS = (ACCOUNT, ADDRESS, TWO_FACTOR, RESET_ACCOUNT, RESET_ADDRESS)
 
 
 class Throttled(Exception):
@@ -117,6 +118,19 @@ def fail_all(session: Session, keyed_laws: list[tuple[str, Law]], now: dt.dateti
 
 def clear(session: Session, key: str) -> None:
     session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+
+
+def forget_quiet(session: Session, now: dt.datetime) -> int:
+    """Delete the counters no law remembers any more (quiet past the longest
+    ``forget_after`` and not blocking); how many."""
+    longest = max(law.forget_after for law in LAWS)
+    result = session.execute(
+        delete(SignInThrottle).where(
+            SignInThrottle.last_failure_at < now - longest,
+            or_(SignInThrottle.blocked_until.is_(None), SignInThrottle.blocked_until < now),
+        )
+    )
+    return result.rowcount
 
 
 def account_key(kind: str, email: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import User, UserSession
@@ -16,6 +16,9 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 #: A session unused this long is over (a cookie copied off an old laptop stops working).
 IDLE_LIMIT = dt.timedelta(days=30)
 USER_AGENT_MAX = 300
+#: An ended session's row (its address and browser) is kept this long after it ended,
+#: for a member asking "was that me?", then forgotten.
+KEEP_ENDED = dt.timedelta(days=30)
 
 
 def start(
@@ -108,6 +111,20 @@ def revoke_others(session: Session, user_id: int, keep_id: int | None, now: dt.d
     if keep_id is not None:
         query = query.where(UserSession.id != keep_id)
     return session.execute(query.values(revoked_at=now)).rowcount
+
+
+def forget_ended(session: Session, now: dt.datetime) -> int:
+    """Delete the rows of sessions that ended (signed out, or idle past the limit) more
+    than KEEP_ENDED ago; how many."""
+    result = session.execute(
+        delete(UserSession).where(
+            or_(
+                UserSession.revoked_at < now - KEEP_ENDED,
+                UserSession.last_seen_at < now - IDLE_LIMIT - KEEP_ENDED,
+            )
+        )
+    )
+    return result.rowcount
 
 
 def describe_agent(user_agent: str | None) -> str:

@@ -342,3 +342,50 @@ def test_static_files_load_no_user(web, ctx) -> None:
     assert response.status_code == 200
     db.session.refresh(record)
     assert record.last_seen_at == earlier
+
+
+# -- housekeeping ---------------------------------------------------------------------------
+
+
+def test_ended_sessions_and_quiet_counters_are_forgotten_live_ones_kept(ctx) -> None:
+    from workers import account_tasks
+
+    u = f.user("keep@example.com")
+    now = utcnow()
+    long_ago = now - user_sessions.IDLE_LIMIT - user_sessions.KEEP_ENDED - dt.timedelta(days=1)
+
+    def started(at, revoked_at=None):
+        record = user_sessions.start(db.session, u, ip="10.0.0.1", user_agent="t", now=at)
+        record.revoked_at = revoked_at
+        return record.id
+
+    live = started(now - dt.timedelta(days=2))
+    signed_out_lately = started(now - dt.timedelta(days=5), now - dt.timedelta(days=3))
+    signed_out_long_ago = started(now - dt.timedelta(days=90), now - dt.timedelta(days=40))
+    idle_long_ago = started(long_ago)
+    db.session.add_all(
+        [
+            SignInThrottle(
+                key="login:ip:quiet", failures=9, last_failure_at=now - dt.timedelta(days=3)
+            ),
+            SignInThrottle(
+                key="login:ip:recent", failures=9, last_failure_at=now - dt.timedelta(hours=1)
+            ),
+            SignInThrottle(
+                key="login:ip:blocked",
+                failures=9,
+                last_failure_at=now - dt.timedelta(days=3),
+                blocked_until=now + dt.timedelta(minutes=5),
+            ),
+        ]
+    )
+    db.session.commit()
+
+    assert account_tasks.forget_stale_sign_ins() == {"sessions": 2, "throttles": 1}
+
+    kept = set(db.session.execute(select(UserSession.id)).scalars())
+    assert {live, signed_out_lately} <= kept
+    assert not {signed_out_long_ago, idle_long_ago} & kept
+    keys = set(db.session.execute(select(SignInThrottle.key)).scalars())
+    assert keys == {"login:ip:recent", "login:ip:blocked"}
+    assert account_tasks.forget_stale_sign_ins() == {"sessions": 0, "throttles": 0}
