@@ -54,6 +54,10 @@ def parse(body: bytes) -> dict[str, Any]:
         or not isinstance(event.get("id"), str)
         or not isinstance(event.get("type"), str)
         or event.get("object") != "event"
+        # Every Stripe event carries the object it is about; without one there is
+        # nothing to process (a worker would fail on it later).
+        or not isinstance(event.get("data"), dict)
+        or not isinstance(event["data"].get("object"), dict)
     ):
         raise BadPayload("body is not a Stripe event")
     return event
