@@ -11,11 +11,13 @@ from flask import Flask
 
 from . import log_redaction
 from . import settings as settings_module
+from .json_body import Request
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = settings_module.load(**(overrides or {}))
     app = Flask(__name__)
+    app.request_class = Request  # deep JSON is a 400, never a 500
     if settings.proxy_hops > 0:
         # Behind a TLS proxy: the client's address (rate limits), scheme and host
         # (custom domains) come from the proxy's X-Forwarded-* headers.

@@ -1,17 +1,20 @@
-"""The request's JSON body, read so that no body a client can send is a 500."""
+"""The request class: its JSON body can be read so that no body a client sends is a 500."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Request as FlaskRequest
+from werkzeug.exceptions import BadRequest
 
 
-def request_json(*, force: bool = False) -> Any:
-    """The parsed body, or None when it is missing or not JSON. ``silent`` covers a
-    ValueError only; nesting deeper than the interpreter's recursion limit (``[[[[...``)
-    raises RecursionError."""
-    try:
-        return request.get_json(force=force, silent=True)
-    except RecursionError:
-        return None
+class Request(FlaskRequest):
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Flask's, plus JSON nested past the interpreter's recursion limit (``[[[[…``):
+        that raises RecursionError, which ``silent`` (a ValueError only) lets through."""
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            if silent:
+                return None
+            raise BadRequest("The body is JSON nested too deep.")

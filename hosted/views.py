@@ -38,7 +38,6 @@ from app.i18n import (
     uses_customer,
 )
 from app.i18n import use_customer_id as use_customer_language
-from app.json_body import request_json
 from app.models import utcnow
 from app.outbox import services as outbox
 from app.recovery.models import Campaign
@@ -230,7 +229,7 @@ def completion() -> tuple[str | None, Response | None]:
     """What a page's ``/complete`` call says: the SetupIntent Stripe.js confirmed, or
     None with ``payment_confirmed`` (the bank confirmed the payment); else the 400
     answer to send."""
-    body = request_json()
+    body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return None, jsonify(state="invalid", message="Send a JSON object.")
     setup_intent = body.get("setup_intent")

@@ -14,7 +14,6 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, db
-from ..json_body import request_json
 from ..models import utcnow
 from ..retain import sessions as cancel_sessions
 from ..stripe.client import StripeError
@@ -36,7 +35,7 @@ class InvalidRequest(Exception):
 
 def _body() -> dict[str, Any]:
     # ``force``: a merchant's server may post JSON without the header; the browser sends it.
-    body = request_json(force=True)
+    body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise InvalidRequest("send a JSON object")
     return body

@@ -20,7 +20,6 @@ from ..dunning.offers import DISCOUNT_MONTHS, DISCOUNT_PERCENT, PAUSE_OFFER_DAYS
 from ..dunning.sequences import PAUSE_DAYS, SEQUENCES, touch_keys
 from ..dunning.touches import TEMPLATE, context_for
 from ..extensions import db
-from ..json_body import request_json
 from ..models import utcnow
 from ..outbox import services as outbox
 from ..recovery.models import Campaign
@@ -109,7 +108,7 @@ def save():
 @bp.post("/settings/emails/preview")
 def preview():
     """The touch as a customer would get it, on sample data (the page's live preview)."""
-    body = request_json()
+    body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error="send a JSON object"), 400
     sequence = body.get("sequence")

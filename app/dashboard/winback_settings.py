@@ -18,7 +18,6 @@ from ..accounts.models import Workspace
 from ..audit import services as audit
 from ..dunning import config as dunning_config
 from ..extensions import db
-from ..json_body import request_json
 from ..models import utcnow
 from ..outbox import services as outbox
 from ..stripe import connection as stripe_connection
@@ -114,7 +113,7 @@ def save():
 @bp.post("/settings/winback/preview")
 def preview():
     """A touch as a customer would get it, on sample data (the page's live preview)."""
-    draft, error = _draft(request_json())
+    draft, error = _draft(request.get_json(silent=True))
     if error:
         return jsonify(error=error), 400
     rendered = render_preview(current_workspace(), **draft)
@@ -131,7 +130,7 @@ def preview():
 def test_send():
     """Email the preview, as it stands in the form, to the signed-in member (marked as a
     test: nothing about it counts as a touch)."""
-    draft, error = _draft(request_json())
+    draft, error = _draft(request.get_json(silent=True))
     if error:
         return jsonify(error=error), 400
     problems = winback_copy.copy_errors(draft["subject"], draft["message"])
