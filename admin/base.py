@@ -23,15 +23,12 @@ from sqlalchemy import inspect, select
 
 from app.accounts.models import Workspace
 from app.audit.services import record
+from app.crypto import SECRET_SUFFIXES
 from app.extensions import db
-from app.secrets_at_rest import ENCRYPTED_SUFFIXES
 from app.tenancy import scoped
 
 from .access import StaffOnly, actor, is_admin
 from .counting import COUNT_CAP, capped_count_query, display_count
-
-#: Columns that hold secrets or their hashes: never shown, never copied to the audit log.
-SECRET_SUFFIXES = (*ENCRYPTED_SUFFIXES, "_hash")
 
 
 def _utc_time(view: Any, value: dt.datetime, name: str) -> str:

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
+#: How the schema names a column holding a MultiFernet token, and any column holding a
+#: secret or its hash: the back office never shows them, an export never writes them.
+ENCRYPTED_SUFFIXES = ("_enc", "_encrypted")
+SECRET_SUFFIXES = (*ENCRYPTED_SUFFIXES, "_hash")
+
 
 class SecretUnreadable(Exception):
     """A stored secret was encrypted with a key that is no longer configured."""

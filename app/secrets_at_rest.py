@@ -23,9 +23,6 @@ from .portal.models import PortalLink
 from .sms.models import SmsSettings
 from .stripe.models import StripeConnection
 
-#: How the schema names a column that holds a MultiFernet token.
-ENCRYPTED_SUFFIXES = ("_enc", "_encrypted")
-
 
 @dataclass(frozen=True)
 class EncryptedColumn:

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..crypto import SECRET_SUFFIXES
+
 #: What replaces erased personal data in a column that may not be empty.
 ERASED = "[erased]"
 #: What stands in an export for a secret that is set (the secret itself never leaves).
 REDACTED = "[redacted]"
 
-_SECRET_SUFFIXES = ("_enc", "_hash", "_encrypted")
 _SECRET_WORDS = ("token", "secret", "password", "totp", "salt")
 
 
@@ -20,7 +21,7 @@ def is_secret_column(name: str) -> bool:
     """Encrypted values, hashes, tokens, secrets and salts: listed in an export as
     redacted, never in clear (even encrypted bytes would be an offline target)."""
     lowered = name.lower()
-    return lowered.endswith(_SECRET_SUFFIXES) or any(word in lowered for word in _SECRET_WORDS)
+    return lowered.endswith(SECRET_SUFFIXES) or any(word in lowered for word in _SECRET_WORDS)
 
 
 def redact(value: Any) -> Any:

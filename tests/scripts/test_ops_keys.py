@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from app import crypto, secrets_at_rest
 from app.accounts.models import Workspace
 from app.audit.models import AuditEntry
+from app.crypto import ENCRYPTED_SUFFIXES
 from app.extensions import db
 from app.integrations.models import NotificationChannel, WebhookEndpoint
 from app.models import Base
 from app.portal.models import PortalLink
-from app.secrets_at_rest import ENCRYPTED_COLUMNS, ENCRYPTED_SUFFIXES
+from app.secrets_at_rest import ENCRYPTED_COLUMNS
 from app.sms.models import SmsSettings
 from scripts.ops import ops
 

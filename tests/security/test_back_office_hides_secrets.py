@@ -8,9 +8,10 @@ from typing import Any
 
 from wtforms.fields.core import UnboundField
 
-from admin.base import SECRET_SUFFIXES, _changes
+from admin.base import _changes
+from app.crypto import ENCRYPTED_SUFFIXES, SECRET_SUFFIXES
 from app.extensions import db
-from app.secrets_at_rest import ENCRYPTED_COLUMNS, ENCRYPTED_SUFFIXES
+from app.secrets_at_rest import ENCRYPTED_COLUMNS
 
 from ..app import factories as f
 
