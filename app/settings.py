@@ -313,80 +313,9 @@ class Settings:
         return [k.strip() for k in self.encryption_keys.split(",") if k.strip()]
 
     def validate(self) -> Settings:
-        if self.env not in ("development", "test", "production"):
-            raise SettingsError(
-                f"BACKSTOP_ENV must be development, test or production, not {self.env!r}"
-            )
-        if not self.fernet_keys:
-            raise SettingsError("BACKSTOP_ENCRYPTION_KEYS is empty")
-        from cryptography.fernet import Fernet
+        from .settings_checks import check  # the rules read this module's constants
 
-        for key in self.fernet_keys:
-            try:
-                Fernet(key)
-            except ValueError:
-                raise SettingsError(
-                    "BACKSTOP_ENCRYPTION_KEYS holds a key that is not a "
-                    "Fernet key (32 url-safe base64-encoded bytes)"
-                )
-        if not 1 <= self.import_page_size <= 100:
-            raise SettingsError("BACKSTOP_IMPORT_PAGE_SIZE must be between 1 and 100")
-        if self.step_lease_seconds < 1 or self.sweep_seconds < 1:
-            raise SettingsError(
-                "BACKSTOP_STEP_LEASE_SECONDS and BACKSTOP_SWEEP_SECONDS must be at least 1"
-            )
-        try:
-            from limits import parse_many
-
-            parse_many(self.api_rate_limit)
-        except ValueError:
-            raise SettingsError(
-                "BACKSTOP_API_RATE_LIMIT must read like '100 per second; 3000 per minute', "
-                f"not {self.api_rate_limit!r}"
-            )
-        if not 1 <= self.outbound_timeout_seconds <= 30:
-            raise SettingsError("BACKSTOP_OUTBOUND_TIMEOUT must be between 1 and 30 seconds")
-        if self.log_format not in ("", "json", "text"):
-            raise SettingsError(
-                f"BACKSTOP_LOG_FORMAT must be json or text, not {self.log_format!r}"
-            )
-        if self.metrics_token and len(self.metrics_token) < 16:
-            raise SettingsError("BACKSTOP_METRICS_TOKEN must be 16+ characters when set")
-        try:
-            _ = self.metrics_networks
-        except ValueError:
-            raise SettingsError(
-                "BACKSTOP_METRICS_ALLOW must list addresses or networks such as "
-                f"10.0.0.0/8, not {self.metrics_allow!r}"
-            )
-        if not 0 <= self.worker_metrics_port <= 65535:
-            raise SettingsError("BACKSTOP_WORKER_METRICS_PORT must be a port number (0 = off)")
-        if self.mail_transport not in ("outbox", "ses", "resend", "smtp"):
-            raise SettingsError(
-                "BACKSTOP_MAIL_TRANSPORT must be outbox, ses, resend or smtp, "
-                f"not {self.mail_transport!r}"
-            )
-        if self.sms_transport not in ("outbox", "twilio"):
-            raise SettingsError(
-                f"BACKSTOP_SMS_TRANSPORT must be outbox or twilio, not {self.sms_transport!r}"
-            )
-        if self.mail_transport == "resend" and not self.resend_api_key:
-            raise SettingsError("RESEND_API_KEY is required when BACKSTOP_MAIL_TRANSPORT=resend")
-        if self.mail_transport == "smtp" and not self.smtp_host:
-            raise SettingsError("SMTP_HOST is required when BACKSTOP_MAIL_TRANSPORT=smtp")
-        if self.is_production:
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise SettingsError("SECRET_KEY must be set to 32+ random characters in production")
-            if DEV_FERNET_KEY in self.fernet_keys:
-                raise SettingsError(
-                    "BACKSTOP_ENCRYPTION_KEYS must not use the development key in production"
-                )
-            if self.database_url.startswith("sqlite"):
-                raise SettingsError("DATABASE_URL must point at PostgreSQL in production")
-            if not self.stripe_webhook_secret:
-                raise SettingsError("STRIPE_WEBHOOK_SECRET is required in production")
-            if self.outbound_allow_loopback:
-                raise SettingsError("BACKSTOP_OUTBOUND_ALLOW_LOOPBACK must be off in production")
+        check(self)
         return self
 
 
