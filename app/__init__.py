@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from . import log_redaction
 from . import settings as settings_module
-from .json_body import Request
+from .request_class import Request, refuse_nul_in_url
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = settings_module.load(**(overrides or {}))
     app = Flask(__name__)
-    app.request_class = Request  # deep JSON is a 400, never a 500
+    app.request_class = Request  # deep JSON and NUL text are a 400, never a 500
+    app.before_request(lambda: refuse_nul_in_url(request))  # first, before any view reads it
     if settings.proxy_hops > 0:
         # Behind a TLS proxy: the client's address (rate limits), scheme and host
         # (custom domains) come from the proxy's X-Forwarded-* headers.
