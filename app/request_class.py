@@ -17,25 +17,9 @@ from typing import Any
 from flask import Request as FlaskRequest
 from werkzeug.exceptions import BadRequest
 
-NUL = "\x00"
+from .nul import NUL, holds_nul
+
 NUL_REFUSED = "Text may not contain NUL characters (\\x00)."
-
-
-def holds_nul(value: Any) -> bool:
-    """Whether any string in ``value`` (a string, or JSON's lists and objects, keys
-    included) holds a NUL character."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if NUL in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _multidict_holds_nul(pairs: Any) -> bool:

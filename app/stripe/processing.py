@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..nul import holds_nul, without_nul
 from ..schedule.claims import claim_due
 from . import clocks, mirror
 from .models import StripeConnection, StripeEvent
@@ -76,6 +77,8 @@ def process(session: Session, event: StripeEvent) -> str:
             select(StripeConnection).where(StripeConnection.workspace_id == event.workspace_id)
         ).scalar_one_or_none()
     payload = event.payload
+    if holds_nul(payload):  # metadata may carry one; PostgreSQL's text columns refuse it
+        payload = without_nul(payload)
     obj = (payload.get("data") or {}).get("object") or {}
     if connection is None:
         return _finish(event, "ignored")

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from app.accounts.models import Workspace
 from app.extensions import db
-from app.request_class import NUL_REFUSED, holds_nul
+from app.nul import holds_nul, without_nul
+from app.request_class import NUL_REFUSED
 
 from . import factories as f
 from .forms import csrf_token
@@ -42,6 +43,14 @@ def strings(doc):
 @given(json_docs)
 def test_holds_nul_is_whether_any_string_of_the_document_holds_one(doc) -> None:
     assert holds_nul(doc) == any("\x00" in text for text in strings(doc))
+
+
+@given(json_docs)
+def test_without_nul_keeps_everything_but_the_nuls(doc) -> None:
+    clean = without_nul(doc)
+    assert not holds_nul(clean)
+    if not holds_nul(doc):
+        assert clean == doc
 
 
 @pytest.mark.parametrize("doc", ["a\x00", ["x", ["\x00"]], {"\x00": 1}, {"a": {"b": "\x00"}}])

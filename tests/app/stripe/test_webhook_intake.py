@@ -46,6 +46,18 @@ def test_event_is_stored_processed_and_mirrored(web, shop) -> None:
     assert (mirrored.workspace_id, mirrored.email) == (ws.id, "jo@example.com")
 
 
+def test_an_event_holding_nul_is_processed_without_it(web, shop) -> None:
+    """Kept as received (the escape is plain text), processed with the NULs taken out:
+    PostgreSQL's text columns refuse them, and the event must not be lost."""
+    obj = {"id": "cus_1", "object": "customer", "email": "jo@example.com", "name": "J\x00o"}
+    obj["metadata"] = {"note\x00": "a\x00b"}
+    assert post(web, f.event(account="acct_shop1", obj=obj)).status_code == 200
+    stored = db.session.execute(select(StripeEvent)).scalar_one()
+    assert stored.status == "processed"
+    mirrored = db.session.execute(select(MirrorCustomer)).scalar_one()
+    assert mirrored.name == "Jo" and mirrored.data["metadata"] == {"note": "ab"}
+
+
 def test_duplicate_delivery_is_200_and_changes_nothing(web, shop) -> None:
     event = f.event(account="acct_shop1")
     assert post(web, event).status_code == 200
