@@ -105,11 +105,13 @@ def account_events(url: str, key: str, account: str) -> list[dict[str, Any]]:
 
 
 class Receiver:
-    """An HTTP endpoint on loopback that stores every POST and answers with ``status``."""
+    """An HTTP endpoint on loopback that stores every POST and answers with ``status``
+    (and ``headers``)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status = 200
+        self.headers: dict[str, str] = {}
         self.cond = threading.Condition()
         receiver = self
 
@@ -122,6 +124,8 @@ class Receiver:
                     )
                     receiver.cond.notify_all()
                 self.send_response(receiver.status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:

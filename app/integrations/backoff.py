@@ -7,11 +7,16 @@ deliveries that failed together (a receiver's outage) spread out instead of retu
 as one wave. Nothing is tried more than ``WINDOW`` after the delivery's first try; the
 last try lands on the window's end, so a delivery gives up only once its endpoint has
 had the whole window to come back.
+
+A receiver that answers 429 (Slack and Discord do, past their rate limits) says in its
+``Retry-After`` when it will take more; the next try is never sooner than that, at most
+``CAP`` away, and still inside the window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parsedate_to_datetime
 
 BASE = dt.timedelta(minutes=1)
 CAP = dt.timedelta(hours=6)
@@ -31,14 +36,39 @@ def delay(failures: int, draw: float) -> dt.timedelta:
     return nominal * (1.0 - JITTER * draw)
 
 
+def retry_after(header: str | None, now: dt.datetime) -> dt.timedelta | None:
+    """The wait a ``Retry-After`` header asks for (delay-seconds or an HTTP date), at
+    most ``CAP``; None when there is none or it cannot be read."""
+    value = (header or "").strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        wait = dt.timedelta(seconds=min(int(value), int(CAP.total_seconds())))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is always GMT
+            when = when.replace(tzinfo=dt.UTC)
+        wait = when - now
+    return max(dt.timedelta(0), min(wait, CAP))
+
+
 def next_try(
-    first_try_at: dt.datetime, failures: int, now: dt.datetime, draw: float
+    first_try_at: dt.datetime,
+    failures: int,
+    now: dt.datetime,
+    draw: float,
+    asked: dt.timedelta | None = None,
 ) -> dt.datetime | None:
-    """When to try again after a failure at ``now``; None once the window has ended."""
+    """When to try again after a failure at ``now``, never sooner than the receiver
+    ``asked`` (its ``Retry-After``); None once the window has ended."""
     deadline = first_try_at + WINDOW
     if now >= deadline:
         return None
-    return min(now + delay(failures, draw), deadline)
+    wait = max(delay(failures, draw), asked or dt.timedelta(0))
+    return min(now + wait, deadline)
 
 
 def should_disable(failing_since: dt.datetime | None, now: dt.datetime) -> bool:

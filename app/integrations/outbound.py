@@ -162,7 +162,8 @@ def record(
         session.flush()
         return "disabled"
     first = delivery.first_attempt_at or now
-    following = backoff.next_try(first, delivery.attempts, now, draw)
+    asked = backoff.retry_after(answer.retry_after, now)
+    following = backoff.next_try(first, delivery.attempts, now, draw, asked)
     if following is None:
         delivery.status, delivery.finished_at = FAILED, now
     else:

@@ -38,6 +38,7 @@ class Answer:
     body: str | None
     duration_ms: int
     error: str | None = None
+    retry_after: str | None = None  # the answer's Retry-After header, as sent
 
     @property
     def ok(self) -> bool:
@@ -104,7 +105,9 @@ def post(
     error = None
     if 300 <= response.status_code < 400:
         error = "redirects are not followed: answer with a 2xx at the URL itself"
-    return Answer(response.status_code, raw.decode("utf-8", "replace"), _ms(started), error)
+    body_text = raw.decode("utf-8", "replace")
+    retry_after = response.headers.get("Retry-After")
+    return Answer(response.status_code, body_text, _ms(started), error, retry_after)
 
 
 def _ms(started: float) -> int:

@@ -57,6 +57,50 @@ def test_nothing_is_planned_after_the_window(offset, failures: int, draw: float)
         assert following is not None and now < following <= T0 + backoff.WINDOW
 
 
+@given(
+    offset=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=4)),
+    failures=st.integers(1, 50),
+    draw=draws,
+    asked=st.timedeltas(min_value=dt.timedelta(0), max_value=backoff.CAP),
+)
+def test_a_retry_after_is_honoured_inside_the_window(offset, failures, draw, asked) -> None:
+    now = T0 + offset
+    following = backoff.next_try(T0, failures, now, draw, asked)
+    plain = backoff.next_try(T0, failures, now, draw)
+    if plain is None:
+        assert following is None
+        return
+    assert following is not None and plain <= following <= T0 + backoff.WINDOW
+    assert following == min(now + asked, T0 + backoff.WINDOW) or following == plain
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("30", dt.timedelta(seconds=30)),
+        (" 0 ", dt.timedelta(0)),
+        ("999999999", backoff.CAP),
+        ("Tue, 01 Dec 2026 09:02:00 GMT", dt.timedelta(minutes=2)),
+        ("Tue, 01 Dec 2026 08:00:00 GMT", dt.timedelta(0)),  # a date gone by: no wait
+        ("Sat, 01 Dec 2096 09:00:00 GMT", backoff.CAP),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("1.5", None),
+        ("\u0661\u0662", None),  # digits, but not ASCII ones
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(header, wait) -> None:
+    assert backoff.retry_after(header, T0) == wait
+
+
+@given(st.text(max_size=40))
+def test_retry_after_never_raises_and_stays_within_the_cap(header: str) -> None:
+    wait = backoff.retry_after(header, T0)
+    assert wait is None or dt.timedelta(0) <= wait <= backoff.CAP
+
+
 def test_an_endpoint_is_disabled_after_three_days_of_failures() -> None:
     assert not backoff.should_disable(None, T0)
     assert not backoff.should_disable(T0, T0 + dt.timedelta(days=3) - dt.timedelta(seconds=1))

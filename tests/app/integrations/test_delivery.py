@@ -81,6 +81,19 @@ def test_a_500_is_retried_from_the_schedule_and_a_2xx_never(ctx, receiver, monke
     assert sweep_once(clock.advance(days=4)) == 0 and len(receiver.requests) == 2
 
 
+def test_a_429_waits_as_long_as_its_retry_after_asks(ctx, receiver, monkeypatch) -> None:
+    clock = use_clock(monkeypatch)
+    ws = shop()
+    endpoint(ws, receiver.url)
+    db.session.commit()
+    receiver.status, receiver.headers = 429, {"Retry-After": "600"}
+    emit(ws)
+    [delivery] = deliveries()
+    assert (delivery.status, delivery.last_status) == ("pending", 429)
+    assert delivery.due_at == clock.now + dt.timedelta(seconds=600)  # not the minute's backoff
+    assert sweep_once(clock.now + dt.timedelta(seconds=599)) == 0
+
+
 def test_a_timeout_is_retried(ctx, receiver, monkeypatch) -> None:
     use_clock(monkeypatch)
     ws = shop()
