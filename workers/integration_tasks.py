@@ -1,5 +1,6 @@
-"""Integration tasks: deliver one outbound webhook or Slack/Discord post, and the daily
-digest (beat asks every hour; each workspace's goes once its morning has come)."""
+"""Integration tasks: deliver one outbound webhook or Slack/Discord post, the daily
+digest (beat asks every hour; each workspace's goes once its morning has come), and the
+nightly forgetting of deliveries the log no longer keeps."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Workspace
 from app.extensions import db
-from app.integrations import digest, outbound, transport
+from app.integrations import deliveries, digest, outbound, transport
 from app.integrations.deliveries import DELIVER_TASK
 from app.integrations.models import Delivery
 from app.queue import enqueue
@@ -25,7 +26,14 @@ log = logging.getLogger("backstop.workers")
 
 DAILY_DIGESTS = "integrations.daily_digests"
 SEND_DIGEST = "integrations.send_digest"
-BEAT = {"daily-digests": {"task": DAILY_DIGESTS, "schedule": crontab(minute=5)}}
+FORGET_OLD_DELIVERIES = "integrations.forget_old_deliveries"
+BEAT = {
+    "daily-digests": {"task": DAILY_DIGESTS, "schedule": crontab(minute=5)},
+    "forget-old-deliveries": {
+        "task": FORGET_OLD_DELIVERIES,
+        "schedule": crontab(minute=35, hour=4),
+    },
+}
 
 # Due retries are swept like every schedule; new deliveries are handed over at once by
 # the commit that made them, and only come back here if that task was lost.
@@ -112,3 +120,19 @@ def send_digest(workspace_id: int) -> int | None:
     )
     db.session.commit()
     return len(made)
+
+
+@shared_task(name=FORGET_OLD_DELIVERIES, acks_late=True)
+def forget_old_deliveries() -> int:
+    """Delete finished deliveries older than the log keeps, a committed batch at a time
+    (no long lock on a big table); how many."""
+    now, forgotten = _now(), 0
+    while True:
+        batch = deliveries.FORGET_BATCH
+        done = deliveries.forget_old(db.session, now, batch=batch)
+        db.session.commit()
+        forgotten += done
+        if done < batch:
+            break
+    log.info("integrations.deliveries_forgotten", extra={"deliveries": forgotten})
+    return forgotten

@@ -1,18 +1,24 @@
-"""The delivery schedule's two moves every service shares: hand new rows to the worker
-now (after the commit), and cancel what a target still had to deliver."""
+"""The delivery schedule's moves every service shares: hand new rows to the worker now
+(after the commit), cancel what a target still had to deliver, and forget finished
+deliveries once the log no longer keeps them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..queue import enqueue
-from .models import CANCELLED, OPEN_STATES, QUEUED, Delivery
+from .models import CANCELLED, OPEN_STATES, QUEUED, Delivery, DeliveryAttempt
 
 DELIVER_TASK = "integrations.deliver"
+
+#: The delivery log keeps a delivery (with its tries) this long after it was made; a
+#: delivery has finished by then (retries end 3 days after the first try).
+KEEP = dt.timedelta(days=30)
+FORGET_BATCH = 1000
 
 
 def hand_over_new(
@@ -46,3 +52,20 @@ def cancel_open(
         .values(status=CANCELLED, lease_until=None, last_error=why[:500])
         .execution_options(synchronize_session=False)
     )
+
+
+def forget_old(session: Session, now: dt.datetime, *, batch: int = FORGET_BATCH) -> int:
+    """Delete one batch of finished deliveries made over ``KEEP`` ago, tries first; how
+    many (fewer than ``batch``: nothing older is left). Open ones are never touched."""
+    ids = list(
+        session.execute(
+            select(Delivery.id)
+            .where(Delivery.created_at < now - KEEP, Delivery.status.not_in(OPEN_STATES))
+            .order_by(Delivery.id)
+            .limit(batch)
+        ).scalars()
+    )
+    if ids:
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids)))
+        session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
+    return len(ids)
