@@ -21,6 +21,7 @@ from app.outbox.models import OutboxMessage, SendDomain, Suppression
 from app.portal.models import PortalChange, PortalLink
 from app.recovery.models import Campaign, ChargeAttempt, Step
 from app.retain.models import CancelSession, RetainFlow, RetainFlowVersion
+from app.sms.models import SmsMessage
 from app.stripe.models import StripeConnection, StripeEvent
 from app.winback.models import WinbackCampaign, WinbackStep
 
@@ -31,7 +32,7 @@ from .domain_events import DomainEventView
 from .events import StripeEventView
 from .mail import OutboxView, SendDomainView, SuppressionView
 from .portal import CustomDomainView, PortalChangeView, PortalLinkView
-from .records import AuditLogView
+from .records import AuditLogView, SmsMessageView
 from .recovery import ChargeAttemptView, StepView
 from .retain import CancelSessionView, RetainFlowView, RetainVersionView
 from .users import UserView
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> Admin:
         ("Win back", WinbackCampaignView, WinbackCampaign, "Campaigns", "winback_campaigns"),
         ("Win back", WinbackStepView, WinbackStep, "Steps", "winback_steps"),
         ("Mail", OutboxView, OutboxMessage, "Outbox", "outbox"),
+        ("Mail", SmsMessageView, SmsMessage, "Texts", "sms_messages"),
         ("Mail", SuppressionView, Suppression, "Suppressions", "email_suppressions"),
         ("Mail", SendDomainView, SendDomain, "Send domains", "send_domains"),
     ):

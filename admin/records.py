@@ -1,4 +1,4 @@
-"""Read-only records: the mail outbox and the audit log."""
+"""Read-only records: the mail outbox, the texts and the audit log."""
 
 from __future__ import annotations
 
@@ -78,6 +78,56 @@ class OutboxView(BackstopModelView):
         "body_text": _pre,
         "headers": _json,
     }
+
+
+class SmsMessageView(BackstopModelView):
+    """Every text sent or received, with what became of it: a text ``sending`` for long
+    is one whose worker died mid-call (``app.sms.stuck`` resolves it)."""
+
+    tenant_owned = True
+    audit_type = "sms_message"
+
+    column_list = (
+        "created_at",
+        "workspace_id",
+        "direction",
+        "purpose",
+        "to_number",
+        "status",
+        "transport",
+        "attempts",
+    )
+    column_details_list = (
+        "id",
+        "workspace_id",
+        "direction",
+        "purpose",
+        "to_number",
+        "from_number",
+        "customer_stripe_id",
+        "campaign_id",
+        "step_id",
+        "status",
+        "error",
+        "transport",
+        "provider_id",
+        "attempts",
+        "segments",
+        "encoding",
+        "locale",
+        "month",
+        "created_at",
+        "sending_since",
+        "sent_at",
+        "status_at",
+        "body",
+    )
+    column_labels = {"workspace_id": "Workspace", "to_number": "To", "from_number": "From"}
+    column_searchable_list = ("to_number", "customer_stripe_id", "provider_id")
+    column_filters = ("status", "direction", "purpose", "transport", "workspace_id", "created_at")
+    column_default_sort = ("id", True)
+    column_formatters = {"workspace_id": workspace_link, "status": status_badge}
+    column_formatters_detail = {**column_formatters, "body": _pre}
 
 
 class AuditLogView(BackstopModelView):

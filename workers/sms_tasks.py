@@ -1,5 +1,6 @@
 """SMS tasks: hand one stored text to its transport (the text touches themselves are
-steps of the recovery schedule, run by ``recovery.run_step``)."""
+steps of the recovery schedule, run by ``recovery.run_step``), and resolve texts a
+worker never finished with (``app.sms.stuck``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
-from app.sms import delivery
+from app.sms import delivery, stuck
 from app.sms.models import SmsMessage
 from app.sms.services import DELIVER_TASK
 from app.sms.transport import SmsTransportError
@@ -18,7 +19,8 @@ from app.stripe.client import StripeError
 
 log = logging.getLogger("backstop.workers")
 MAX_DELIVERIES = 6
-BEAT: dict = {}
+RESOLVE_STUCK = "sms.resolve_stuck"
+BEAT = {"resolve-stuck-texts": {"task": RESOLVE_STUCK, "schedule": dt.timedelta(minutes=5)}}
 
 
 @shared_task(name=DELIVER_TASK, bind=True, max_retries=MAX_DELIVERIES, acks_late=True)
@@ -52,3 +54,13 @@ def deliver(self, message_id: int) -> str | None:
         raise self.retry(exc=exc, countdown=min(3600, 30 * 2**self.request.retries))
     db.session.commit()
     return status
+
+
+@shared_task(name=RESOLVE_STUCK, acks_late=True)
+def resolve_stuck() -> dict[str, int]:
+    """Texts left ``sending`` by a dead worker, or ``queued`` by a lost task."""
+    done = stuck.resolve(db.session, dt.datetime.now(dt.UTC))
+    db.session.commit()
+    if any(done.values()):
+        log.warning("sms.stuck_resolved", extra=done)
+    return done

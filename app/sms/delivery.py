@@ -1,8 +1,10 @@
 """A stored text leaves in two committed phases, so that no worker ever hands it over
 twice: :func:`begin` re-checks it (its reason may have gone since it was stored) and
-marks it ``sending``; :func:`hand_over` calls the transport and records the answer. A
-text found ``sending`` (its worker died during the call) is never handed over again:
-at most once is right for a customer's phone; it stays visible as such."""
+marks it ``sending`` (one conditional update: of two copies of the task, one wins);
+:func:`hand_over` calls the transport and records the answer. A text found ``sending``
+(its worker died during the call) is never handed over again: at most once is right for
+a customer's phone. ``app.sms.stuck`` resolves such texts, and texts whose task was
+lost."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..observability.metrics.instruments import TEXTS
@@ -55,14 +58,18 @@ def begin(session: Session, message: SmsMessage, *, now: dt.datetime) -> bool:
     if reason is not None:
         message.status = status
         message.error = f"not sent: {reason}"[:1000]
-        _note_dropped(session, message, reason)
+        note_dropped(session, message, reason)
         session.flush()
         log.info("sms.dropped workspace=%s message=%s", message.workspace_id, message.id)
         return False
-    message.status = SENDING
-    message.attempts += 1
-    session.flush()
-    return True
+    taken = session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message.id, SmsMessage.status == QUEUED)
+        .values(status=SENDING, attempts=SmsMessage.attempts + 1, sending_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(message)
+    return taken.rowcount == 1
 
 
 def hand_over(
@@ -109,7 +116,7 @@ def give_up(session: Session, message: SmsMessage, detail: str) -> None:
     session.flush()
 
 
-def _note_dropped(session: Session, message: SmsMessage, reason: str) -> None:
+def note_dropped(session: Session, message: SmsMessage, reason: str) -> None:
     """The touch's timeline entry says the text never left, and why."""
     step = session.get(Step, message.step_id) if message.step_id is not None else None
     if step is not None:

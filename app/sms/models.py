@@ -66,6 +66,7 @@ class SmsMessage(Base):
         Index("ix_sms_message_ws_month", "workspace_id", "month", "direction"),
         Index("ix_sms_message_ws_customer", "workspace_id", "customer_stripe_id"),
         Index("ix_sms_message_provider", "workspace_id", "provider_id"),
+        Index("ix_sms_message_status", "status", "created_at"),  # stuck texts, nightly
     )
 
     id: Mapped[intpk]
@@ -104,6 +105,9 @@ class SmsMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     status_at: Mapped[dt.datetime | None] = mapped_column(
         comment="when the provider last reported a status"
+    )
+    sending_since: Mapped[dt.datetime | None] = mapped_column(
+        comment="when a worker began handing it over (status sending)"
     )
 
 
