@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.access import current_workspace, require_role
@@ -99,6 +99,20 @@ def start_export():
     )
     flash("Export started: it appears below when it is ready.", "success")
     return redirect(url_for("data_privacy.show"))
+
+
+@bp.get(f"{URL}/exports/status")
+def export_status():
+    """The page's poll while an export is being built: each listed export's state."""
+    rows = requests.recent(db.session, current_workspace().id)
+    return jsonify(
+        {
+            "exports": [
+                {"id": row.id, "status": row.status, "rows": row.rows_written, "error": row.error}
+                for row in rows
+            ]
+        }
+    )
 
 
 @bp.get(f"{URL}/exports/<int:workspace_export_id>/download")
