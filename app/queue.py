@@ -25,6 +25,8 @@ _PENDING = "backstop.pending_tasks"
 #: mail can be given workers of its own (``celery worker -Q mail``). A worker started
 #: without ``-Q`` consumes both.
 DEFAULT_QUEUE, MAIL_QUEUE = "celery", "mail"
+#: How often a worker on the database broker looks for new tasks (RabbitMQ pushes them).
+POLL_SECONDS = 0.1
 
 
 def init_queue(app: Flask) -> Celery:
@@ -53,8 +55,21 @@ def init_queue(app: Flask) -> Celery:
         timezone="UTC",
         enable_utc=True,
     )
+    if settings.broker_url.startswith("sqla+"):
+        _poll_the_database_broker_often()
     app.extensions["celery"] = celery
     return celery
+
+
+def _poll_the_database_broker_often() -> None:
+    """kombu's database transport (the embedded default) looks for new messages once a
+    second: a task waited that long at every hand-off, and a worker took one or two a
+    second. The documented ``polling_interval`` transport option cannot be used with it:
+    that transport hands all its options to ``create_engine``, which refuses the key.
+    So its class default is lowered (an attribute kombu reads for exactly this)."""
+    from kombu.transport import sqlalchemy as database_transport
+
+    database_transport.Transport.polling_interval = POLL_SECONDS
 
 
 def enqueue(session: Session, task_name: str, *args: Any) -> None:

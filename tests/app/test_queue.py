@@ -65,3 +65,18 @@ def test_a_broker_restart_never_lowers_a_workers_prefetch(app) -> None:
     left a worker consuming nothing after a broker restart mid-task
     (tests/e2e/test_chaos.py): it stays off."""
     assert app.extensions["celery"].conf.worker_enable_prefetch_count_reduction is False
+
+
+def test_workers_on_the_database_broker_poll_it_often(app_settings, monkeypatch, tmp_path) -> None:
+    """A task waits for the next poll at every hand-off (1 s by kombu's default)."""
+    from kombu import Connection
+    from kombu.transport import sqlalchemy as database_transport
+
+    from app import create_app
+    from app.queue import POLL_SECONDS
+
+    monkeypatch.setattr(database_transport.Transport, "polling_interval", 1.0)
+    url = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
+    celery = create_app({**app_settings, "broker_url": url}).extensions["celery"]
+    with Connection(url, transport_options=celery.conf.broker_transport_options) as conn:
+        assert conn.transport.polling_interval == POLL_SECONDS <= 0.2

@@ -79,7 +79,10 @@ CASES = _cases()
 
 @pytest.fixture
 def recovery_stack(tmp_path, sandbox_url, database_url, broker_url):
-    with running_stack(tmp_path, sandbox_url, database_url, broker_url, beats=1) as stack:
+    # The beat sweeps every second: each move of the clock waits for the next sweep.
+    with running_stack(
+        tmp_path, sandbox_url, database_url, broker_url, beats=1, BACKSTOP_SWEEP_SECONDS="1"
+    ) as stack:
         yield stack
 
 
