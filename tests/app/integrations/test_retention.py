@@ -13,7 +13,7 @@ from app.integrations.models import Delivery, DeliveryAttempt
 from workers import integration_tasks
 
 from .. import factories as f
-from .helpers import endpoint
+from .helpers import endpoint, use_clock
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -33,7 +33,10 @@ def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_finished_deliveries_past_the_window_go_with_their_tries_and_nothing_else(ctx) -> None:
+def test_finished_deliveries_past_the_window_go_with_their_tries_and_nothing_else(
+    ctx, monkeypatch
+) -> None:
+    use_clock(monkeypatch).now = NOW  # the task's clock: the ages below are from NOW
     ws = f.workspace(f.user("owner@example.com"), "Acme")
     hook = endpoint(ws, "http://127.0.0.1:9/hook")
     old, young = schedule.KEEP + dt.timedelta(minutes=1), schedule.KEEP - dt.timedelta(minutes=1)
