@@ -18,6 +18,16 @@ from ..conftest import TEST_BROKER_URL, service_unavailable
 CHROMIUM = "/usr/bin/chromium"
 
 
+def log_in(page: Any, base_url: str, email: str) -> None:
+    """Sign ``email`` in through the log-in form (the password every factory user has)."""
+    from ..app.factories import PASSWORD
+
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """In the services lane the end-to-end tests run one at a time, on one xdist worker
     (``--dist loadgroup``): their stacks share the RabbitMQ broker's queues, so two at once

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -30,10 +29,7 @@ def test_a_template_goes_live_and_the_offer_is_edited_with_a_live_preview(live, 
         page.set_default_timeout(TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live + "/login")
-        page.get_by_label("Email").fill("owner@gym.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live, "owner@gym.example")
 
         checklist = page.locator('li[data-step="cancel_flow"]')
         expect(checklist.locator(".tick")).not_to_have_class("tick done")

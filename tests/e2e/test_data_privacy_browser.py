@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -58,10 +57,7 @@ def test_an_export_turns_ready_in_place_and_the_erase_form_keeps_its_text(live, 
         page.set_default_timeout(TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(base_url + "/login")
-        page.get_by_label("Email").fill("owner@privacy.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, base_url, "owner@privacy.example")
         page.goto(base_url + "/settings/data-privacy")
 
         row = page.locator(f'#workspace-exports tr[data-export="{export_id}"]')

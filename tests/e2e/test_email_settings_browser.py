@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -27,10 +26,7 @@ def test_the_preview_follows_the_copy_the_touch_and_the_decline(live, chromium) 
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(live + "/login")
-        page.get_by_label("Email").fill("owner@yoga.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live, "owner@yoga.example")
         page.goto(live + "/settings/emails")
 
         subject = page.locator("#preview-subject")
@@ -71,10 +67,7 @@ def test_a_b_subject_is_previewed_saved_and_its_test_shown(live, chromium) -> No
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(live + "/login")
-        page.get_by_label("Email").fill("owner@yoga.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live, "owner@yoga.example")
         page.goto(live + "/settings/emails")
 
         subject = page.locator("#preview-subject")

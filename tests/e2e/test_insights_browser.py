@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +70,7 @@ def test_the_home_dashboard_draws_its_charts(live, chromium) -> None:
         page.on(
             "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
         )
-        page.goto(live + "/login")
-        page.get_by_label("Email").fill("owner@kiln.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live, "owner@kiln.example")
         page.goto(live + "/dashboard")
         for chart in ("#money-chart", "#rate-chart", "#mix-chart", "#churn-chart"):
             box = page.locator(f"{chart} svg.chart").bounding_box()

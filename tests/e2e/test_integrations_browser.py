@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -33,10 +32,7 @@ def test_webhook_endpoint_and_slack_channel_from_the_browser(live, chromium, rec
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(TIMEOUT_MS)
         page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(base_url + "/login")
-        page.get_by_label("Email").fill("owner@hooks.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, base_url, "owner@hooks.example")
 
         page.get_by_role("link", name="Webhooks").click()
         page.get_by_label("Endpoint URL").fill(receiver.url)

@@ -24,10 +24,9 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from ..app.factories import PASSWORD
 from ..conftest import serve_html
 from .cancel_site import build_app
-from .conftest import serve
+from .conftest import log_in, serve
 
 pytestmark = pytest.mark.browser
 
@@ -326,10 +325,7 @@ def test_with_no_callbacks_the_page_reloads_after_the_wall_closes(page: Any, sit
 def test_the_embed_settings_page(page: Any, site: Site) -> None:
     from playwright.sync_api import expect
 
-    page.goto(site.app_url + "/login")
-    page.get_by_label("Email").fill(site.owner_email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, site.app_url, site.owner_email)
     page.wait_for_url(site.app_url + "/dashboard")
     page.get_by_role("navigation").get_by_role("link", name="Embed").click()
     page.wait_for_url(site.app_url + "/settings/embed")

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -30,10 +29,7 @@ def test_switching_email_and_reason_and_the_preview_follow_the_copy(live, chromi
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(live + "/login")
-        page.get_by_label("Email").fill("owner@pottery.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live, "owner@pottery.example")
         page.goto(live + "/settings/winback")
 
         subject = page.locator("#preview-subject")

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from ..app import factories as f
-from .conftest import CHROMIUM_ARGS, serve_dashboard
+from .conftest import CHROMIUM_ARGS, log_in, serve_dashboard
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
@@ -32,10 +31,7 @@ def test_the_timezone_picker_narrows_as_you_type_and_saves(live, chromium) -> No
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(base_url + "/login")
-        page.get_by_label("Email").fill("owner@tz.example")
-        page.get_by_label("Password").fill(f.PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, base_url, "owner@tz.example")
         page.goto(base_url + "/settings/workspace")
 
         select = page.locator("select#timezone")
