@@ -1,4 +1,5 @@
-"""Recovery: campaigns by state, one campaign's timeline, and the pause switch."""
+"""Recovery: campaigns by state, one campaign's timeline, and the pause switches (the
+workspace's, and one campaign's)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_login import current_user
 from ..accounts.access import current_workspace, require_role
 from ..dunning import subject_tests
 from ..extensions import db
-from ..recovery import calls, campaigns, config, high_value, queries
+from ..recovery import calls, campaign_pause, campaigns, config, high_value, queries
 from ..recovery.models import CAMPAIGN_STATES, IN_FLIGHT, Campaign
 from ..stripe import connection as connection_service
 from ..stripe.models import MirrorCustomer
@@ -103,6 +104,35 @@ def resume():
         "success",
     )
     return redirect(_back())
+
+
+@bp.post("/recovery/campaigns/<int:campaign_id>/pause")
+@require_role("owner", "admin")
+def pause_campaign(campaign_id: int):
+    """Hold one campaign (the customer called support, say): its planned retries and
+    messages are cancelled until it is resumed; a payment still closes it."""
+    campaign = _pause_or_resume(campaign_id, pause=True)
+    flash(
+        "This campaign is paused: no retries, emails or texts until you resume it. "
+        "A payment still closes it, and its window still runs.",
+        "success",
+    )
+    return redirect(url_for("recovery.campaign", campaign_id=campaign.id))
+
+
+@bp.post("/recovery/campaigns/<int:campaign_id>/resume")
+@require_role("owner", "admin")
+def resume_campaign(campaign_id: int):
+    campaign = _pause_or_resume(campaign_id, pause=False)
+    flash("This campaign is resumed: its retries and emails are planned from now.", "success")
+    return redirect(url_for("recovery.campaign", campaign_id=campaign.id))
+
+
+def _pause_or_resume(campaign_id: int, *, pause: bool) -> Campaign:
+    campaign = get_or_404(Campaign, current_workspace().id, id=campaign_id)
+    campaign_pause.switch(db.session, campaign, pause=pause, actor_id=current_user.id,
+                          actor_label=current_user.email, now=_now())  # fmt: skip
+    return campaign
 
 
 def _back() -> str:

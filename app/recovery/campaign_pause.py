@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from ..audit import services as audit
 from ..errors import Conflict
 from ..schedule import kinds
 from ..stripe import clocks
@@ -84,3 +85,33 @@ def resume_one(session: Session, campaign: Campaign, *, actor: str, now: dt.date
         planned,
     )
     return planned
+
+
+def switch(
+    session: Session,
+    campaign: Campaign,
+    *,
+    pause: bool,
+    actor_id: int | None,
+    actor_label: str,
+    now: dt.datetime,
+    **details: object,
+) -> None:
+    """Pause or resume ``campaign`` for a merchant (the campaign page's button, or the
+    API), audited with whether anything changed; ``details`` go on the audit entry."""
+    was_paused = campaign.is_paused
+    if pause:
+        pause_one(session, campaign, actor=actor_label, now=now)
+    else:
+        resume_one(session, campaign, actor=actor_label, now=now)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        actor_label=actor_label[:254],
+        action="recovery.campaign.pause" if pause else "recovery.campaign.resume",
+        target_type="campaign",
+        target_id=str(campaign.id),
+        workspace_id=campaign.workspace_id,
+        changed=was_paused != campaign.is_paused,
+        **details,
+    )

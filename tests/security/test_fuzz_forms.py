@@ -91,6 +91,8 @@ BUTTONS = [
     "portal_settings.verify_domain",
     "recovery.pause",
     "recovery.resume",
+    "recovery.pause_campaign",
+    "recovery.resume_campaign",
     "retry_policy.reset",
     "send_domain.remove",
     "send_domain.verify",

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, request
 from spectree import Response as Responses
 
-from ...audit import services as audit
 from ...extensions import csrf, db, limiter
 from ...models import utcnow
 from ...recovery import campaign_pause
@@ -100,22 +99,8 @@ def _pause_or_resume(campaign_id: str, *, pause: bool) -> Any:
 
     def operation() -> tuple[schemas.Campaign, int]:
         row = reads.campaign_row(db.session, key.workspace_id, campaign_id)
-        was_paused = row.is_paused
-        if pause:
-            campaign_pause.pause_one(db.session, row, actor=actor, now=now)
-        else:
-            campaign_pause.resume_one(db.session, row, actor=actor, now=now)
-        audit.record(
-            db.session,
-            actor_id=None,
-            actor_label=actor[:254],
-            action="recovery.campaign.pause" if pause else "recovery.campaign.resume",
-            target_type="campaign",
-            target_id=str(row.id),
-            workspace_id=key.workspace_id,
-            api_key_id=key.id,
-            changed=was_paused != row.is_paused,
-        )
+        campaign_pause.switch(db.session, row, pause=pause, actor_id=None, actor_label=actor,
+                              now=now, api_key_id=key.id)  # fmt: skip
         return reads.campaign_out(row), 200
 
     return idempotency.run(db.session, key.workspace_id, key.id, operation, now=now)
