@@ -40,6 +40,9 @@ def sign_in(user: User) -> None:
     login_user(user)
     session[SESSION_KEY] = record.id
     g.user_session_id = record.id
+    audit_user(
+        user, "user.signed_in", browser=user_sessions.describe_agent(request.user_agent.string)
+    )
 
 
 def sign_out() -> None:
@@ -81,15 +84,22 @@ def throttled_page(exc: throttle.Throttled) -> tuple[str, int, dict[str, str]]:
     )
 
 
-def audit_user(user: User, action: str, **details: Any) -> None:
-    """A user's own security change, in the audit log (actor: themselves)."""
-    audit.record(
-        db.session,
-        actor_id=user.id,
-        actor_label=user.email,
-        action=action,
-        target_type="user",
-        target_id=str(user.id),
-        ip=client_ip(),
-        **details,
-    )
+def audit_user(user: User, action: str, *, workspace_id: int | None = None, **details: Any) -> None:
+    """A user's own sign-in or security change, in the audit log (actor: themselves):
+    in ``workspace_id`` when the change is that workspace's, else once in each
+    workspace they belong to, so its owners see it (Settings → Audit log), and once
+    without a workspace for a user who belongs to none (staff)."""
+    workspaces = [workspace_id] if workspace_id is not None else None
+    workspaces = workspaces or [m.workspace_id for m in user.memberships] or [None]
+    for each in workspaces:
+        audit.record(
+            db.session,
+            actor_id=user.id,
+            actor_label=user.email,
+            action=action,
+            target_type="user",
+            target_id=str(user.id),
+            workspace_id=each,
+            ip=client_ip(),
+            **details,
+        )

@@ -89,6 +89,9 @@ def login():
             throttle.fail_all(
                 db.session, [(account_key, throttle.ACCOUNT), (ip_key, throttle.ADDRESS)], now
             )
+            tried = services.find_user(db.session, form.email.data)
+            if tried is not None:  # an unknown email has no workspace to tell
+                audit_user(tried, "user.sign_in_failed", reason="wrong password")
             db.session.commit()
             form.password.errors = ["That email and password do not match an account."]
         else:
@@ -129,6 +132,7 @@ def second_factor():
             throttle.fail_all(
                 db.session, [(user_key, throttle.TWO_FACTOR), (ip_key, throttle.ADDRESS)], now
             )
+            audit_user(user, "user.sign_in_failed", reason="wrong two-factor code")
             db.session.commit()
             form.code.errors = ["That code is not right, or was already used."]
         else:

@@ -9,6 +9,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from . import (
         api_keys,
+        audit_log,
         calls,
         cancel_analytics,
         cancel_embed,
@@ -70,6 +71,7 @@ def register(app: Flask) -> None:
         security,
         api_keys,
         data_privacy,
+        audit_log,
         workspace,
     ):
         app.register_blueprint(feature.bp)

@@ -65,7 +65,10 @@ SETTINGS_NAV = [
     ("security.show", "Security"),
     ("api_keys.show", "API keys"),
     ("data_privacy.show", "Data & privacy"),
+    ("workspace_audit.show", "Audit log"),
 ]
+#: Settings pages viewers may not open (customer details in full): not in their menu.
+ADMIN_ONLY_NAV = frozenset({"workspace_audit.show"})
 #: Pages that light up another page's tab.
 NAV_PARENTS = {"recovery.campaign": "recovery.index", "customers.show": "customers.index"}
 NAV_PREFIXES = {"cancel_flows.": "cancel_flows.index", "cancel_embed.": "cancel_flows.index",
@@ -160,6 +163,7 @@ def _chrome() -> dict[str, Any]:
         "connection": connection_service.of_workspace(db.session, workspace.id),
         "nav": NAV,
         "settings_nav": SETTINGS_NAV,
+        "admin_only_nav": ADMIN_ONLY_NAV,
         "tab": tab_of(request.endpoint),
         "other_workspaces": others,
         "can": can,
