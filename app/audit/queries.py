@@ -4,12 +4,16 @@ by what."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
+
+#: How the page shows JSON's yes, no and nothing.
+WORDS = {True: "yes", False: "no", None: "—"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ def described(details: dict | None) -> list[tuple[str, str]]:
     """An entry's details as short ``(name, value)`` pairs for the page."""
     pairs = []
     for name, value in sorted((details or {}).items()):
-        text = value if isinstance(value, str) else repr(value)
+        text = WORDS.get(value, "") if isinstance(value, bool) or value is None else value
+        if not isinstance(text, str):
+            text = json.dumps(text, sort_keys=True, default=str)
         pairs.append((name.replace("_", " "), text if len(text) <= 160 else text[:157] + "…"))
     return pairs

@@ -44,7 +44,7 @@ def test_the_owner_reads_the_log_newest_first_and_only_their_own(web, shop) -> N
     page = text(web.get(URL))
     assert page.index("recovery.campaign.pause") < page.index("team.role_changed")
     assert page.count("team.role_changed") >= 3 and "API key bk_live_ab… (ci)" in page
-    assert "changed:</span> True" in page and "role:</span> admin" in page
+    assert "changed:</span> yes" in page and "role:</span> admin" in page
     assert "secret.thing" not in page and "not yours" not in page
     assert 'href="/settings/audit-log"' in page  # in the settings menu
 
@@ -81,3 +81,11 @@ def test_a_viewer_may_not_read_it_nor_sees_it_in_the_menu(web, shop) -> None:
     f.login(web, shop["viewer"])
     assert web.get(URL).status_code == 403
     assert 'href="/settings/audit-log"' not in web.get("/settings/team").get_data(as_text=True)
+
+
+def test_details_read_as_words() -> None:
+    from app.audit.queries import described
+
+    shown = described({"changed": False, "approved_by": None, "codes": [1, 2], "n": 3})
+    assert shown == [("approved by", "—"), ("changed", "no"), ("codes", "[1, 2]"), ("n", "3")]
+    assert described({"long": "x" * 500})[0][1].endswith("…")
