@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..accounts.access import current_workspace, require_role
 from ..accounts.models import Workspace
-from ..extensions import csrf, db
+from ..extensions import csrf, db, limiter
 from ..observability.context import bind_workspace
 from ..observability.metrics.instruments import STRIPE_WEBHOOK_EVENTS, STRIPE_WEBHOOK_REJECTED
 from . import connection as connection_service
@@ -91,6 +91,7 @@ _RECEIVED = {
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
+@limiter.exempt  # Stripe's deliveries are signed and never throttled (the check cost ~10%)
 def platform_webhook():
     """Connect events of every OAuth-connected account, routed by ``event.account``."""
     body = _read_body()
@@ -104,6 +105,7 @@ def platform_webhook():
 
 @bp.post("/webhooks/stripe/<slug>")
 @csrf.exempt
+@limiter.exempt
 def workspace_webhook(slug: str):
     """Events from a merchant's own endpoint (restricted-key mode)."""
     body = _read_body()
