@@ -9,9 +9,11 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -145,3 +147,71 @@ def served_app(database_url: str, sandbox_url: str, platform_key: str) -> Any:
         db.drop_all()
         db.create_all()
     return flask_app
+
+
+# -- timing a sweep (bench_sweeper, bench_winback) -------------------------------------------
+
+
+@dataclass
+class Timer:
+    """Wall time spent in SQL statements (per kind) and in publishing, over a sweep."""
+
+    kind_of: Callable[[str], str]
+    sql: dict[str, float] = field(default_factory=dict)
+    publish: float = 0.0
+    published: int = 0
+    statements: list[tuple[str, Any]] = field(default_factory=list)
+    _started: list[float] = field(default_factory=list)
+
+    def before(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self._started.append(time.perf_counter())
+
+    def after(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        kind = self.kind_of(statement)
+        self.sql[kind] = self.sql.get(kind, 0.0) + time.perf_counter() - self._started.pop()
+        self.statements.append((statement, parameters))
+
+
+@contextmanager
+def instrumented(flask_app: Any, kind_of: Callable[[str], str]) -> Iterator[Timer]:
+    """Time every statement on the app's engine (by ``kind_of`` it) and every
+    ``send_task`` of its Celery."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    timer = Timer(kind_of)
+    celery = flask_app.extensions["celery"]
+    send_task = celery.send_task
+
+    def timed_send(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return send_task(*args, **kwargs)
+        finally:
+            timer.publish += time.perf_counter() - began
+            timer.published += 1
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", timer.before)
+    event.listen(engine, "after_cursor_execute", timer.after)
+    celery.send_task = timed_send
+    try:
+        yield timer
+    finally:
+        celery.send_task = send_task
+        event.remove(engine, "before_cursor_execute", timer.before)
+        event.remove(engine, "after_cursor_execute", timer.after)
+
+
+@dataclass
+class Sweep:
+    total: float
+    timer: Timer
+    claimed: int
+    sweeps: int
+
+    @property
+    def claim(self) -> float:
+        """Everything but publishing: SQL, commits, Python."""
+        return self.total - self.timer.publish

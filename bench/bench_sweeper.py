@@ -48,14 +48,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from _support import reachable
+from _support import Sweep, instrumented, reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -125,8 +122,9 @@ def drop_queue(broker: str) -> None:
 # -- bulk load ----------------------------------------------------------------------------------
 
 _WORKSPACES = """
-INSERT INTO workspace (id, slug, name, timezone, brand_color, is_portal_cancel_disabled)
-SELECT w, 'bench-' || w, 'Bench ' || w, 'UTC', '#4f46e5', false
+INSERT INTO workspace (id, slug, name, timezone, brand_color, is_portal_cancel_disabled,
+                       is_embed_signature_required, is_two_factor_required)
+SELECT w, 'bench-' || w, 'Bench ' || w, 'UTC', '#4f46e5', false, false, false
 FROM generate_series(1, :workspaces) AS w
 """
 _CLOCK = """
@@ -248,69 +246,6 @@ def kind_of(statement: str) -> str:
     return "other"
 
 
-@dataclass
-class Timer:
-    """Wall time spent in SQL statements (per kind) and in publishing, over a sweep."""
-
-    sql: dict[str, float] = field(default_factory=dict)
-    publish: float = 0.0
-    published: int = 0
-    statements: list[tuple[str, Any]] = field(default_factory=list)
-    _started: list[float] = field(default_factory=list)
-
-    def before(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        self._started.append(time.perf_counter())
-
-    def after(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        kind = kind_of(statement)
-        self.sql[kind] = self.sql.get(kind, 0.0) + time.perf_counter() - self._started.pop()
-        self.statements.append((statement, parameters))
-
-
-@contextmanager
-def instrumented(flask_app: Any) -> Iterator[Timer]:
-    """Time every statement on the app's engine and every ``send_task`` of its Celery."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    timer = Timer()
-    celery = flask_app.extensions["celery"]
-    send_task = celery.send_task
-
-    def timed_send(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
-        try:
-            return send_task(*args, **kwargs)
-        finally:
-            timer.publish += time.perf_counter() - began
-            timer.published += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", timer.before)
-    event.listen(engine, "after_cursor_execute", timer.after)
-    celery.send_task = timed_send
-    try:
-        yield timer
-    finally:
-        celery.send_task = send_task
-        event.remove(engine, "before_cursor_execute", timer.before)
-        event.remove(engine, "after_cursor_execute", timer.after)
-
-
-@dataclass
-class Sweep:
-    total: float
-    timer: Timer
-    claimed: int
-    sweeps: int
-
-    @property
-    def claim(self) -> float:
-        """Everything but publishing: SQL, commits, Python."""
-        return self.total - self.timer.publish
-
-
 def reset_due(flask_app: Any, total: int) -> None:
     """Put the 1,000 due steps back to pending, then vacuum away the old versions."""
     from sqlalchemy import text
@@ -337,7 +272,7 @@ def sweep(flask_app: Any, total: int) -> Sweep:
 
     reset_due(flask_app, total)
     with flask_app.app_context():
-        with instrumented(flask_app) as timer:
+        with instrumented(flask_app, kind_of) as timer:
             began = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
             claimed = sweeps = 0
@@ -366,7 +301,7 @@ def explain_claims(flask_app: Any, total: int, statements: list[tuple[str, Any]]
 
     from app.extensions import db
     from app.recovery.models import Step
-    from workers.recovery_tasks import due_steps
+    from app.stripe.clocks import due_conditions
 
     claims: dict[str, Any] = {}
     for statement, parameters in statements:
@@ -387,7 +322,7 @@ def explain_claims(flask_app: Any, total: int, statements: list[tuple[str, Any]]
 
         for statement, parameters in claims.items():
             explain(kind_of(statement), statement, parameters)
-        for n, ready in enumerate(due_steps(dt.datetime.now(dt.UTC)), 1):
+        for n, ready in enumerate(due_conditions(Step, dt.datetime.now(dt.UTC)), 1):
             query = (
                 select(Step.id)
                 .where(ready)

@@ -55,14 +55,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from _support import reachable
+from _support import Sweep, instrumented, reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -361,69 +358,6 @@ def kind_of(statement: str) -> str:
     return "other"
 
 
-@dataclass
-class Timer:
-    """Wall time spent in SQL statements (per kind) and in publishing, over a sweep."""
-
-    sql: dict[str, float] = field(default_factory=dict)
-    publish: float = 0.0
-    published: int = 0
-    statements: list[tuple[str, Any]] = field(default_factory=list)
-    _started: list[float] = field(default_factory=list)
-
-    def before(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        self._started.append(time.perf_counter())
-
-    def after(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        kind = kind_of(statement)
-        self.sql[kind] = self.sql.get(kind, 0.0) + time.perf_counter() - self._started.pop()
-        self.statements.append((statement, parameters))
-
-
-@contextmanager
-def instrumented(flask_app: Any) -> Iterator[Timer]:
-    """Time every statement on the app's engine and every ``send_task`` of its Celery."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    timer = Timer()
-    celery = flask_app.extensions["celery"]
-    send_task = celery.send_task
-
-    def timed_send(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
-        try:
-            return send_task(*args, **kwargs)
-        finally:
-            timer.publish += time.perf_counter() - began
-            timer.published += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", timer.before)
-    event.listen(engine, "after_cursor_execute", timer.after)
-    celery.send_task = timed_send
-    try:
-        yield timer
-    finally:
-        celery.send_task = send_task
-        event.remove(engine, "before_cursor_execute", timer.before)
-        event.remove(engine, "after_cursor_execute", timer.after)
-
-
-@dataclass
-class Sweep:
-    total: float
-    timer: Timer
-    claimed: int
-    sweeps: int
-
-    @property
-    def claim(self) -> float:
-        """Everything but publishing: SQL, commits, Python."""
-        return self.total - self.timer.publish
-
-
 def reset_due(flask_app: Any, due: list[int]) -> None:
     """Put the 1,000 due steps back to pending."""
     from sqlalchemy import bindparam, text
@@ -450,7 +384,7 @@ def sweep(flask_app: Any, due: list[int]) -> Sweep:
 
     reset_due(flask_app, due)
     with flask_app.app_context():
-        with instrumented(flask_app) as timer:
+        with instrumented(flask_app, kind_of) as timer:
             began = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
             claimed = sweeps = 0
