@@ -75,8 +75,10 @@ def load(flask_app: Any) -> None:
             conn.execute(
                 text(
                     "INSERT INTO workspace (id, slug, name, timezone, brand_color,"
-                    " is_embed_signature_required, is_portal_cancel_disabled, created_at)"
-                    " SELECT n, 'shop-' || n, 'Shop ' || n, 'UTC', '#4f46e5', false, false, now()"
+                    " is_embed_signature_required, is_portal_cancel_disabled,"
+                    " is_two_factor_required, created_at)"
+                    " SELECT n, 'shop-' || n, 'Shop ' || n, 'UTC', '#4f46e5', false, false, false,"
+                    " now()"
                     " FROM generate_series(1, :count) AS n"
                 ),
                 {"count": SMALL_WORKSPACES + 1},

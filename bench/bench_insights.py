@@ -107,9 +107,9 @@ BIG_TABLES = ("recovery_campaign", "retain_session", "winback_campaign", "domain
 
 _WORKSPACES = """
 INSERT INTO workspace (id, slug, name, timezone, brand_color, is_portal_cancel_disabled,
-                       is_embed_signature_required)
+                       is_embed_signature_required, is_two_factor_required)
 SELECT w, 'bench-' || w, 'Bench ' || w, CASE WHEN w = 1 THEN 'Europe/Berlin' ELSE 'UTC' END,
-       '#4f46e5', false, false
+       '#4f46e5', false, false, false
 FROM generate_series(1, :workspaces) AS w
 """
 # Row i of each table: workspace 1 unless i is a multiple of 11 (then a small one), its
