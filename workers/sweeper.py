@@ -79,8 +79,11 @@ def run_claimed(
 
     A failure leaves the row running under its lease: when the lease runs out the
     sweeper hands it out again (the backoff); after :data:`MAX_CLAIMS` claims
-    ``give_up(row, detail, now)`` ends it. ``routine`` failures (a provider down) are
-    only recorded, even when tasks run eagerly (tests, where others are raised)."""
+    ``give_up(row, detail, now)`` ends it. A transaction PostgreSQL chose as a deadlock's
+    victim (or a serialization failure) was rolled back whole: its lease is released at
+    once, so the next sweep runs it again (each effect's idempotency key makes that
+    harmless). ``routine`` failures (a provider down) are only recorded, even when tasks
+    run eagerly (tests, where others are raised)."""
     now = dt.datetime.now(dt.UTC)
     lease = dt.timedelta(seconds=current_app.config["BACKSTOP"].step_lease_seconds)
     if not take(db.session, model, row_id, now=now, lease=lease):
@@ -96,15 +99,28 @@ def run_claimed(
         row = db.session.get(model, row_id)
         if row is not None:
             detail = f"{type(exc).__name__}: {exc}"
+            conflict = is_transient_conflict(exc)
             if row.attempts >= MAX_CLAIMS:
                 give_up(row, f"gave up after {row.attempts} tries: {detail}", now)
             else:
-                row.outcome_detail = f"try {row.attempts} failed, will try again: {detail}"[:500]
+                if conflict:
+                    row.lease_until = now  # claimable again by the next sweep
+                then = "met a conflict, runs again" if conflict else "failed, will try again"
+                row.outcome_detail = f"try {row.attempts} {then}: {detail}"[:500]
             db.session.commit()
         log.exception("%s.failed id=%s", what, row_id)
         if not isinstance(exc, routine) and current_task_is_eager():
             raise
         return "error"
+
+
+#: PostgreSQL's SQLSTATEs for a transaction rolled back to end a conflict: a deadlock's
+#: victim, a serialization failure.
+TRANSIENT_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TRANSIENT_CONFLICTS
 
 
 @shared_task(name=SWEEP, acks_late=True)

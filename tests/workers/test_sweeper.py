@@ -82,3 +82,35 @@ def test_a_redelivered_task_finds_its_row_taken_and_stops(queued_step) -> None:
     assert ran == [queued_step]
     assert sweeper.run_claimed(Step, queued_step, work, give_up=give_up, what="t") is None
     assert ran == [queued_step]  # the second copy of the message did nothing
+
+
+class Deadlock(Exception):
+    """What psycopg raises for a deadlock's victim, as SQLAlchemy wraps it (``orig``)."""
+
+    def __init__(self) -> None:
+        super().__init__("deadlock detected")
+        self.orig = type("DeadlockDetected", (), {"sqlstate": "40P01"})()
+
+
+@pytest.mark.parametrize(("error", "released"), [(Deadlock, True), (Unavailable, False)])
+def test_a_deadlock_victim_runs_again_at_the_next_sweep(queued_step, error, released) -> None:
+    """Rolled back whole by PostgreSQL, it need not wait out its lease (minutes)."""
+
+    def work(row, now):
+        raise error()
+
+    assert sweeper.is_transient_conflict(Deadlock()) and not sweeper.is_transient_conflict(
+        Unavailable()
+    )
+    result = sweeper.run_claimed(
+        Step, queued_step, work, give_up=lambda *a: None, what="t", routine=(Deadlock, Unavailable)
+    )
+    assert result == "error"
+    db.session.expire_all()
+    step = db.session.get(Step, queued_step)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert step.status == "running"
+    assert (step.lease_until.replace(tzinfo=dt.UTC) <= soon) == released
+    assert ("met a conflict, runs again" in step.outcome_detail) == released
+    if released:
+        assert sweeper.sweep_once(soon) >= 1  # handed out again at once
